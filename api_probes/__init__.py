@@ -1,0 +1,1 @@
+"""vehicle-ds API probes: authentication, authorization and data-exposure probes of vehicle platforms."""

@@ -1,0 +1,1 @@
+"""vehicle-ds model checks: robustness and security checks of autonomous-driving models."""

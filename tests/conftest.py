@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DBC = ROOT / "dbc" / "sample_vehicle.dbc"
+
+settings.register_profile("ci", max_examples=200, deadline=None)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session")
+def sample_dbc() -> Path:
+    return SAMPLE_DBC
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed command as a user would, in a separate process."""
+    return subprocess.run([sys.executable, "-m", "vehicle_ds.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)

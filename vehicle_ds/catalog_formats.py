@@ -1,0 +1,104 @@
+"""Render a catalog document as JSON, CSV (the ledger filed with the regulator), Markdown or HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from .catalog import summarize
+from .taxonomy import TAXONOMY
+
+# (key, zh, en) — the ledger columns; zh first because the filing is made in China.
+LEDGER_COLUMNS = (
+    ("message", "报文", "Message"), ("frame_id", "帧ID", "Frame ID"), ("signal", "信号", "Signal"),
+    ("unit", "单位", "Unit"), ("category", "数据类别", "Category"), ("pi", "个人信息类别", "PI class"),
+    ("grade", "数据级别", "Grade"), ("handling", "出车处理方式", "Handling before leaving the vehicle"),
+    ("basis", "法律依据", "Legal basis"), ("basis_status", "依据核实状态", "Basis verification"),
+    ("rule", "识别规则", "Rule"), ("confidence", "置信度", "Confidence"),
+    ("needs_review", "需人工复核", "Needs review"), ("why", "说明", "Why"),
+)
+
+
+def to_json(catalog: dict[str, Any]) -> str:
+    return json.dumps(catalog, ensure_ascii=False, indent=2) + "\n"
+
+
+def _basis_status(ids: list[str]) -> str:
+    return "; ".join(f"{b}:{TAXONOMY.basis[b].status}" for b in ids if b in TAXONOMY.basis)
+
+
+def to_csv(catalog: dict[str, Any], *, important_only: bool = False) -> str:
+    """The data-asset ledger (or, with ``important_only``, the important-data catalogue), zh + en
+    headers and labels, UTF-8 with BOM so spreadsheet programs show the Chinese."""
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([f"{zh} {en}" for _, zh, en in LEDGER_COLUMNS])
+    for e in catalog["entries"]:
+        if important_only and e["grade"] == "general":
+            continue
+        row = []
+        for key, _, _ in LEDGER_COLUMNS:
+            if key == "frame_id":
+                row.append(f"0x{e['frame_id']:X}")
+            elif key in ("category", "pi", "grade", "handling"):
+                kind = {"category": "categories", "pi": "pi", "grade": "grades", "handling": "handling"}[key]
+                row.append(f"{TAXONOMY.label(kind, e[key], 'zh')} / {TAXONOMY.label(kind, e[key], 'en')}"
+                           f" ({e[key]})")
+            elif key == "basis":
+                row.append("; ".join(e["basis"]))
+            elif key == "basis_status":
+                row.append(_basis_status(e["basis"]))
+            elif key == "needs_review":
+                row.append("是 yes" if e["needs_review"] else "否 no")
+            else:
+                row.append(e[key])
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def _md_cell(v: object) -> str:
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(catalog: dict[str, Any], lang: str = "en") -> str:
+    s = summarize(catalog)
+    lines = [f"# Vehicle data catalog — policy `{catalog['policy']['id']}` {catalog['policy']['version']}", ""]
+    for src in catalog["sources"]:
+        lines.append(f"- `{src['path']}`: {src['messages']} messages, {src['signals']} signals, "
+                     f"sha256 `{src['sha256'][:16]}…`" + (f"; repairs: {'; '.join(src['repairs'])}"
+                                                         if src.get("repairs") else ""))
+    lines += ["", "| category | signals | | pi | signals | | handling | signals |", "|---|---:|---|---|---:|---|---|---:|"]
+    cats, pis, hands = (sorted(s[k].items(), key=lambda kv: -kv[1]) for k in ("category", "pi", "handling"))
+    for i in range(max(len(cats), len(pis), len(hands))):
+        cells = []
+        for seq, kind in ((cats, "categories"), (pis, "pi"), (hands, "handling")):
+            cells += ([TAXONOMY.label(kind, seq[i][0], lang), str(seq[i][1])] if i < len(seq) else ["", ""])
+        lines.append("| " + " | ".join(cells[:2]) + " | | " + " | ".join(cells[2:4]) + " | | "
+                     + " | ".join(cells[4:]) + " |")
+    lines += ["", f"Signals needing review: **{s['needs_review']['yes']}**", ""]
+    if catalog["combinations"]:
+        lines += ["## Combinations", ""]
+        for c in catalog["combinations"]:
+            lines.append(f"- **{c['id']}** ({c[lang] if lang in c else c['en']}): raises {c['raises_to']} "
+                         f"for {len(c['affects'])} signal(s); basis {', '.join(c['basis'])}")
+        lines.append("")
+    lines += ["## Signals", "", "| message | signal | unit | category | pi | grade | handling | rule | conf. | review | why |",
+              "|---|---|---|---|---|---|---|---|---:|---|---|"]
+    for e in catalog["entries"]:
+        lines.append("| " + " | ".join(_md_cell(x) for x in (
+            e["message"], e["signal"], e["unit"], e["category"], e["pi"], e["grade"], e["handling"],
+            e["rule"] or "—", f"{e['confidence']:.2f}", "yes" if e["needs_review"] else "", e["why"])) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(catalog: dict[str, Any], lang: str = "en") -> str:
+    from .templating import render
+
+    return render("catalog.html.j2", catalog=catalog, summary=summarize(catalog), lang=lang, tax=TAXONOMY)
+
+
+RENDERERS = {"json": lambda c, lang: to_json(c), "csv": lambda c, lang: to_csv(c),
+             "md": to_markdown, "html": to_html}

@@ -1,0 +1,105 @@
+"""The ``vehicle-ds`` command. Components are imported inside their subcommands only, so
+``vehicle-ds catalog`` runs with the core's dependencies alone."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import InputError, VehicleDsError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Connected-vehicle data compliance checker.")
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vehicle-ds {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True)] = None,  # noqa: UP045
+) -> None:
+    _state["debug"] = debug
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """Write to ``out`` atomically (a partial file never replaces a good one), or to stdout."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+
+
+@app.command()
+def catalog(
+    dbc: Annotated[list[Path], typer.Argument(help="DBC, ARXML, KCD or SYM files of one vehicle.")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML layered on the default.")] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", help="json | csv | md | html")] = "json",
+    out: Annotated[Optional[Path], typer.Option(help="Write here instead of stdout.")] = None,  # noqa: UP045
+    lang: Annotated[str, typer.Option(help="Label language for md/html: en | zh")] = "en",
+    important_only: Annotated[bool, typer.Option(help="CSV: only important data (the filing).")] = False,
+) -> None:
+    """Classify every signal of the vehicle's databases: the data catalog / data-asset ledger."""
+    from .catalog import build_catalog, summarize
+    from .catalog_formats import RENDERERS, to_csv
+    from .policy import load_policy
+
+    if fmt not in RENDERERS:
+        raise InputError(f"--format must be one of {', '.join(RENDERERS)}, not {fmt!r}")
+    if lang not in ("en", "zh"):
+        raise InputError(f"--lang must be en or zh, not {lang!r}")
+    doc = build_catalog(dbc, load_policy(policy))
+    text = to_csv(doc, important_only=True) if fmt == "csv" and important_only else RENDERERS[fmt](doc, lang)
+    write_output(text, out)
+    if out is not None:
+        s = summarize(doc)
+        typer.echo(f"{len(doc['entries'])} signals catalogued ({s['needs_review']['yes']} need review) "
+                   f"-> {out}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="vehicle-ds", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except VehicleDsError as exc:
+        if debug:
+            raise
+        typer.echo(f"vehicle-ds: error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        typer.echo(f"vehicle-ds: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+                   err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The stable vocabulary of DESIGN.md: pi classes, grades, statuses, severities.
+
+Order matters: "take the higher grade when in doubt" (GB/T 43697 就高从严) is ``max`` over these tuples.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+PI_CLASSES = ("none", "pi", "sensitive")
+GRADES = ("general", "important", "core")
+STATUSES = ("pass", "fail", "warn", "error", "skipped", "needs_review")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+HANDLINGS = ("keep", "coarsen", "pseudonymize", "aggregate", "drop")
+
+Pi = Literal["none", "pi", "sensitive"]
+Grade = Literal["general", "important", "core"]
+Status = Literal["pass", "fail", "warn", "error", "skipped", "needs_review"]
+Severity = Literal["critical", "high", "medium", "low", "info"]
+Handling = Literal["keep", "coarsen", "pseudonymize", "aggregate", "drop"]
+
+
+def higher_pi(a: str, b: str) -> str:
+    return a if PI_CLASSES.index(a) >= PI_CLASSES.index(b) else b
+
+
+def higher_grade(a: str, b: str) -> str:
+    return a if GRADES.index(a) >= GRADES.index(b) else b
+
+
+def stricter_handling(a: str, b: str) -> str:
+    """The handling that lets less leave the vehicle (``drop`` is the strictest)."""
+    return a if HANDLINGS.index(a) >= HANDLINGS.index(b) else b
