@@ -139,7 +139,7 @@ def repair_dbc(text: str) -> tuple[str, list[str]]:
     # 3. Message comments without the BO_ keyword: `CM_ 145 "..."`.
     fixed = [re.sub(r"^CM_ (\d+) \"", r'CM_ BO_ \1 "', ln) for ln in lines]
     if fixed != lines:
-        notes.append(f"{sum(a != b for a, b in zip(fixed, lines))} message comment(s) without BO_ keyword")
+        notes.append(f"{sum(a != b for a, b in zip(fixed, lines, strict=True))} message comment(s) without BO_ keyword")
         lines = fixed
 
     # 4. One-line CM_/VAL_ statements without their terminating ';'.
@@ -163,7 +163,7 @@ def repair_dbc(text: str) -> tuple[str, list[str]]:
             for k in range(start, end + 1):
                 keep[k] = False
     if moved:
-        lines = [ln for ln, k in zip(lines, keep) if k] + moved
+        lines = [ln for ln, k in zip(lines, keep, strict=True) if k] + moved
         notes.append(f"{len(moved)} comment line(s) moved after the message definitions")
     return "\n".join(lines), notes
 
@@ -204,8 +204,8 @@ def load_database(path: str | Path) -> LoadedDatabase:
         raise InputError("empty database file", path=str(p))
     try:
         db = _cantools(text, fmt)
-        return _checked(LoadedDatabase(str(p), sha, fmt, encoding, db))
-    except Exception as first:  # cantools raises several unrelated types for bad input
+        return _checked(LoadedDatabase(str(p), sha, fmt, encoding, db), text if fmt == "dbc" else None)
+    except Exception as first:  # cantools raises several unrelated types; incompleteness is InputError
         if fmt != "dbc":
             raise InputError(f"cannot parse {fmt.upper()}: {_one_line(first)}", path=str(p),
                              line=_cantools_error_line(first)) from None
@@ -213,7 +213,8 @@ def load_database(path: str | Path) -> LoadedDatabase:
         for _ in range(4):
             try:
                 db = _cantools(repaired, fmt)
-                return _checked(LoadedDatabase(str(p), sha, fmt, encoding, db, notes, "cantools+repair"))
+                return _checked(LoadedDatabase(str(p), sha, fmt, encoding, db, notes, "cantools+repair"),
+                                repaired)
             except Exception as exc:
                 dropped = _drop_unused_val(repaired, exc)
                 if dropped is None:
@@ -227,10 +228,39 @@ def load_database(path: str | Path) -> LoadedDatabase:
         return _checked(LoadedDatabase(str(p), sha, fmt, encoding, db, notes, "canmatrix"))
 
 
-def _checked(loaded: LoadedDatabase) -> LoadedDatabase:
+def _checked(loaded: LoadedDatabase, text: str | None = None) -> LoadedDatabase:
     if not loaded.db.messages:
         raise InputError(f"no messages found in this {loaded.format.upper()} file", path=loaded.path)
+    if text is not None:
+        missing = _first_unparsed_definition(text, loaded.db)
+        if missing is not None:
+            line, what = missing
+            raise InputError(f"cannot parse DBC: {what} was not understood (truncated or malformed)",
+                             path=loaded.path, line=line)
     return loaded
+
+
+def _first_unparsed_definition(text: str, db: Database) -> tuple[int, str] | None:
+    """The first BO_/SG_ definition the parser skipped: cantools drops a malformed last statement
+    silently, and a signal missing from the catalog is a blind spot, not a detail."""
+    by_name = {m.name: {s.name for s in m.signals} for m in db.messages}
+    current: set[str] | None = None
+    for no, ln in enumerate(text.split("\n"), start=1):
+        if ln.lstrip().startswith("BO_ "):
+            m = re.match(r"\s*BO_ \d+ (\w+)\s*:", ln)
+            if m is not None and m.group(1) == "VECTOR__INDEPENDENT_SIG_MSG":  # Vector's pseudo-message
+                current = None
+                continue
+            if m is None or m.group(1) not in by_name:
+                return no, f"message definition {ln.strip()[:60]!r}"
+            current = by_name[m.group(1)]
+        elif re.match(r"\s+SG_ ", ln) and current is not None:
+            m = re.match(r"\s+SG_ (\w+)", ln)
+            if m is None or m.group(1) not in current:
+                return no, f"signal definition {ln.strip()[:60]!r}"
+        elif ln.strip() and not ln[0].isspace():
+            current = None
+    return None
 
 
 def _canmatrix_fallback(path: Path, text: str) -> Database | None:
@@ -250,9 +280,15 @@ def _canmatrix_fallback(path: Path, text: str) -> Database | None:
         out = io.BytesIO()
         canmatrix.formats.dump(next(iter(matrices.values())), out, "dbc")
         dbc_text, _ = decode_text(out.getvalue())
-        return _cantools(dbc_text, "dbc")
+        db = _cantools(dbc_text, "dbc")
     except Exception:
         return None
+    # canmatrix skips what it cannot parse; a fallback that lost a definition is no success.
+    messages = len(re.findall(r"^\s*BO_ (?!\d+ VECTOR__INDEPENDENT_SIG_MSG)", text, flags=re.MULTILINE))
+    signals = len(re.findall(r"^\s+SG_ ", text, flags=re.MULTILINE))
+    if len(db.messages) != messages or sum(len(m.signals) for m in db.messages) != signals:
+        return None
+    return db
 
 
 # --- fields for the classifier ---------------------------------------------------------------------------

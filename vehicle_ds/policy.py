@@ -147,7 +147,8 @@ def _parse(text: str, origin: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
+        m = re.search(r"at line (\d+)", str(exc))
+        line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
         msg = str(exc).split(" (at line")[0]
         raise PolicyError(f"not valid TOML: {msg}", path=origin, line=line) from None
 
