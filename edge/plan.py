@@ -1,0 +1,152 @@
+"""The compiled plan: one precomputed entry per frame id, built once from DBC + policy.
+
+Everything the per-frame loop would otherwise look up (bit positions, masks, scaling, multiplexing,
+the classification and the handling of every signal) is computed here, so decoding and handling are
+table-driven. J1939 messages are matched by PGN, not by exact id (cantools' ``decode_message``
+ignores ``frame_id_mask``; see ../shared/reference/can.md §3.4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vehicle_ds.catalog import apply_combinations
+from vehicle_ds.classifier import Classification, Classifier
+from vehicle_ds.dbc import LoadedDatabase, fields_of
+from vehicle_ds.policy import Policy
+
+
+@dataclass
+class SignalPlan:
+    name: str
+    little: bool
+    shift_bit: int  # LE: DBC start bit; BE: bit index (MSB-first numbering) of the most significant bit
+    length: int
+    signed: bool
+    is_float: bool
+    scale: float | int
+    offset: float | int
+    integer: bool  # cantools returns ints when scale and offset are ints
+    b0: int  # first byte the signal touches
+    b1: int  # one past the last byte
+    mux_parent: str | None
+    mux_ids: tuple[int, ...]
+    is_multiplexer: bool
+    cls: Classification
+    handling: str = "keep"
+    composite: str | None = None  # identifier spread over several signals, e.g. "VIN"
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass
+class MessagePlan:
+    name: str
+    frame_id: int
+    extended: bool
+    length: int
+    is_fd: bool
+    pgn: int | None
+    signals: list[SignalPlan]
+    by_name: dict[str, SignalPlan] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_name = {s.name: s for s in self.signals}
+        # decode order: selectors before the signals they select
+        self.signals.sort(key=lambda s: (not s.is_multiplexer, s.mux_parent is not None))
+
+
+def j1939_pgn(can_id: int) -> int:
+    """PGN of a 29-bit id: PDU1 (PF < 240) drops the destination address byte."""
+    pgn = (can_id >> 8) & 0x3FFFF
+    if ((pgn >> 8) & 0xFF) < 240:
+        pgn &= 0x3FF00
+    return pgn
+
+
+def _signal_plan(sig, cls: Classification) -> SignalPlan:
+    little = sig.byte_order == "little_endian"
+    if little:
+        shift = sig.start
+        b0, b1 = shift // 8, (shift + sig.length - 1) // 8 + 1
+    else:
+        shift = (sig.start // 8) * 8 + (7 - sig.start % 8)
+        b0, b1 = shift // 8, (shift + sig.length - 1) // 8 + 1
+    scale, offset = sig.scale, sig.offset
+    integer = isinstance(scale, int) and isinstance(offset, int) and not sig.is_float
+    parent = getattr(sig, "multiplexer_signal", None)
+    return SignalPlan(
+        name=sig.name, little=little, shift_bit=shift, length=sig.length, signed=sig.is_signed,
+        is_float=bool(sig.is_float), scale=scale, offset=offset, integer=integer, b0=b0, b1=b1,
+        mux_parent=parent if sig.multiplexer_ids else None, mux_ids=tuple(sig.multiplexer_ids or ()),
+        is_multiplexer=bool(sig.is_multiplexer), cls=cls, handling=cls.handling,
+        minimum=sig.minimum, maximum=sig.maximum,
+    )
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _mark_composites(plan: MessagePlan) -> None:
+    """Identifier characters spread over numbered signals (VIN_Char01..17) form one identifier: hashing
+    each character alone would be trivially reversible, so they are assembled and hashed whole."""
+    groups: dict[str, list[SignalPlan]] = {}
+    for s in plan.signals:
+        if s.handling == "pseudonymize" and s.cls.role == "vin":
+            groups.setdefault(_DIGITS.sub("", s.name).rstrip("_") or "VIN", []).append(s)
+    for key, members in groups.items():
+        if len(members) > 1:
+            name = "VIN" if "vin" in key.lower() else key
+            for s in members:
+                s.composite = name
+
+
+class Plan:
+    """Frame id -> :class:`MessagePlan`, with J1939 PGN fallback for 29-bit ids."""
+
+    def __init__(self, messages: Iterable[MessagePlan], policy: Policy) -> None:
+        self.policy = policy
+        self.messages = list(messages)
+        self.exact = {(m.frame_id, m.extended): m for m in self.messages}
+        self.by_pgn = {m.pgn: m for m in self.messages if m.pgn is not None}
+        self._cache: dict[tuple[int, bool], MessagePlan | None] = {}
+
+    def lookup(self, can_id: int, extended: bool) -> MessagePlan | None:
+        key = (can_id, extended)
+        if key in self._cache:
+            return self._cache[key]
+        m = self.exact.get(key)
+        if m is None and extended and self.by_pgn:
+            m = self.by_pgn.get(j1939_pgn(can_id))
+        self._cache[key] = m
+        return m
+
+
+def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy) -> Plan:
+    classifier = Classifier(policy)
+    raw: list[tuple[object, list[tuple[object, Classification]]]] = []
+    items = []
+    for db in databases:
+        for msg in db.db.messages:
+            sigs = []
+            for sig, fld in fields_of(msg):
+                c = classifier.classify(fld)
+                sigs.append((sig, c))
+                items.append(({"message": msg.name, "signal": sig.name}, c))
+            raw.append((msg, sigs))
+    # Combinations (trajectory, surveying, offence-related) can make handling stricter: apply them once.
+    items, _ = apply_combinations(items, policy)
+    final = {(e["message"], e["signal"]): c for e, c in items}
+    plans = []
+    for msg, sigs in raw:
+        is_j1939 = msg.protocol == "j1939"
+        sp = [_signal_plan(sig, final[(msg.name, sig.name)]) for sig, _ in sigs]
+        mp = MessagePlan(name=msg.name, frame_id=msg.frame_id, extended=bool(msg.is_extended_frame),
+                         length=msg.length, is_fd=bool(msg.is_fd),
+                         pgn=j1939_pgn(msg.frame_id) if is_j1939 and msg.is_extended_frame else None,
+                         signals=sp)
+        _mark_composites(mp)
+        plans.append(mp)
+    return Plan(plans, policy)
