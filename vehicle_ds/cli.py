@@ -69,6 +69,19 @@ def catalog(
                    f"-> {out}", err=True)
 
 
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def edge(ctx: typer.Context) -> None:
+    """The in-vehicle agent: replay | inspect | run (needs the 'edge' extra)."""
+    try:
+        from edge.cli import main as edge_main
+    except ImportError as exc:
+        raise InputError(f"the edge agent is not installed ({exc.name} missing): pip install 'vehicle-ds[edge]'") from None
+    edge_main(list(ctx.args))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
     import click

@@ -1,0 +1,166 @@
+"""``vehicle-ds edge``: replay a log, inspect what would leave the vehicle, run live on buses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vehicle_ds.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="The in-vehicle agent: decode, classify, enforce handling, uplink.")
+
+
+@app.command()
+def replay(
+    log: Annotated[Path, typer.Argument(help="candump .log, .blf, .asc, .trc, .csv or .mf4")],
+    dbc: Annotated[list[Path], typer.Option(help="The vehicle's DBC (repeat for several buses).")],
+    out: Annotated[Path, typer.Option(help="Output folder: results.json and batches/.")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML layered on the default.")] = None,  # noqa: UP045
+    purpose: Annotated[list[str], typer.Option(help="Purpose the user consented to (repeatable).")] = [],  # noqa: B006
+    key_file: Annotated[Optional[Path], typer.Option(help="Pseudonymisation master key (created if absent).")] = None,  # noqa: UP045
+    device: Annotated[str, typer.Option(help="Device id written into batches.")] = "replay",
+    hub: Annotated[Optional[str], typer.Option(help="Upload the batches to this hub URL afterwards.")] = None,  # noqa: UP045
+    token: Annotated[Optional[str], typer.Option(envvar="VEHICLE_DS_DEVICE_TOKEN", help="Device token.")] = None,  # noqa: UP045
+) -> None:
+    """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches."""
+    from vehicle_ds.results import finish, new_results, write_json
+
+    from .readers import read_log
+    from .setup import build_agent
+
+    chunks = read_log(log)  # validates the path and format before anything is written
+    agent, plan, dbs = build_agent(dbc, policy, out / "batches", consented=purpose, device=device,
+                                   key_file=key_file)
+    doc = new_results("edge", {"log": _file_info(log), "dbc": [db.source_entry() for db in dbs],
+                               "mode": "replay"},
+                      {"consented_purposes": sorted(purpose), "device": device})
+    error: InputError | None = None
+    progress = _progress(log)
+    try:
+        for chunk in chunks:
+            agent.process(chunk)
+            progress(agent.frames.total)
+    except InputError as exc:  # a corrupt tail: keep everything already produced, then report it
+        error = exc
+    finally:
+        progress(None)
+    agent.flush()
+    doc["checks"] = agent.checks()
+    summary = agent.summary()
+    if error is not None:
+        doc["checks"].append({"id": "edge.input.readable", "title": "The whole log could be read", "status": "error",
+                              "severity": "medium", "requirements": [], "evidence": {"error": str(error)},
+                              "metrics": {}})
+    if hub:
+        from .sender import Sender
+
+        sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", token)
+        delivered = sender.drain(60.0)
+        summary["uplink"].update({"hub": hub, "delivered": delivered, "sent": sender.stats.sent,
+                                  "send_failures": sender.stats.failures})
+        sender.stop()
+    write_json(out / "results.json", finish(doc, summary))
+    _print_summary(summary, out)
+    if error is not None:
+        raise error
+
+
+def _file_info(path: Path) -> dict[str, object]:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"path": str(path), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
+
+
+def _progress(log: Path):
+    """A rich progress bar on a terminal, nothing in a pipe."""
+    if not sys.stderr.isatty():
+        return lambda n: None
+    from rich.progress import Progress
+
+    prog = Progress(transient=True)
+    task = prog.add_task(f"replaying {log.name}", total=None)
+    prog.start()
+
+    def update(n: int | None) -> None:
+        if n is None:
+            prog.stop()
+        else:
+            prog.update(task, completed=n, description=f"replaying {log.name}: {n:,} frames")
+
+    return update
+
+
+def _print_summary(s: dict, out: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    t = Table(title="edge replay", show_header=False)
+    for k in ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_truncated"):
+        t.add_row(k, f"{s[k]:,}")
+    t.add_row("frames/s (processing)", f"{s['rates']['processing_frames_per_s'] or 0:,}")
+    t.add_row("uplink records / batches", f"{s['uplink']['records']:,} / {s['uplink']['batches']}")
+    for h, n in sorted(s["signals_by_handling"].items()):
+        t.add_row(f"values {h}", f"{n:,}")
+    console.print(t)
+    console.print(f"results: {out / 'results.json'}")
+
+
+@app.command()
+def inspect(
+    directory: Annotated[Path, typer.Argument(help="A replay output folder or a spool folder.")],
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Every outbound record as one JSON line.")] = False,
+) -> None:
+    """Show exactly what leaves the vehicle."""
+    from .batch import decode_batch_bytes, records
+
+    folder = directory / "batches" if (directory / "batches").is_dir() else directory
+    files = sorted(folder.glob("*.vdsb"))
+    if not folder.is_dir():
+        raise InputError("no such folder", path=str(directory))
+    out = sys.stdout
+    totals: dict[str, int] = {}
+    for f in files:
+        try:
+            doc = decode_batch_bytes(f.read_bytes())
+        except Exception as exc:
+            raise InputError(f"not a readable uplink batch: {exc}", path=str(f)) from None
+        for rec in records(doc):
+            if jsonl:
+                out.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+            totals[rec["message"]] = totals.get(rec["message"], 0) + 1
+    if not jsonl:
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=f"outbound records in {folder} ({len(files)} batches)")
+        t.add_column("message")
+        t.add_column("records", justify="right")
+        for name, n in sorted(totals.items()):
+            t.add_row(name, f"{n:,}")
+        Console().print(t)
+
+
+@app.command()
+def run(config: Annotated[Path, typer.Option(help="edge.toml")]) -> None:
+    """Run live on the configured buses until SIGTERM/SIGINT, then flush and exit cleanly."""
+    from .live import run_live
+
+    run_live(config)
+
+
+def main(args: list[str]) -> None:
+    app(args=args, prog_name="vehicle-ds edge", standalone_mode=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

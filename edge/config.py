@@ -1,0 +1,87 @@
+"""``edge.toml``: the live agent's configuration (see ``edge/edge.toml.example``)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vehicle_ds.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass
+class BusConfig:
+    interface: str
+    channel: str
+    bitrate: int | None = None
+    fd: bool = False
+    data_bitrate: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EdgeConfig:
+    device_id: str
+    dbc: list[Path]
+    policy: Path | None
+    spool_dir: Path
+    results: Path
+    key_file: Path
+    purposes: list[str]
+    buses: list[BusConfig]
+    spool_max_mb: float = 256
+    batch_seconds: float = 5.0
+    micro_batch_ms: float = 50.0
+    uplink_url: str | None = None
+    token: str | None = None
+    tls_verify: bool | str = True
+    log_format: str = "json"
+
+
+def load_config(path: str | Path) -> EdgeConfig:
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read config: {exc.strerror}", path=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=str(p)) from None
+    base = p.parent
+
+    def rel(v: str | None) -> Path | None:
+        return None if v is None else (base / v if not Path(v).is_absolute() else Path(v))
+
+    agent = raw.get("agent", {})
+    try:
+        buses = [BusConfig(interface=b["interface"], channel=str(b["channel"]), bitrate=b.get("bitrate"),
+                           fd=bool(b.get("fd", False)), data_bitrate=b.get("data_bitrate"),
+                           extra={k: v for k, v in b.items()
+                                  if k not in ("interface", "channel", "bitrate", "fd", "data_bitrate")})
+                 for b in raw.get("bus", [])]
+        if not buses:
+            raise KeyError("[[bus]]")
+        dbc = [rel(d) for d in (agent["dbc"] if isinstance(agent["dbc"], list) else [agent["dbc"]])]
+        uplink = raw.get("uplink", {})
+        token = uplink.get("token")
+        if uplink.get("token_file"):
+            token = rel(uplink["token_file"]).read_text().strip()
+        return EdgeConfig(
+            device_id=str(agent.get("device_id", "gateway")), dbc=dbc, policy=rel(agent.get("policy")),
+            spool_dir=rel(agent.get("spool_dir", "spool")), results=rel(agent.get("results", "results.json")),
+            key_file=rel(agent.get("key_file", "pseudonym.key")), purposes=list(agent.get("purposes", [])),
+            buses=buses, spool_max_mb=float(agent.get("spool_max_mb", 256)),
+            batch_seconds=float(agent.get("batch_seconds", 5.0)),
+            micro_batch_ms=float(agent.get("micro_batch_ms", 50.0)),
+            uplink_url=uplink.get("url"), token=token, tls_verify=uplink.get("tls_verify", True),
+            log_format=str(agent.get("log_format", "json")),
+        )
+    except KeyError as exc:
+        raise InputError(f"missing setting {exc.args[0]}", path=str(p)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {exc.filename}: {exc.strerror}", path=str(p)) from None

@@ -1,0 +1,200 @@
+"""Apply the policy's handling to decoded columns: what leaves the vehicle, and proof of what did not.
+
+Per signal the action is fixed once (a table built from the compiled plan), so the per-batch work is a few
+numpy operations per column: ``keep`` passes values, ``drop`` removes them, ``coarsen`` rounds positions
+to the consented purpose's precision (or drops them when no purpose with consent needs location),
+``pseudonymize`` replaces identifiers with a keyed hash (VIN characters spread over pages are assembled
+and hashed whole), ``aggregate`` sends statistics instead of samples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vehicle_ds.policy import Policy
+
+from .decode import Column
+from .keys import KeyRing
+from .plan import MessagePlan, SignalPlan
+
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass
+class Action:
+    kind: str  # keep | drop | coarsen | pseudonymize | aggregate | composite
+    reason: str = ""
+    decimals: int | None = None
+    step: float | None = None
+
+
+@dataclass
+class OutMessage:
+    name: str
+    t: np.ndarray
+    columns: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (values, valid)
+
+
+@dataclass
+class HandlingStats:
+    by_category: Counter = field(default_factory=Counter)
+    by_handling: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)  # "Message.Signal" -> values dropped
+    drop_reasons: Counter = field(default_factory=Counter)
+
+
+class Handler:
+    def __init__(self, policy: Policy, consented: set[str], keys: KeyRing) -> None:
+        self.policy = policy
+        self.keys = keys
+        self.stats = HandlingStats()
+        loc = [p for pid, p in policy.purposes.items()
+               if "location" in p.categories and (pid in consented or not p.consent_required)]
+        decimals = [p.location_decimals for p in loc if p.location_decimals is not None]
+        self.location_decimals: int | None = max(decimals) if decimals else None
+        self.location_purposes = sorted(p.id for p in loc)
+        settings = policy.settings
+        self.heading_step = float(settings.get("heading_step_deg", 10.0))
+        self.altitude_step = float(settings.get("altitude_step_m", 10.0))
+        self._actions: dict[tuple[str, str], Action] = {}
+        self._composites: dict[tuple[str, str], dict[str, Any]] = {}
+        self.aggregates: dict[str, dict[str, Any]] = {}
+
+    def action(self, msg: MessagePlan, sig: SignalPlan) -> Action:
+        key = (msg.name, sig.name)
+        a = self._actions.get(key)
+        if a is None:
+            a = self._decide(sig)
+            self._actions[key] = a
+        return a
+
+    def _decide(self, sig: SignalPlan) -> Action:
+        h, role = sig.handling, sig.cls.role
+        if sig.composite:
+            return Action("composite")
+        if h == "coarsen":
+            # heading and altitude are part of the trajectory: they leave only with a consented purpose too
+            if self.location_decimals is None:
+                return Action("drop", reason="location without a consented purpose")
+            if role == "heading":
+                return Action("coarsen", step=self.heading_step)
+            if role == "altitude":
+                return Action("coarsen", step=self.altitude_step)
+            return Action("coarsen", decimals=self.location_decimals)
+        if h == "drop":
+            return Action("drop", reason=f"policy: {sig.cls.rule or 'unclassified'}")
+        return Action(h)
+
+    def apply(self, msg: MessagePlan, t: np.ndarray, cols: dict[str, Column]) -> OutMessage | None:
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        st = self.stats
+        for sig in msg.signals:
+            col = cols.get(sig.name)
+            if col is None:
+                continue
+            n_valid = int(col.valid.sum())
+            if n_valid == 0:
+                continue
+            st.by_category[sig.cls.category] += n_valid
+            a = self.action(msg, sig)
+            st.by_handling[a.kind if a.kind != "composite" else "pseudonymize"] += n_valid
+            if a.kind == "keep":
+                out[sig.name] = (col.values, col.valid)
+            elif a.kind == "drop":
+                st.dropped[f"{msg.name}.{sig.name}"] += n_valid
+                st.drop_reasons[a.reason] += n_valid
+            elif a.kind == "coarsen":
+                v = col.values.astype(np.float64)
+                v = np.round(v, a.decimals) if a.decimals is not None else np.round(v / a.step) * a.step
+                out[sig.name] = (v, col.valid)
+            elif a.kind == "pseudonymize":
+                out[sig.name] = (self._pseudonymize(f"{msg.name}.{sig.name}", t, col), col.valid)
+            elif a.kind == "aggregate":
+                self._aggregate(f"{msg.name}.{sig.name}", col)
+        composite = self._composite(msg, t, cols)
+        if composite:
+            out.update(composite)
+        if not out:
+            return None
+        any_valid = np.zeros(t.shape[0], dtype=bool)
+        for _, valid in out.values():
+            any_valid |= valid
+        if not any_valid.all():
+            idx = np.flatnonzero(any_valid)
+            t = t[idx]
+            out = {k: (v[idx], m[idx]) for k, (v, m) in out.items()}
+        return OutMessage(msg.name, t, out)
+
+    def _pseudonymize(self, label: str, t: np.ndarray, col: Column) -> np.ndarray:
+        values = np.empty(col.values.shape[0], dtype=object)
+        periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 else np.zeros_like(t, int)
+        v = col.values
+        bits = v.view(np.int64) if v.dtype.itemsize == 8 else v.astype(np.int64)  # exact, also above 2**53
+        pairs = np.stack([periods, bits], axis=1)
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        raw = col.values
+        first = np.zeros(uniq.shape[0], dtype=np.int64)
+        first[inv[::-1]] = np.arange(inv.shape[0])[::-1]
+        hashed = [self.keys.pseudonym(int(uniq[j, 0]), label, _canonical(raw[first[j]])) for j in range(uniq.shape[0])]
+        values[:] = [hashed[j] for j in inv.ravel()]
+        return values
+
+    def _aggregate(self, label: str, col: Column) -> None:
+        v = col.values[col.valid].astype(np.float64)
+        agg = self.aggregates.setdefault(label, {"n": 0, "sum": 0.0, "min": None, "max": None, "counts": Counter()})
+        agg["n"] += int(v.shape[0])
+        agg["sum"] += float(v.sum())
+        agg["min"] = float(v.min()) if agg["min"] is None else min(agg["min"], float(v.min()))
+        agg["max"] = float(v.max()) if agg["max"] is None else max(agg["max"], float(v.max()))
+        if len(agg["counts"]) <= 16:
+            vals, counts = np.unique(v, return_counts=True)
+            for a, c in zip(vals.tolist(), counts.tolist(), strict=True):
+                agg["counts"][_canonical(a)] += c
+
+    def take_aggregates(self) -> dict[str, dict[str, Any]]:
+        out = {k: {"n": a["n"], "mean": a["sum"] / a["n"] if a["n"] else None, "min": a["min"], "max": a["max"],
+                   "counts": dict(a["counts"]) if len(a["counts"]) <= 16 else None}
+               for k, a in self.aggregates.items()}
+        self.aggregates = {}
+        return out
+
+    def _composite(self, msg: MessagePlan, t: np.ndarray, cols: dict[str, Column]) -> dict[str, tuple]:
+        """Assemble identifiers spread over several signals (VIN pages) and hash them whole. Low-rate
+        messages only, so a row loop is fine; the state survives across batches."""
+        members = [s for s in msg.signals if s.composite]
+        if not members:
+            return {}
+        out = {}
+        for name in sorted({s.composite for s in members}):
+            group = sorted((s for s in members if s.composite == name),
+                           key=lambda s: int(m.group()) if (m := _DIGITS.search(s.name)) else 0)
+            state = self._composites.setdefault((msg.name, name), {"chars": {}})
+            chars = state["chars"]
+            values = np.empty(t.shape[0], dtype=object)
+            valid = np.zeros(t.shape[0], dtype=bool)
+            for i in range(t.shape[0]):
+                for s in group:
+                    c = cols.get(s.name)
+                    if c is not None and c.valid[i]:
+                        chars[s.name] = int(c.values[i])
+                if len(chars) == len(group):
+                    text = "".join(chr(chars[s.name]) if 32 <= chars[s.name] < 127 else "?" for s in group)
+                    values[i] = self.keys.pseudonym(self.keys.period(float(t[i])), f"{msg.name}.{name}", text)
+                    valid[i] = True
+            self.stats.dropped[f"{msg.name}.{name}:characters"] += int(sum(cols[s.name].valid.sum()
+                                                                          for s in group if s.name in cols))
+            if valid.any():
+                out[name] = (values, valid)
+        return out
+
+
+def _canonical(v: Any) -> str:
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    f = float(v)
+    return str(int(f)) if f.is_integer() else repr(f)

@@ -1,0 +1,44 @@
+"""Build an agent from DBCs, a policy and the handling settings (shared by replay and live run)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from vehicle_ds.dbc import load_database
+from vehicle_ds.policy import load_policy
+
+from .agent import Agent
+from .batch import BatchBuilder
+from .handling import Handler
+from .keys import KeyRing
+from .plan import Plan, compile_plan
+from .spool import Spool
+
+
+def default_key_file() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "vehicle-ds" / "pseudonym.key"
+
+
+def build_agent(dbcs: Sequence[str | Path], policy_path: str | Path | None, spool_dir: str | Path, *,
+                consented: Sequence[str] = (), device: str = "replay", key_file: str | Path | None = None,
+                spool_max_mb: float = 1024, batch_records: int = 250_000) -> tuple[Agent, Plan, list]:
+    policy = load_policy(policy_path)
+    dbs = [load_database(p) for p in dbcs]
+    plan = compile_plan(dbs, policy)
+    unknown = set(consented) - set(policy.purposes)
+    if unknown:
+        from vehicle_ds.errors import InputError
+
+        raise InputError(f"unknown purpose(s) {', '.join(sorted(unknown))}; the policy defines "
+                         f"{', '.join(sorted(policy.purposes))}")
+    keys = KeyRing.from_file(key_file or default_key_file(),
+                             float(policy.settings.get("pseudonym_key_rotation_days", 30)))
+    handler = Handler(policy, set(consented), keys)
+    import time
+
+    builder = BatchBuilder(device, policy.sha256, keys.key_id(keys.period(time.time())))
+    spool = Spool(spool_dir, int(spool_max_mb * 1024 * 1024))
+    return Agent(plan, handler, builder, spool, batch_records), plan, dbs

@@ -1,0 +1,140 @@
+"""Replaying a realistic log accounts for every frame and lets out only compliant data (issue #3)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from edge.simulate import SAMPLE_IMEI, SAMPLE_VIN, write_log
+from tests.conftest import SAMPLE_DBC, run_cli
+from vehicle_ds.catalog import build_catalog
+from vehicle_ds.results import validate_results
+
+
+@pytest.fixture(scope="module")
+def sample_log(tmp_path_factory):
+    path = tmp_path_factory.mktemp("logs") / "drive.log"
+    write_log([SAMPLE_DBC], path, 60_000, seed=11)
+    return path
+
+
+def _replay(tmp_path, log, *extra):
+    out = tmp_path / "out"
+    proc = run_cli("edge", "replay", str(log), "--dbc", str(SAMPLE_DBC), "--out", str(out),
+                   "--key-file", str(tmp_path / "k.key"), *extra)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((out / "results.json").read_text())
+    return out, validate_results(doc)
+
+
+def _outbound(out):
+    proc = run_cli("edge", "inspect", str(out), "--jsonl")
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_every_frame_is_accounted_for(tmp_path, sample_log):
+    _, doc = _replay(tmp_path, sample_log)
+    s = doc["summary"]
+    assert s["frames_total"] == 60_000
+    assert s["frames_decoded"] + s["frames_unknown"] + s["frames_error"] == s["frames_total"]
+    assert s["frames_unknown"] > 0 and s["frames_error"] > 0 and s["frames_truncated"] > 0
+    assert {u["id"] for u in s["unknown_ids"]} == {"0x7A0", "0x1FFFAA17"}
+    assert s["policy"]["sha256"] and s["signals_by_handling"]["drop"] > 0
+    checks = {c["id"]: c for c in doc["checks"]}
+    assert checks["edge.frames.unknown_ids"]["status"] == "warn"
+    for cid in ("edge.uplink.location_precision", "edge.uplink.no_clear_vin",
+                "edge.uplink.no_cabin_biometric_exterior_media", "edge.uplink.technical_data_leaves",
+                "edge.spool.no_loss"):
+        assert checks[cid]["status"] == "pass", checks[cid]
+
+
+def test_nothing_forbidden_leaves_and_technical_data_does(tmp_path, sample_log):
+    out, _ = _replay(tmp_path, sample_log)
+    recs = _outbound(out)
+    assert recs and all(set(r) == {"t", "message", "signals"} for r in recs)
+    catalog = {(e["message"], e["signal"]): e for e in build_catalog([SAMPLE_DBC])["entries"]}
+    seen = {(r["message"], k) for r in recs for k in r["signals"]}
+    messages = {m for m, _ in seen}
+    # no position without consent, no cabin/biometric/exterior media, no VIN characters
+    for m, s in seen:
+        e = catalog.get((m, s))
+        if e is None:
+            assert s == "VIN"
+            continue
+        assert e["category"] not in ("location", "cabin", "biometric", "security", "unclassified") or \
+            e["rule"] == "location.position_meta", (m, s)
+        assert e["rule"] != "exterior.raw_media" and e["rule"] != "identifier.vin"
+    blob = json.dumps([r["signals"] for r in recs])
+    assert SAMPLE_VIN not in blob and str(SAMPLE_IMEI) not in blob
+    assert not re.search(r"39\.90\d", blob)  # not even a coarse latitude without consent
+    # technical data still leaves, J1939 from a foreign source address included
+    assert {"VCU_VehicleMotion", "ABS_WheelSpeeds", "CCVS1", "BMS_Charging"} <= messages
+    vins = {r["signals"]["VIN"] for r in recs if "VIN" in r["signals"]}
+    assert len(vins) == 1 and len(next(iter(vins))) == 24  # one keyed pseudonym for the whole VIN
+    imeis = {r["signals"]["TBOX_IMEI"] for r in recs if "TBOX_IMEI" in r["signals"]}
+    assert len(imeis) == 1 and str(SAMPLE_IMEI) not in next(iter(imeis))
+
+
+def test_consented_navigation_lets_coarse_positions_out(tmp_path, sample_log):
+    out, doc = _replay(tmp_path, sample_log, "--purpose", "navigation")
+    lats = [r["signals"]["GNSS_Latitude"] for r in _outbound(out) if "GNSS_Latitude" in r["signals"]]
+    assert lats and all(round(v, 3) == v for v in lats)
+    assert any(abs(v - 39.904) < 0.02 for v in lats)
+    check = next(c for c in doc["checks"] if c["id"] == "edge.uplink.location_precision")
+    assert check["status"] == "pass" and check["evidence"]["allowed_decimals"] == 3
+
+
+def test_pseudonyms_are_keyed(tmp_path, sample_log):
+    out1, _ = _replay(tmp_path / "a", sample_log)
+    out2, _ = _replay(tmp_path / "b", sample_log)  # another device key
+    v1 = {r["signals"]["VIN"] for r in _outbound(out1) if "VIN" in r["signals"]}
+    v2 = {r["signals"]["VIN"] for r in _outbound(out2) if "VIN" in r["signals"]}
+    assert v1 and v2 and v1 != v2
+
+
+def test_blf_and_candump_give_the_same_result(tmp_path):
+    log, blf = tmp_path / "d.log", tmp_path / "d.blf"
+    write_log([SAMPLE_DBC], log, 20_000, seed=5)
+    write_log([SAMPLE_DBC], blf, 20_000, seed=5)
+    _, a = _replay(tmp_path / "a", log)
+    _, b = _replay(tmp_path / "b", blf)
+    for k in ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_truncated",
+              "signals_by_handling"):
+        assert a["summary"][k] == b["summary"][k], k
+
+
+def test_cabin_data_while_sensor_off_is_a_finding(tmp_path):
+    log = tmp_path / "off.log"
+    # OMS_CabinMedia (0x601, CAN FD): mic status 0 (off) at bits 80-81, audio bytes non-zero
+    payload = bytearray(64)
+    payload[11:19] = b"\x11" * 8
+    log.write_text("".join(f"(1767225600.{i:06d}) can0 601##1{payload.hex().upper()}\n" for i in range(50)))
+    _, doc = _replay(tmp_path, log)
+    check = next(c for c in doc["checks"] if c["id"] == "edge.cabin.default_off")
+    assert check["status"] == "fail" and check["evidence"]["frames_by_message"]["OMS_CabinMedia"] == 50
+
+
+def test_bad_inputs_fail_cleanly(tmp_path, sample_log):
+    proc = run_cli("edge", "replay", str(tmp_path / "missing.log"), "--dbc", str(SAMPLE_DBC), "--out", str(tmp_path))
+    assert proc.returncode == 2 and "missing.log" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("edge", "replay", str(sample_log), "--dbc", str(SAMPLE_DBC), "--out", str(tmp_path / "o"),
+                   "--purpose", "spying", "--key-file", str(tmp_path / "k"))
+    assert proc.returncode == 2 and "spying" in proc.stderr
+    bad_blf = tmp_path / "bad.blf"
+    bad_blf.write_bytes(b"NOPE" + bytes(200))
+    proc = run_cli("edge", "replay", str(bad_blf), "--dbc", str(SAMPLE_DBC), "--out", str(tmp_path / "o2"),
+                   "--key-file", str(tmp_path / "k"))
+    assert proc.returncode == 2 and "bad.blf" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_truncated_log_keeps_what_was_produced(tmp_path):
+    blf = tmp_path / "cut.blf"
+    write_log([SAMPLE_DBC], blf, 30_000, seed=2)
+    raw = blf.read_bytes()
+    blf.write_bytes(raw[: int(len(raw) * 0.6)])
+    out, doc = _replay(tmp_path, blf)
+    assert 10_000 < doc["summary"]["frames_total"] < 30_000
+    assert _outbound(out)
