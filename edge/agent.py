@@ -104,13 +104,20 @@ class Agent:
         idx = np.flatnonzero(is_data)
         if idx.shape[0] == 0:
             return
-        key = chunk.can_id[idx].astype(np.uint64) | (chunk.extended[idx].astype(np.uint64) << np.uint64(32))
-        order = np.argsort(key, kind="stable")
-        skey = key[order]
+        # Group rows by (id, extended) through a small integer key: standard ids are their own key, the
+        # few distinct extended ids are numbered after them, and a stable sort of 16-bit keys is a radix sort.
+        ids, ext_rows = chunk.can_id[idx], chunk.extended[idx]
+        small = ids.astype(np.int64)
+        ext_ids = np.unique(ids[ext_rows]) if ext_rows.any() else np.empty(0, dtype=np.uint32)
+        if ext_ids.shape[0]:
+            small[ext_rows] = 2048 + np.searchsorted(ext_ids, ids[ext_rows])
+        small = small.astype(np.uint16 if 2048 + ext_ids.shape[0] < 65536 else np.uint32)
+        order = np.argsort(small, kind="stable")
+        skey = small[order]
         bounds = np.concatenate(([0], np.flatnonzero(skey[1:] != skey[:-1]) + 1, [skey.shape[0]]))
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             k = int(skey[a])
-            can_id, ext = k & 0xFFFFFFFF, bool(k >> 32)
+            can_id, ext = (k, False) if k < 2048 else (int(ext_ids[k - 2048]), True)
             mplan = self.plan.lookup(can_id, ext)
             rows = idx[order[a:b]]
             if mplan is None:
@@ -161,8 +168,7 @@ class Agent:
             a.values += nv
             sig = mplan.by_name.get(name)
             if sig is None:  # a composite identifier: must be a pseudonym, never the clear text
-                bad = [v for v in values[valid] if isinstance(v, str) and VIN_RE.match(v)]
-                if bad:
+                if any(VIN_RE.match(str(v)) for v in set(values[valid].tolist())):
                     a.vin_violations.append(f"{mplan.name}.{name}")
                 continue
             cat = sig.cls.category
@@ -177,10 +183,8 @@ class Agent:
                     a.location_violations.append(f"{mplan.name}.{name}")
             if sig.cls.role == "vin" and sig.handling != "pseudonymize":
                 a.vin_violations.append(f"{mplan.name}.{name}")
-            if values.dtype == object:
-                bad = [v for v in values[valid] if isinstance(v, str) and VIN_RE.match(v)]
-                if bad:
-                    a.vin_violations.append(f"{mplan.name}.{name}")
+            if values.dtype == object and any(VIN_RE.match(str(v)) for v in set(values[valid].tolist())):
+                a.vin_violations.append(f"{mplan.name}.{name}")
             if sig.handling == "keep" and cat in ("vehicle_condition", "vehicle_control", "environment_perception"):
                 a.technical_values += nv
 

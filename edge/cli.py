@@ -30,11 +30,12 @@ def replay(
     """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches."""
     from vehicle_ds.results import finish, new_results, write_json
 
+    from .frames import coalesce, prefetch
     from .readers import read_log
     from .setup import build_agent
 
-    chunks = read_log(log)  # validates the path and format before anything is written
-    agent, plan, dbs = build_agent(dbc, policy, out / "batches", consented=purpose, device=device,
+    chunks = prefetch(coalesce(read_log(log)))  # validates the path and format before anything is written
+    agent, dbs = build_agent(dbc, policy, out / "batches", consented=purpose, device=device,
                                    key_file=key_file)
     doc = new_results("edge", {"log": _file_info(log), "dbc": [db.source_entry() for db in dbs],
                                "mode": "replay"},

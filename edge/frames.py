@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,3 +61,66 @@ class FrameChunk:
             elif m.is_remote_frame:
                 kind[i] = REMOTE
         return FrameChunk(t, ch, cid, ext, fd, ln, data, kind, channels)
+
+
+def concat(chunks: list[FrameChunk]) -> FrameChunk:
+    """One chunk from several (same channel list): the agent's per-id work is amortised over more rows."""
+    if len(chunks) == 1:
+        return chunks[0]
+    width = max(c.data.shape[1] for c in chunks)
+    data = np.concatenate([c.data if c.data.shape[1] == width else
+                           np.pad(c.data, ((0, 0), (0, width - c.data.shape[1]))) for c in chunks])
+    bad = [ln for c in chunks for ln in (c.malformed_lines or [])][:20]
+    return FrameChunk(*(np.concatenate([getattr(c, f) for c in chunks]) for f in
+                        ("t", "channel", "can_id", "extended", "fd", "length")),
+                      data=data, kind=np.concatenate([c.kind for c in chunks]), channels=chunks[-1].channels,
+                      malformed_lines=bad)
+
+
+def coalesce(chunks: Iterator[FrameChunk], min_rows: int = 250_000) -> Iterator[FrameChunk]:
+    """Group small read blocks (cache-friendly to parse) into larger processing chunks."""
+    pending: list[FrameChunk] = []
+    rows = 0
+    for c in chunks:
+        pending.append(c)
+        rows += len(c)
+        if rows >= min_rows:
+            yield concat(pending)
+            pending, rows = [], 0
+    if pending:
+        yield concat(pending)
+
+
+def prefetch(chunks: Iterator[FrameChunk], depth: int = 2) -> Iterator[FrameChunk]:
+    """Read ahead in a thread: parsing (numpy, mostly without the GIL) overlaps processing on the
+    second core. Exceptions from the reader are re-raised in the consumer, after the chunks before them."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for c in chunks:
+                if stop.is_set():
+                    return
+                q.put(c)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+        q.put(done)
+
+    thread = threading.Thread(target=work, daemon=True, name="log-reader")
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+

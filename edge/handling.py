@@ -131,17 +131,18 @@ class Handler:
         return OutMessage(msg.name, t, out)
 
     def _pseudonymize(self, label: str, t: np.ndarray, col: Column) -> np.ndarray:
-        values = np.empty(col.values.shape[0], dtype=object)
-        periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 else np.zeros_like(t, int)
+        """Keyed hash of each distinct value (identifiers change rarely, so this is a handful of hashes)."""
         v = col.values
         bits = v.view(np.int64) if v.dtype.itemsize == 8 else v.astype(np.int64)  # exact, also above 2**53
-        pairs = np.stack([periods, bits], axis=1)
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        raw = col.values
-        first = np.zeros(uniq.shape[0], dtype=np.int64)
-        first[inv[::-1]] = np.arange(inv.shape[0])[::-1]
-        hashed = [self.keys.pseudonym(int(uniq[j, 0]), label, _canonical(raw[first[j]])) for j in range(uniq.shape[0])]
-        values[:] = [hashed[j] for j in inv.ravel()]
+        periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 \
+            else np.zeros(t.shape[0], dtype=np.int64)
+        values = np.empty(v.shape[0], dtype=object)
+        for period in np.unique(periods).tolist():
+            rows = np.flatnonzero(periods == period)
+            uniq, first, inv = np.unique(bits[rows], return_index=True, return_inverse=True)
+            hashed = np.array([self.keys.pseudonym(period, label, _canonical(v[rows[i]])) for i in first.tolist()],
+                              dtype=object)
+            values[rows] = hashed[inv.ravel()]
         return values
 
     def _aggregate(self, label: str, col: Column) -> None:
@@ -164,32 +165,55 @@ class Handler:
         return out
 
     def _composite(self, msg: MessagePlan, t: np.ndarray, cols: dict[str, Column]) -> dict[str, tuple]:
-        """Assemble identifiers spread over several signals (VIN pages) and hash them whole. Low-rate
-        messages only, so a row loop is fine; the state survives across batches."""
+        """Assemble identifiers spread over several signals (VIN pages) and hash them whole.
+
+        Each character column is forward-filled (the last page seen holds until a new one arrives, also
+        across batches), so a row carries the identifier once every character has been seen; each distinct
+        identifier is hashed once per key period."""
         members = [s for s in msg.signals if s.composite]
         if not members:
             return {}
         out = {}
+        n = t.shape[0]
+        rows = np.arange(n)
         for name in sorted({s.composite for s in members}):
             group = sorted((s for s in members if s.composite == name),
                            key=lambda s: int(m.group()) if (m := _DIGITS.search(s.name)) else 0)
-            state = self._composites.setdefault((msg.name, name), {"chars": {}})
-            chars = state["chars"]
-            values = np.empty(t.shape[0], dtype=object)
-            valid = np.zeros(t.shape[0], dtype=bool)
-            for i in range(t.shape[0]):
-                for s in group:
-                    c = cols.get(s.name)
-                    if c is not None and c.valid[i]:
-                        chars[s.name] = int(c.values[i])
-                if len(chars) == len(group):
-                    text = "".join(chr(chars[s.name]) if 32 <= chars[s.name] < 127 else "?" for s in group)
-                    values[i] = self.keys.pseudonym(self.keys.period(float(t[i])), f"{msg.name}.{name}", text)
-                    valid[i] = True
-            self.stats.dropped[f"{msg.name}.{name}:characters"] += int(sum(cols[s.name].valid.sum()
-                                                                          for s in group if s.name in cols))
-            if valid.any():
-                out[name] = (values, valid)
+            state = self._composites.setdefault((msg.name, name), {})
+            chars = np.full((len(group), n), -1, dtype=np.int64)
+            for j, sig in enumerate(group):
+                c = cols.get(sig.name)
+                prev = state.get(sig.name, -1)
+                prev = prev if isinstance(prev, int) else -1
+                if c is None:
+                    chars[j] = prev
+                    continue
+                last = np.maximum.accumulate(np.where(c.valid, rows, -1))
+                chars[j] = np.where(last >= 0, c.values[np.maximum(last, 0)].astype(np.int64), prev)
+                self.stats.dropped[f"{msg.name}.{name}:characters"] += int(c.valid.sum())
+            if n:
+                for j, sig in enumerate(group):
+                    state[sig.name] = int(chars[j, -1])
+            complete = (chars >= 0).all(axis=0)
+            if not complete.any():
+                continue
+            periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 \
+                else np.zeros(n, dtype=np.int64)
+            keyed = np.vstack([periods, chars]).T[complete]
+            # the identifier changes rarely: hash each run of equal rows once
+            starts = np.concatenate(([0], np.flatnonzero((keyed[1:] != keyed[:-1]).any(axis=1)) + 1))
+            run = np.cumsum(np.isin(np.arange(keyed.shape[0]), starts)) - 1
+            cache = state.setdefault("_hashes", {})
+            hashed = []
+            for row in keyed[starts].tolist():
+                key = tuple(row)
+                if key not in cache:
+                    text = "".join(chr(c) if 32 <= c < 127 else "?" for c in row[1:])
+                    cache[key] = self.keys.pseudonym(row[0], f"{msg.name}.{name}", text)
+                hashed.append(cache[key])
+            values = np.empty(n, dtype=object)
+            values[np.flatnonzero(complete)] = np.array(hashed, dtype=object)[run]
+            out[name] = (values, complete)
         return out
 
 

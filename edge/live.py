@@ -4,6 +4,7 @@ flush everything and exit cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -60,7 +61,7 @@ def open_buses(cfg: EdgeConfig) -> list:
 def run_live(config_path: str | Path, stop: threading.Event | None = None) -> dict:
     cfg = load_config(config_path)
     _logging(cfg.log_format)
-    agent, plan, dbs = build_agent(cfg.dbc, cfg.policy, cfg.spool_dir, consented=cfg.purposes,
+    agent, dbs = build_agent(cfg.dbc, cfg.policy, cfg.spool_dir, consented=cfg.purposes,
                                    device=cfg.device_id, key_file=cfg.key_file, spool_max_mb=cfg.spool_max_mb,
                                    batch_records=10**9)
     doc = new_results("edge", {"mode": "live", "buses": [f"{b.interface}:{b.channel}" for b in cfg.buses],
@@ -68,10 +69,8 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                       {"consented_purposes": sorted(cfg.purposes), "device": cfg.device_id})
     stop = stop or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread (tests drive run_live from a thread)
             signal.signal(sig, lambda *_: stop.set())
-        except ValueError:  # not the main thread (tests drive run_live from a thread)
-            pass
     buses = open_buses(cfg)
     channels = [f"{b.interface}:{b.channel}" for b in cfg.buses]
     buffer: list = []

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from vehicle_ds.dbc import load_database
+from vehicle_ds.errors import InputError
 from vehicle_ds.policy import load_policy
 
 from .agent import Agent
 from .batch import BatchBuilder
 from .handling import Handler
 from .keys import KeyRing
-from .plan import Plan, compile_plan
+from .plan import compile_plan
 from .spool import Spool
 
 
@@ -24,21 +26,17 @@ def default_key_file() -> Path:
 
 def build_agent(dbcs: Sequence[str | Path], policy_path: str | Path | None, spool_dir: str | Path, *,
                 consented: Sequence[str] = (), device: str = "replay", key_file: str | Path | None = None,
-                spool_max_mb: float = 1024, batch_records: int = 250_000) -> tuple[Agent, Plan, list]:
+                spool_max_mb: float = 1024, batch_records: int = 250_000) -> tuple[Agent, list]:
     policy = load_policy(policy_path)
     dbs = [load_database(p) for p in dbcs]
     plan = compile_plan(dbs, policy)
     unknown = set(consented) - set(policy.purposes)
     if unknown:
-        from vehicle_ds.errors import InputError
-
         raise InputError(f"unknown purpose(s) {', '.join(sorted(unknown))}; the policy defines "
                          f"{', '.join(sorted(policy.purposes))}")
     keys = KeyRing.from_file(key_file or default_key_file(),
                              float(policy.settings.get("pseudonym_key_rotation_days", 30)))
     handler = Handler(policy, set(consented), keys)
-    import time
-
     builder = BatchBuilder(device, policy.sha256, keys.key_id(keys.period(time.time())))
     spool = Spool(spool_dir, int(spool_max_mb * 1024 * 1024))
-    return Agent(plan, handler, builder, spool, batch_records), plan, dbs
+    return Agent(plan, handler, builder, spool, batch_records), dbs

@@ -1,0 +1,107 @@
+"""Edge throughput: log file on disk -> uplink batches on disk, naive baseline vs the agent, one process.
+
+Logs: >= 1M frames each, as candump .log and as .blf, from a DBC of >= 100 messages at their own cycle
+rates (with CAN FD, J1939, multiplexing, unknown ids and truncated frames).
+Baseline: python-can LogReader, cantools decode_message per frame, the per-signal policy in a Python loop
+(drop / coarsen / keyed hash / keep, precomputed per signal), records written as JSON lines.
+Candidate: ``vehicle-ds edge replay``'s pipeline (read + decode + classify + handle + batch out).
+The baseline runs on the first BASELINE_FRAMES frames (its rate does not depend on log length); the agent
+on the whole log. Peak RSS is the agent's own (measured before the baseline runs).
+Last line: {"name": "edge_throughput", "agent_fps", "baseline_fps", "ratio", "peak_rss_mb", ...}.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.dbcgen import big_dbc
+from edge.frames import coalesce, prefetch
+from edge.readers import read_log
+from edge.setup import build_agent
+from edge.simulate import write_log
+
+N_FRAMES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+BASELINE_FRAMES = 200_000
+
+
+def agent_run(log: Path, dbc: Path, out: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    agent, _ = build_agent([dbc], None, out, consented=["navigation"], key_file=out.parent / f"{out.name}.key")
+    for chunk in prefetch(coalesce(read_log(log))):
+        agent.process(chunk)
+    agent.flush()
+    dt = time.perf_counter() - t0
+    assert agent.frames.total == agent.frames.decoded + agent.frames.unknown + agent.frames.error
+    return dt, agent.frames.total
+
+
+def baseline_run(log: Path, dbc: Path, out: Path, limit: int) -> tuple[float, int]:
+    import can
+    import cantools
+
+    from vehicle_ds.catalog import build_catalog
+
+    t0 = time.perf_counter()
+    db = cantools.database.load_file(str(dbc), strict=False)
+    actions = {(e["message"], e["signal"]): e["handling"] for e in build_catalog([dbc])["entries"]}
+    key = b"k" * 32
+    n = 0
+    with open(out, "w") as f:
+        for msg in itertools.islice(can.LogReader(str(log)), limit):
+            n += 1
+            try:
+                m = db.get_message_by_frame_id(msg.arbitration_id)
+                values = m.decode(msg.data, decode_choices=False, allow_truncated=True)
+            except Exception:
+                continue
+            rec = {}
+            for name, v in values.items():
+                a = actions.get((m.name, name), "drop")
+                if a == "keep":
+                    rec[name] = v
+                elif a == "coarsen":
+                    rec[name] = round(float(v), 3)
+                elif a == "pseudonymize":
+                    rec[name] = hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:24]
+            f.write(json.dumps({"t": msg.timestamp, "message": m.name, "signals": rec}) + "\n")
+    return time.perf_counter() - t0, n
+
+
+def main() -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpd = Path(tmp)
+        dbc = big_dbc(120, tmpd / "vehicle120.dbc")
+        result: dict[str, object] = {"name": "edge_throughput", "frames": N_FRAMES, "dbc_messages": 120}
+        logs = {}
+        for suffix in (".log", ".blf"):
+            t0 = time.perf_counter()
+            logs[suffix] = tmpd / f"drive{suffix}"
+            write_log([dbc], logs[suffix], N_FRAMES, seed=3)
+            result[f"gen_s{suffix.replace('.', '_')}"] = round(time.perf_counter() - t0, 1)
+        for suffix, label in ((".log", ""), (".blf", "blf_")):
+            dt, n = agent_run(logs[suffix], dbc, tmpd / f"spool{suffix}")
+            result[f"{label}agent_fps"] = round(n / dt)
+            if not label:
+                result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        for suffix, label in ((".log", ""), (".blf", "blf_")):
+            dt, n = baseline_run(logs[suffix], dbc, tmpd / f"baseline{suffix}.jsonl", BASELINE_FRAMES)
+            result[f"{label}baseline_fps"] = round(n / dt)
+        result["ratio"] = round(result["agent_fps"] / result["baseline_fps"], 1)
+        result["blf_ratio"] = round(result["blf_agent_fps"] / result["blf_baseline_fps"], 1)
+        result["baseline_frames"] = BASELINE_FRAMES
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
