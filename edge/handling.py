@@ -139,7 +139,7 @@ class Handler:
         values = np.empty(v.shape[0], dtype=object)
         for period in np.unique(periods).tolist():
             rows = np.flatnonzero(periods == period)
-            uniq, first, inv = np.unique(bits[rows], return_index=True, return_inverse=True)
+            _, first, inv = np.unique(bits[rows], return_index=True, return_inverse=True)
             hashed = np.array([self.keys.pseudonym(period, label, _canonical(v[rows[i]])) for i in first.tolist()],
                               dtype=object)
             values[rows] = hashed[inv.ravel()]
