@@ -65,8 +65,9 @@ fd = true
 
 
 def start_agent(cfg: Path, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "vehicle_ds.cli", "edge", "run", "--config", str(cfg)],
-                            stderr=open(log, "w"), stdout=subprocess.DEVNULL, cwd=cfg.parent)
+    with open(log, "w") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "vehicle_ds.cli", "edge", "run", "--config", str(cfg)],
+                                stderr=err, stdout=subprocess.DEVNULL, cwd=cfg.parent)
     deadline = time.time() + 60
     while time.time() < deadline:
         if "edge agent started" in log.read_text():
