@@ -160,7 +160,11 @@ def run(config: Annotated[Path, typer.Option(help="edge.toml")]) -> None:
 
 
 def main(args: list[str]) -> None:
-    app(args=args, prog_name="vehicle-ds edge", standalone_mode=False)
+    import typer as _typer
+
+    rc = app(args=args, prog_name="vehicle-ds edge", standalone_mode=False)
+    if isinstance(rc, int) and rc:
+        raise _typer.Exit(rc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,6 +69,28 @@ def catalog(
                    f"-> {out}", err=True)
 
 
+@app.command()
+def report(
+    inputs: Annotated[list[Path], typer.Argument(help="Catalogs and results documents, or folders of them.")],
+    out: Annotated[Path, typer.Option(help="The report file.")],
+    lang: Annotated[str, typer.Option(help="zh | en")] = "en",
+    fmt: Annotated[str, typer.Option("--format", help="html | json | md")] = "html",
+) -> None:
+    """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
+    from .report import build_report, load_inputs, render
+
+    if fmt not in ("html", "json", "md"):
+        raise InputError(f"--format must be html, json or md, not {fmt!r}")
+    if lang not in ("en", "zh"):
+        raise InputError(f"--lang must be en or zh, not {lang!r}")
+    rep = build_report(load_inputs(inputs))
+    write_output(render(rep, fmt, lang), out)
+    counts = rep["summary"]["requirements"]
+    typer.echo(f"report: {out} — " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    if counts["fail"]:
+        raise typer.Exit(1)
+
+
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
@@ -89,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="vehicle-ds", standalone_mode=False)
+        rc = app(args=args, prog_name="vehicle-ds", standalone_mode=False)
+        if isinstance(rc, int):  # typer.Exit(n) comes back as a return value without standalone mode
+            return rc
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.exceptions.Abort:

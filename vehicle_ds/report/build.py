@@ -1,0 +1,160 @@
+"""Assemble the report model (schema ``vehicle-ds/report@1``, documented in README.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import sys
+from collections import Counter
+from importlib import resources
+from typing import Any
+
+from .. import __version__
+from ..catalog import summarize
+from ..results import now_iso
+from ..taxonomy import TAXONOMY
+from .derive import catalog_checks
+from .inputs import Input
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+REPORT_SCHEMA = "vehicle-ds/report@1"
+REQ_STATUSES = ("pass", "fail", "needs_review", "not_assessed")
+_SEV_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def load_requirements() -> list[dict[str, Any]]:
+    text = resources.files("vehicle_ds").joinpath("data/requirements.toml").read_text("utf-8")
+    reqs = tomllib.loads(text)["requirement"]
+    for r in reqs:
+        for b in r["basis"]:
+            if b not in TAXONOMY.basis:  # a packaging error, caught by the tests
+                raise ValueError(f"{r['id']}: unknown basis {b}")
+    return reqs
+
+
+def _basis(ids: list[str]) -> list[dict[str, str]]:
+    return [{"id": b, "status": TAXONOMY.basis[b].status, "zh": TAXONOMY.basis[b].zh, "en": TAXONOMY.basis[b].en}
+            for b in ids]
+
+
+def _matches(check_id: str, patterns: list[str]) -> bool:
+    return any(check_id == p or (p.endswith("*") and fnmatch.fnmatchcase(check_id, p)) for p in patterns)
+
+
+def _requirement_status(checks: list[dict[str, Any]]) -> str:
+    statuses = {c["status"] for c in checks}
+    if not checks or statuses <= {"skipped"}:
+        return "not_assessed"
+    if "fail" in statuses:
+        return "fail"
+    if statuses & {"warn", "needs_review", "error"}:
+        return "needs_review"
+    return "pass"
+
+
+def _next_dec15(today: dt.date) -> str:
+    due = dt.date(today.year, 12, 15)
+    return (due if today <= due else dt.date(today.year + 1, 12, 15)).isoformat()
+
+
+def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date) -> dict[str, str]:
+    important = sum(1 for c in catalogs for e in c["entries"] if e["grade"] in ("important", "core"))
+    sensitive = sum(1 for c in catalogs for e in c["entries"] if e["pi"] == "sensitive")
+    due = _next_dec15(today)
+    if req_id == "PROC-FILING":
+        if important:
+            return {"zh": f"输入中识别出 {important} 个重要数据信号:适用目录备案",
+                    "en": f"{important} important-data signal(s) identified in the inputs: the catalogue filing applies"}
+        return {"zh": "输入中未识别出重要数据;须就整个组织确认",
+                "en": "no important data identified in the inputs; confirm for the whole organisation"}
+    if req_id == "PROC-ANNUAL-REPORT":
+        return {"zh": f"下次截止 {due}(重要数据处理者)", "en": f"next due {due} (processors of important data)"}
+    if req_id == "PROC-EXPORT":
+        if important:
+            return {"zh": "存在重要数据:任何出境均须通过网信部门安全评估",
+                    "en": "important data present: any export needs the CAC security assessment"}
+        return {"zh": f"{sensitive} 个敏感个人信息信号:自1月1日起累计1万人(敏感)或100万人(一般)须申报评估",
+                "en": f"{sensitive} sensitive-PI signal(s): assessment needed from 10,000 people (SPI) or 1,000,000 "
+                      "(PI) counted from 1 January"}
+    if req_id == "PROC-RISK-ASSESSMENT":
+        return {"zh": "每年至少一次;本报告中的车端、接口与模型结果可作为支撑材料",
+                "en": "at least once a year; the edge, probe and model results in this report are supporting evidence"}
+    return {"zh": "", "en": ""}
+
+
+def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str, Any]:
+    today = today or dt.date.today()
+    catalogs = [i.doc for i in inputs if i.kind == "catalog"]
+    # every check, tagged with the input it came from
+    checks: list[dict[str, Any]] = []
+    for idx, inp in enumerate(inputs):
+        source = catalog_checks(inp.doc) if inp.kind == "catalog" else inp.doc.get("checks", [])
+        for c in source:
+            checks.append({**c, "component": inp.kind, "input": idx})
+    requirements = []
+    covered: set[int] = set()
+    for r in load_requirements():
+        kind = r.get("kind", "check")
+        evidence = [i for i, c in enumerate(checks) if _matches(c["id"], r.get("evidence", []))]
+        covered.update(evidence)
+        status = "needs_review" if kind == "processor" else _requirement_status([checks[i] for i in evidence])
+        basis = _basis(r["basis"])
+        requirements.append({
+            "id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
+            "status": status, "basis": basis,
+            "unverified_basis": [b["id"] for b in basis if b["status"] != "verified"],
+            "evidence": evidence, "evidence_patterns": r.get("evidence", []),
+            "note": _processor_notes(r["id"], catalogs, today) if kind == "processor" else {"zh": "", "en": ""},
+        })
+    req_counts = Counter(r["status"] for r in requirements)
+    findings = [c for c in checks if c["status"] in ("fail", "warn", "error", "needs_review")]
+    sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
+    open_by_sev: dict[str, dict[str, int]] = {s: {} for s in _SEV_ORDER}
+    for c in findings:
+        open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
+    top = sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error")),
+                 key=lambda i: (_SEV_ORDER[checks[i]["severity"]], checks[i]["id"]))[:10]
+    overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
+                                                                   req_counts["not_assessed"]) else "pass"
+    inventory = []
+    for inp in inputs:
+        if inp.kind != "catalog":
+            continue
+        doc = inp.doc
+        grade_by_cat: dict[str, Counter] = {}
+        pi_by_cat: dict[str, Counter] = {}
+        for e in doc["entries"]:
+            grade_by_cat.setdefault(e["category"], Counter())[e["grade"]] += 1
+            pi_by_cat.setdefault(e["category"], Counter())[e["pi"]] += 1
+        inventory.append({
+            "input": inputs.index(inp), "policy": doc["policy"], "sources": doc["sources"],
+            "counts": summarize(doc), "grade_by_category": {k: dict(v) for k, v in grade_by_cat.items()},
+            "pi_by_category": {k: dict(v) for k, v in pi_by_cat.items()},
+            "combinations": doc["combinations"],
+            "important": [e for e in doc["entries"] if e["grade"] in ("important", "core")],
+            "entries": doc["entries"],
+        })
+    return {
+        "schema": REPORT_SCHEMA, "generated": now_iso(), "tool": {"name": "vehicle-ds", "version": __version__},
+        "status": overall,
+        "summary": {"requirements": {s: req_counts.get(s, 0) for s in REQ_STATUSES},
+                    "checks": dict(Counter(c["status"] for c in checks)),
+                    "failed_by_severity": {s: sev.get(s, 0) for s in _SEV_ORDER},
+                    "findings_by_severity": open_by_sev,
+                    "findings": len(findings), "top_risks": top},
+        "requirements": requirements,
+        "inventory": inventory,
+        "uplink": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
+                   for i, inp in enumerate(inputs) if inp.kind == "edge"],
+        "interfaces": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
+                       for i, inp in enumerate(inputs) if inp.kind == "probes"],
+        "models": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
+                   for i, inp in enumerate(inputs) if inp.kind == "models"],
+        "checks": checks,
+        "unmapped_checks": [i for i in range(len(checks)) if i not in covered],
+        "inputs": [i.describe() for i in inputs],
+    }

@@ -1,0 +1,86 @@
+"""Load report inputs: catalog and results documents, given as files or folders of ``*.json``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..catalog import CATALOG_SCHEMA
+from ..errors import InputError, SchemaError
+from ..results import RESULTS_SCHEMA, validate_results
+
+
+@dataclass
+class Input:
+    path: str
+    sha256: str
+    kind: str  # "catalog" | "edge" | "probes" | "models"
+    doc: dict[str, Any]
+
+    def describe(self) -> dict[str, Any]:
+        d = {"path": self.path, "sha256": self.sha256, "kind": self.kind, "schema": self.doc.get("schema")}
+        if self.kind != "catalog":
+            d.update({"tool": self.doc.get("tool"), "started": self.doc.get("started"),
+                      "finished": self.doc.get("finished"), "settings": self.doc.get("settings", {})})
+        else:
+            d["policy"] = self.doc.get("policy")
+        return d
+
+
+def _validate_catalog(doc: dict[str, Any], origin: str) -> None:
+    for key in ("policy", "sources", "entries", "combinations"):
+        if key not in doc:
+            raise SchemaError(f"catalog document has no {key!r}", path=origin)
+    for i, e in enumerate(doc["entries"]):
+        missing = {"message", "signal", "category", "pi", "grade", "handling", "basis"} - set(e)
+        if missing:
+            raise SchemaError(f"catalog entry {i + 1} lacks {', '.join(sorted(missing))}", path=origin)
+
+
+def _load_file(p: Path) -> Input:
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(p)) from None
+    try:
+        doc = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise SchemaError(f"not JSON: {getattr(exc, 'msg', exc)}", path=str(p), line=line) from None
+    schema = doc.get("schema") if isinstance(doc, dict) else None
+    if schema == CATALOG_SCHEMA:
+        _validate_catalog(doc, str(p))
+        kind = "catalog"
+    elif schema == RESULTS_SCHEMA:
+        validate_results(doc, str(p))
+        kind = doc["component"]
+    else:
+        raise SchemaError(f"unknown schema {schema!r} (expected {CATALOG_SCHEMA} or {RESULTS_SCHEMA})", path=str(p))
+    return Input(str(p), hashlib.sha256(raw).hexdigest(), kind, doc)
+
+
+def load_inputs(paths: list[str | Path]) -> list[Input]:
+    """Every input file, folders searched recursively for ``*.json`` that carry a vehicle-ds schema."""
+    out: list[Input] = []
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            found = []
+            for f in sorted(p.rglob("*.json")):
+                try:
+                    head = json.loads(f.read_text("utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(head, dict) and head.get("schema") in (CATALOG_SCHEMA, RESULTS_SCHEMA):
+                    found.append(f)
+            if not found:
+                raise InputError("no catalog or results documents in this folder", path=str(p))
+            out.extend(_load_file(f) for f in found)
+        elif p.exists():
+            out.append(_load_file(p))
+        else:
+            raise InputError("no such file or folder", path=str(p))
+    return out
