@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-PALETTE = {"fail": "#d9534f", "error": "#8e1b1b", "warn": "#f0ad4e", "needs_review": "#f7d774", "general": "#8fb8de", "important": "#e0a030", "core": "#c0392b",
+PALETTE = {"fail": "#d9534f", "error": "#8e1b1b", "warn": "#f0ad4e", "needs_review": "#f7d774",
+           "general": "#8fb8de", "important": "#e0a030", "core": "#c0392b",
            "none": "#9ccc9c", "pi": "#f2d27a", "sensitive": "#e57373",
            "critical": "#8e1b1b", "high": "#d9534f", "medium": "#f0ad4e", "low": "#5bc0de", "info": "#aab7b8"}
 SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -26,7 +27,8 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: list[str], labels
     for r, (name, values) in enumerate(rows):
         y = top + r * row_h
         short = name if len(name) <= 42 else name[:40] + "…"
-        out.append(f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(short)}<title>{escape(name)}</title></text>')
+        out.append(f'<text x="{left - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(short)}'
+                   f'<title>{escape(name)}</title></text>')
         x = left
         for k in keys:
             v = values.get(k, 0)
@@ -77,7 +79,8 @@ def line_chart(series: dict[str, list[float]], xs: list[float], title: str, x_la
     for n, (name, ys) in enumerate(series.items()):
         color = SERIES[n % len(SERIES)]
         pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys, strict=False))
-        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{pts}"><title>{escape(name)}</title></polyline>')
+        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{pts}">'
+                   f'<title>{escape(name)}</title></polyline>')
         out.append(f'<text x="{left + pw + 8}" y="{top + 12 + 13 * n}" font-size="10" fill="{color}">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
