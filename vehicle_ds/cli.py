@@ -91,6 +91,18 @@ def report(
         raise typer.Exit(1)
 
 
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write everything.")] = Path("demo-out"),
+    frames: Annotated[int, typer.Option(help="Frames in the generated drive log.")] = 200_000,
+    lang: Annotated[str, typer.Option(help="Report language: en | zh")] = "en",
+) -> None:
+    """Run the whole pipeline offline on the bundled sample vehicle and write one report."""
+    from .demo import run_demo
+
+    run_demo(out, frames, lang)
+
+
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
