@@ -116,6 +116,16 @@ def edge(ctx: typer.Context) -> None:
     edge_main(list(ctx.args))
 
 
+@app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def probe(ctx: typer.Context) -> None:
+    """Probe a vehicle platform's data interfaces: --target target.toml --out results.json (needs 'probes')."""
+    try:
+        from api_probes.cli import main as probe_main
+    except ImportError as exc:
+        raise InputError(f"the API probes are not installed ({exc.name} missing): pip install 'vehicle-ds[probes]'") from None
+    probe_main(list(ctx.args))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
     import click

@@ -1,0 +1,56 @@
+"""``vehicle-ds probe``: probe a vehicle platform's data interfaces, safely, with evidence."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
+def probe(
+    target: Annotated[Path, typer.Option(help="Target profile TOML.")],
+    out: Annotated[Path, typer.Option(help="Results document to write.")],
+    allow_unsafe: Annotated[bool, typer.Option(help="Allow write probes (also needs safety.allow_unsafe).")] = False,
+    only: Annotated[Optional[str], typer.Option(help="Comma list of probe ids or prefixes.")] = None,  # noqa: UP045
+) -> None:
+    """Authentication, authorization, data-exposure, transport and limit probes; results document out."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from vehicle_ds.results import write_json
+
+    from .profile import load_profile
+    from .runner import run
+
+    profile = load_profile(target)
+    console = Console(stderr=True)
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=console) as prog:
+            task = prog.add_task("probing", total=None)
+            doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None,
+                      progress=lambda pid, n, total: prog.update(task, completed=n, total=total, description=pid))
+    else:
+        doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None)
+    write_json(out, doc)
+    table = Table(title=f"probes of {profile.name}")
+    for col in ("check", "endpoint", "status", "severity"):
+        table.add_column(col)
+    for c in doc["checks"]:
+        if c["status"] != "pass":
+            table.add_row(c["id"], c.get("endpoint", ""), c["status"], c["severity"])
+    console.print(table)
+    s = doc["summary"]
+    console.print(f"{s['findings']} finding(s); {s['requests_sent']} requests in {s['elapsed_s']}s -> {out}")
+
+
+def main(args: list[str]) -> None:
+    rc = app(args=args, prog_name="vehicle-ds probe", standalone_mode=False)
+    if isinstance(rc, int) and rc:
+        raise typer.Exit(rc)

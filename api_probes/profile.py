@@ -1,0 +1,129 @@
+"""The target profile (TOML, documented in README.md): what may be contacted, as whom, how much."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from vehicle_ds.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class Identity:
+    name: str
+    role: str
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    owns: dict[str, list[str]] = field(default_factory=dict)
+    expired_token: str | None = None
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    safe: bool = False
+    auth: bool = True
+    roles: list[str] | None = None  # roles allowed to call it; None = every authenticated identity
+    objects: dict[str, str] = field(default_factory=dict)  # path/query parameter -> object kind
+    expects: list[str] = field(default_factory=list)  # data categories the function legitimately returns
+    mass_assignment: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def matches(self, method: str, path: str) -> bool:
+        if method.upper() != self.method:
+            return False
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(self.path)) + "$"
+        return re.match(pattern, path) is not None
+
+
+@dataclass
+class Profile:
+    name: str
+    base_url: str
+    allow_hosts: list[str]
+    identities: list[Identity]
+    endpoints: list[Endpoint]
+    login: dict[str, Any] | None = None
+    ca_cert: str | None = None
+    http_port: int | None = None
+    jwks_url: str | None = None
+    public_key: str | None = None
+    test_signing_key: str | None = None
+    jwt_endpoint: str | None = None
+    max_requests: int = 1000
+    rate_per_s: float = 50.0
+    time_s: float = 120.0
+    burst: int = 30
+    allow_unsafe: bool = False
+    listener: bool = True
+    path: str = ""
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    def endpoint(self, method: str, path: str) -> Endpoint | None:
+        return next((e for e in self.endpoints if e.matches(method, path)), None)
+
+
+def load_profile(path: str | Path) -> Profile:
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read target profile: {exc.strerror}", path=str(p)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=str(p)) from None
+    base = p.parent
+
+    def rel(v: str | None) -> str | None:
+        if v is None:
+            return None
+        return str(base / v) if not Path(v).is_absolute() else v
+
+    try:
+        t = raw["target"]
+        url = str(t["base_url"]).rstrip("/")
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise InputError(f"base_url must be an http(s) URL, not {url!r}", path=str(p))
+        allow = [str(h).lower() for h in t.get("allow_hosts", [urlsplit(url).hostname])]
+        if (urlsplit(url).hostname or "").lower() not in allow:
+            raise InputError(f"base_url host {urlsplit(url).hostname} is not in allow_hosts", path=str(p))
+        idents = [Identity(name=str(i["name"]), role=str(i.get("role", "user")), token=i.get("token"),
+                           username=i.get("username"), password=i.get("password"),
+                           owns={k: [str(x) for x in v] for k, v in i.get("owns", {}).items()},
+                           expired_token=i.get("expired_token"))
+                  for i in raw.get("identity", [])]
+        eps = [Endpoint(method=str(e.get("method", "GET")).upper(), path=str(e["path"]), safe=bool(e.get("safe", False)),
+                        auth=bool(e.get("auth", True)), roles=e.get("roles"), objects=dict(e.get("objects", {})),
+                        expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"))
+               for e in raw.get("endpoint", [])]
+        budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})
+        return Profile(
+            name=str(t.get("name", url)), base_url=url, allow_hosts=allow, identities=idents, endpoints=eps,
+            login=raw.get("login"), ca_cert=rel(t.get("ca_cert")), http_port=t.get("http_port"),
+            jwks_url=jwt_cfg.get("jwks_url"), public_key=rel(jwt_cfg.get("public_key")),
+            test_signing_key=jwt_cfg.get("test_signing_key"), jwt_endpoint=jwt_cfg.get("endpoint"),
+            max_requests=int(budget.get("max_requests", 1000)), rate_per_s=float(budget.get("rate_per_s", 50)),
+            time_s=float(budget.get("time_s", 120)), burst=int(budget.get("burst", 30)),
+            allow_unsafe=bool(safety.get("allow_unsafe", False)), listener=bool(safety.get("listener", True)),
+            path=str(p),
+        )
+    except KeyError as exc:
+        raise InputError(f"missing setting {exc.args[0]!r}", path=str(p)) from None

@@ -1,0 +1,135 @@
+"""Run the probes of a target profile and write the results document (component ``probes``)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vehicle_ds.errors import InputError
+from vehicle_ds.results import finish, new_results
+
+from .checks import REGISTRY, result, run_probe
+from .client import BudgetExhausted, SafeClient, mask
+from .context import Context
+from .listener import KeyListener
+from .profile import Profile
+
+FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and audience probes sign
+
+
+def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], list[str]]:
+    tokens, problems = {}, []
+    login = profile.login or {}
+    for ident in profile.identities:
+        if ident.token:
+            tokens[ident.name] = ident.token
+            continue
+        if not (login and ident.username):
+            problems.append(f"{ident.name}: no token and no login flow")
+            continue
+        body = {k: str(v).replace("{username}", ident.username or "").replace("{password}", ident.password or "")
+                for k, v in login.get("body", {"username": "{username}", "password": "{password}"}).items()}
+        ex = client.request(str(login.get("method", "POST")), str(login["path"]), json_body=body)
+        data = ex.json() if ex.status == 200 else None
+        field = str(login.get("token_field", "access_token"))
+        if isinstance(data, dict) and data.get(field):
+            tokens[ident.name] = str(data[field])
+        else:
+            problems.append(f"{ident.name}: login failed ({ex.status or ex.error})")
+    return tokens, problems
+
+
+def _public_key(client: SafeClient, profile: Profile) -> bytes | None:
+    if profile.public_key:
+        return Path(profile.public_key).read_bytes()
+    if not profile.jwks_url:
+        return None
+    ex = client.request("GET", profile.jwks_url, any_path=True)
+    keys = (ex.json() or {}).get("keys", []) if ex.status == 200 else []
+    if not keys:
+        return None
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    key = jwt.PyJWK(keys[0]).key
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _signing_key(spec: str | None) -> Any:
+    if not spec:
+        return None
+    if spec.startswith("hs:"):
+        return spec[3:].encode()
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(Path(spec).read_bytes(), password=None)
+
+
+def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    if allow_unsafe and not profile.allow_unsafe:
+        raise InputError("--allow-unsafe also needs safety.allow_unsafe = true in the profile", path=profile.path)
+    client = SafeClient(profile, allow_unsafe=allow_unsafe)
+    t0 = time.monotonic()
+    listener = None
+    probes = [p for p in REGISTRY if not only or any(p.id == o or p.id.startswith(o + ".") for o in only)]
+    probes.sort(key=lambda p: p.id not in FIRST)
+    doc = new_results("probes", {"target": profile.name, "base_url": profile.base_url,
+                                 "profile_sha256": hashlib.sha256(Path(profile.path).read_bytes()).hexdigest()
+                                 if profile.path else None,
+                                 "identities": [{"name": i.name, "role": i.role} for i in profile.identities],
+                                 "endpoints": len(profile.endpoints)},
+                      {"max_requests": profile.max_requests, "rate_per_s": profile.rate_per_s, "time_s": profile.time_s,
+                       "burst": profile.burst, "allow_unsafe": client.allow_unsafe,
+                       "probes": [p.id for p in probes]})
+    checks: list[dict[str, Any]] = []
+    exhausted = False
+    try:
+        health = client.request("GET", profile.base_url + "/", any_path=True)
+        if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
+            raise InputError(f"target unreachable: {mask(health.error)}", path=profile.path)
+        tokens, problems = _login(client, profile)
+        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe,
+                      public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
+        if problems:
+            checks.append({**result(REGISTRY[0], "error", {"login_problems": problems}), "id": "probes.setup.login",
+                           "title": "Every identity could log in", "requirements": []})
+        if profile.listener:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            from .forge import rsa_public_jwk
+
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            listener = KeyListener({"keys": [rsa_public_jwk(key)]})
+            listener.key = key
+            ctx.listener = listener
+        for n, p in enumerate(probes):
+            if progress:
+                progress(p.id, n, len(probes))
+            if exhausted:
+                checks.append(result(p, "skipped", {"reason": "request budget used up"}))
+                continue
+            try:
+                checks.extend(run_probe(ctx, p))
+            except BudgetExhausted as exc:
+                exhausted = True
+                checks.append(result(p, "skipped", {"reason": str(exc)}))
+    finally:
+        if listener is not None:
+            listener.close()
+        client.close()
+    for c in checks:  # keep DESIGN's check shape; owasp/cwe/endpoint stay as extra keys
+        c.setdefault("metrics", {})
+    sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
+    summary = {"requests_sent": client.sent, "requests_blocked_by_safety": client.blocked,
+               "budget": {"max_requests": profile.max_requests, "exhausted": exhausted},
+               "elapsed_s": round(time.monotonic() - t0, 2),
+               "checks": dict(Counter(c["status"] for c in checks)), "findings_by_severity": dict(sev),
+               "findings": sum(1 for c in checks if c["status"] == "fail")}
+    doc["checks"] = checks
+    doc["request_log"] = client.log.entries
+    return finish(doc, {**summary, "checks_run": len(checks)})

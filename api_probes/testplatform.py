@@ -1,0 +1,358 @@
+"""A realistic connected-vehicle platform with switchable flaws, for the probes' tests and the demo.
+
+Owners, vehicles, trips, locations, remote commands, JWT auth (RS256 by default). Each flaw in
+``FLAWS`` turns one known failure on (the incidents of ../shared/reference/api_probes.md §4); with
+none on it is the secure configuration, which the probes must find nothing in.
+Run: ``python -m api_probes.testplatform --flaws all --port 8800`` (loopback only).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import secrets
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+FLAWS = {
+    "no_auth_location": "location endpoint answers without any token (NissanConnect 2016)",
+    "alg_none": "accepts alg none tokens",
+    "no_signature_check": "decodes tokens without verifying the signature",
+    "no_exp_check": "accepts expired and not-yet-valid tokens",
+    "no_aud_check": "accepts tokens for another audience or issuer",
+    "key_confusion": "verifies HS256 tokens with the RSA public key as HMAC secret",
+    "trust_jwk": "trusts a key embedded in the token header",
+    "trust_jku": "fetches verification keys from the token's jku/x5u URL",
+    "kid_traversal": "reads the HMAC key from the file the kid names",
+    "psychic": "ECDSA verifier accepts r = s = 0 (CVE-2022-21449)",
+    "weak_secret": "signs tokens with HS256 and a dictionary secret",
+    "token_in_query": "accepts the token in the query string",
+    "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
+    "bfla": "admin endpoints do not check the role (Kia dealer portal 2024)",
+    "sequential_ids": "trip ids are sequential and trips are not owner-checked",
+    "mass_assignment": "profile update stores any field, role included",
+    "exposure": "vehicle details include the owner's phone, ID number and home position",
+    "plain_http": "also serves plain HTTP",
+    "no_hsts": "no Strict-Transport-Security header",
+    "cors": "reflects any Origin with credentials allowed",
+    "verbose_errors": "returns stack traces on errors",
+    "no_rate_limit": "no rate limiting",
+}
+
+ISSUER = "https://auth.testplatform.invalid"
+AUDIENCE = "vehicle-api"
+WEAK_SECRET = "changeme"
+
+
+def vin_check_digit(vin17: str) -> str:
+    values = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
+              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+    weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+    total = sum(values[c] * w for c, w in zip(vin17, weights, strict=True))
+    r = total % 11
+    return "X" if r == 10 else str(r)
+
+
+def make_vin(serial: int) -> str:
+    base = f"LFV3A23C0N{serial:07d}"
+    return base[:8] + vin_check_digit(base) + base[9:]
+
+
+@dataclass
+class User:
+    id: str
+    username: str
+    password: str
+    role: str
+    name: str
+    phone: str
+    id_number: str
+    home: tuple[float, float]
+
+
+@dataclass
+class State:
+    flaws: set[str]
+    users: dict[str, User] = field(default_factory=dict)
+    vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    trips: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hits: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _b64url(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def _b64d(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def create_app(flaws: set[str] | None = None, key_dir: str | None = None) -> FastAPI:
+    flaws = set(flaws or ())
+    unknown = flaws - set(FLAWS)
+    if unknown:
+        raise ValueError(f"unknown flaw(s): {', '.join(sorted(unknown))}")
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    jwk_pub = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    jwk_pub.update({"kid": "platform-1", "use": "sig", "alg": "RS256"})
+    st = State(flaws)
+    users = [
+        User("u-1001", "alice", "alice-pass-1", "owner", "Zhang Wei", "13812345678", "110101199003074578",
+             (39.9087243, 116.3974771)),
+        User("u-1002", "bob", "bob-pass-2", "owner", "Li Na", "13987654321", "310101198807126548",
+             (31.2304161, 121.4737012)),
+        User("u-9001", "admin", "admin-pass-9", "admin", "Ops Admin", "13700000000", "440301198001019876",
+             (22.5431, 114.0579)),
+    ]
+    st.users = {u.id: u for u in users}
+    st.vehicles = {
+        make_vin(1001): {"owner": "u-1001", "model": "EV-S", "nickname": "Alice's car", "plate": "京A·12345",
+                         "position": (39.9151234, 116.4039876)},
+        make_vin(1002): {"owner": "u-1002", "model": "EV-X", "nickname": "Bob's car", "plate": "沪B·67890",
+                         "position": (31.2243567, 121.4691234)},
+    }
+    counter = itertools.count(5001)
+    for vin, v in st.vehicles.items():
+        for _ in range(3):
+            tid = str(next(counter)) if "sequential_ids" in flaws else secrets.token_hex(8)
+            st.trips[tid] = {"id": tid, "vin": vin, "owner": v["owner"], "km": 12.5,
+                             "start": v["position"], "end": (v["position"][0] + 0.01, v["position"][1] + 0.01)}
+    app = FastAPI(title="Test vehicle platform", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.platform = st
+    # the key a tester holds in a staging environment (tests use it for correctly signed lifetime probes)
+    app.state.private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption())
+
+    def issue(user: User, ttl: int = 900) -> str:
+        now = int(time.time())
+        claims = {"sub": user.id, "role": user.role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
+                  "exp": now + ttl}
+        if "weak_secret" in flaws:
+            return jwt.encode(claims, WEAK_SECRET, algorithm="HS256")
+        return jwt.encode(claims, private, algorithm="RS256", headers={"kid": "platform-1"})
+
+    def verify(token: str) -> dict[str, Any]:
+        try:
+            head = json.loads(_b64d(token.split(".")[0]))
+        except Exception:
+            raise HTTPException(401, "invalid token") from None
+        alg = str(head.get("alg", ""))
+        opts = {"require": ["exp", "sub"], "verify_exp": "no_exp_check" not in flaws,
+                "verify_nbf": "no_exp_check" not in flaws, "verify_aud": "no_aud_check" not in flaws,
+                "verify_iss": "no_aud_check" not in flaws}
+        kw = {"audience": AUDIENCE, "issuer": ISSUER} if "no_aud_check" not in flaws else {}
+        try:
+            if "alg_none" in flaws and alg.lower() == "none":
+                return jwt.decode(token, options={"verify_signature": False, **opts}, algorithms=["none"], **kw)
+            if "no_signature_check" in flaws:
+                return jwt.decode(token, options={"verify_signature": False, **opts}, **kw)
+            if "trust_jwk" in flaws and "jwk" in head:
+                key = jwt.PyJWK(head["jwk"]).key
+                return jwt.decode(token, key, algorithms=[alg], options=opts, **kw)
+            if "trust_jku" in flaws and ("jku" in head or "x5u" in head):
+                import httpx
+
+                keys = httpx.get(head.get("jku") or head["x5u"], timeout=3).json()["keys"]
+                return jwt.decode(token, jwt.PyJWK(keys[0]).key, algorithms=[alg], options=opts, **kw)
+            if "kid_traversal" in flaws and "kid" in head and alg == "HS256":
+                with open(str(head["kid"]) if str(head["kid"]).startswith("/") else "/srv/keys/" + str(head["kid"]),
+                          "rb") as f:
+                    secret = f.read()
+                return _hs256(token, secret, opts, kw)
+            if "key_confusion" in flaws and alg == "HS256":
+                return _hs256(token, public_pem, opts, kw)
+            if "psychic" in flaws and alg == "ES256":
+                sig = _b64d(token.split(".")[2])
+                if len(sig) == 64 and int.from_bytes(sig[:32], "big") == 0 and int.from_bytes(sig[32:], "big") == 0:
+                    return jwt.decode(token, options={"verify_signature": False, **opts}, **kw)
+            if "weak_secret" in flaws:
+                return jwt.decode(token, WEAK_SECRET, algorithms=["HS256"], options=opts, **kw)
+            return jwt.decode(token, private.public_key(), algorithms=["RS256"], options=opts, **kw)
+        except (jwt.PyJWTError, OSError, ValueError, KeyError):
+            raise HTTPException(401, "invalid token") from None
+
+    def _hs256(token: str, secret: bytes, opts: dict, kw: dict) -> dict[str, Any]:
+        h, p, s = token.split(".")
+        expected = _b64url(hmac.new(secret, f"{h}.{p}".encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, s):
+            raise jwt.InvalidSignatureError("bad signature")
+        return jwt.decode(token, options={"verify_signature": False, **opts}, **kw)
+
+    def current(request: Request, authorization: str | None) -> User:
+        token = None
+        if authorization and authorization.startswith("Bearer "):
+            token = authorization[7:]
+        elif "token_in_query" in flaws:
+            token = request.query_params.get("access_token") or request.query_params.get("token")
+        if not token:
+            raise HTTPException(401, "authentication required")
+        claims = verify(token)
+        user = st.users.get(str(claims.get("sub")))
+        if user is None:
+            raise HTTPException(401, "unknown subject")
+        if "mass_assignment" in flaws and claims.get("role") and user.role != claims.get("role"):
+            pass
+        limit(request, user.id)
+        return user
+
+    def limit(request: Request, who: str) -> None:
+        if "no_rate_limit" in flaws:
+            return
+        now = time.monotonic()
+        hits = [t for t in st.hits.get(who, []) if now - t < 1.0]
+        hits.append(now)
+        st.hits[who] = hits
+        if len(hits) > 50:
+            raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})
+
+    def vehicle_for(user: User, vin: str) -> dict[str, Any]:
+        v = st.vehicles.get(vin)
+        if v is None or ("bola" not in flaws and v["owner"] != user.id and user.role != "admin"):
+            raise HTTPException(404, "no such vehicle")
+        return v
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        if "verbose_errors" in flaws:
+            try:
+                response = await call_next(request)
+            except Exception:
+                return PlainTextResponse(traceback.format_exc(), status_code=500)
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:
+                return JSONResponse({"detail": "internal error"}, status_code=500)
+        if "no_hsts" not in flaws:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        origin = request.headers.get("origin")
+        if "cors" in flaws and origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/.well-known/jwks.json")
+    def jwks() -> dict[str, Any]:
+        return {"keys": [] if "weak_secret" in flaws else [jwk_pub]}
+
+    @app.post("/api/v1/login")
+    async def login(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        user = next((u for u in st.users.values() if u.username == body.get("username")), None)
+        if user is None or not hmac.compare_digest(user.password, str(body.get("password", ""))):
+            raise HTTPException(401, "invalid credentials")
+        return {"access_token": issue(user), "token_type": "Bearer", "expires_in": 900}
+
+    @app.get("/api/v1/users/me")
+    def me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
+
+    @app.patch("/api/v1/users/me")
+    async def update_me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        body = await request.json()
+        if "display_name" in body:
+            u.name = str(body["display_name"])[:64]
+        if "mass_assignment" in flaws and "role" in body:
+            u.role = str(body["role"])
+        return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
+
+    @app.get("/api/v1/vehicles")
+    def vehicles(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        return {"vehicles": [{"vin": vin, "model": v["model"]} for vin, v in st.vehicles.items() if v["owner"] == u.id]}
+
+    @app.get("/api/v1/vehicles/{vin}")
+    def vehicle(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        if "verbose_errors" in flaws and len(vin) != 17:
+            raise ValueError(f"malformed VIN {vin!r}: expected 17 characters")
+        v = vehicle_for(u, vin)
+        out = {"vin": vin, "model": v["model"], "nickname": v["nickname"]}
+        if "exposure" in flaws:
+            owner = st.users[v["owner"]]
+            out.update({"owner_name": owner.name, "owner_phone": owner.phone, "owner_id_number": owner.id_number,
+                        "home_latitude": owner.home[0], "home_longitude": owner.home[1], "plate": v["plate"]})
+        return out
+
+    @app.get("/api/v1/vehicles/{vin}/location")
+    def location(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        if "no_auth_location" in flaws and not authorization:
+            v = st.vehicles.get(vin)
+            if v is None:
+                raise HTTPException(404, "no such vehicle")
+        else:
+            v = vehicle_for(current(request, authorization), vin)
+        lat, lon = v["position"]
+        return {"vin": vin, "latitude": lat, "longitude": lon, "ts": int(time.time())}
+
+    @app.get("/api/v1/vehicles/{vin}/trips")
+    def trips(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        vehicle_for(u, vin)
+        return {"trips": [{"id": t["id"], "km": t["km"]} for t in st.trips.values() if t["vin"] == vin]}
+
+    @app.get("/api/v1/trips/{trip_id}")
+    def trip(trip_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        t = st.trips.get(trip_id)
+        if t is None or ("sequential_ids" not in flaws and "bola" not in flaws and t["owner"] != u.id):
+            raise HTTPException(404, "no such trip")
+        return {"id": t["id"], "vin": t["vin"], "km": t["km"]}
+
+    @app.post("/api/v1/vehicles/{vin}/commands/unlock")
+    def unlock(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        vehicle_for(current(request, authorization), vin)
+        return {"vin": vin, "command": "unlock", "status": "queued"}
+
+    @app.get("/api/v1/admin/users")
+    def admin_users(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        if u.role != "admin" and "bfla" not in flaws:
+            raise HTTPException(403, "forbidden")
+        return {"users": [{"id": x.id, "username": x.username, "phone": x.phone} for x in st.users.values()]}
+
+    for n in range(1, 22):  # plain informational endpoints, so a profile can list 30 endpoints
+        def info(request: Request, authorization: str | None = Header(None), n: int = n) -> dict[str, Any]:
+            current(request, authorization)
+            return {"page": n, "text": "service information"}
+
+        app.get(f"/api/v1/info/{n}")(info)
+    return app
+
+
+def main() -> None:  # pragma: no cover - manual use
+    import argparse
+
+    import uvicorn
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--flaws", default="", help="comma list, 'all' or empty for the secure configuration")
+    ap.add_argument("--port", type=int, default=8800)
+    args = ap.parse_args()
+    flaws = set(FLAWS) if args.flaws == "all" else {f for f in args.flaws.split(",") if f}
+    uvicorn.run(create_app(flaws), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,100 @@
+"""Every probe finds its flaw when the flaw is on; the secure platform yields zero findings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api_probes.checks import REGISTRY
+from api_probes.profile import load_profile
+from api_probes.runner import run
+from api_probes.testplatform import FLAWS
+from tests.probes.conftest import platform, write_profile
+
+FLAW_PROBES = {
+    "no_auth_location": "probes.auth.unauthenticated", "alg_none": "probes.jwt.alg_none",
+    "no_signature_check": "probes.jwt.signature_not_verified", "no_exp_check": "probes.jwt.expired",
+    "no_aud_check": "probes.jwt.wrong_audience", "key_confusion": "probes.jwt.key_confusion",
+    "trust_jwk": "probes.jwt.embedded_jwk", "trust_jku": "probes.jwt.jku_x5u",
+    "kid_traversal": "probes.jwt.kid_injection", "psychic": "probes.jwt.psychic_signature",
+    "weak_secret": "probes.jwt.weak_secret", "token_in_query": "probes.auth.token_in_query", "bola": "probes.bola",
+    "bfla": "probes.bfla", "sequential_ids": "probes.enum.sequential_ids", "mass_assignment": "probes.mass_assignment",
+    "exposure": "probes.exposure", "plain_http": "probes.transport.plain_http", "no_hsts": "probes.transport.hsts",
+    "cors": "probes.config.cors", "verbose_errors": "probes.config.verbose_errors",
+    "no_rate_limit": "probes.limits.rate_limit",
+}
+
+
+def test_every_flaw_has_a_probe_and_every_probe_a_flaw():
+    assert set(FLAW_PROBES) == set(FLAWS)
+    probe_ids = {p.id for p in REGISTRY}
+    assert set(FLAW_PROBES.values()) <= probe_ids
+    untested = probe_ids - set(FLAW_PROBES.values()) - {"probes.auth.invalid_token", "probes.jwt.claims_tampered",
+                                                        "probes.jwt.not_yet_valid", "probes.transport.tls"}
+    assert not untested, untested
+
+
+def _run(tmp_path, tls, flaws, only=None, allow_unsafe=False, signing=True):
+    with platform(flaws, tls) as (app, url, http_port):
+        prof = load_profile(write_profile(tmp_path, app, url, http_port, tls, signing=signing,
+                                          allow_unsafe=allow_unsafe))
+        return run(prof, allow_unsafe=allow_unsafe, only=only), app
+
+
+def test_secure_platform_has_zero_findings(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, set(), allow_unsafe=True)
+    fails = [(c["id"], c.get("endpoint")) for c in doc["checks"] if c["status"] in ("fail", "error", "warn")]
+    assert not fails, fails
+    ran = {c["id"] for c in doc["checks"] if c["status"] == "pass"}
+    assert {p.id for p in REGISTRY} <= ran, {p.id for p in REGISTRY} - ran
+    assert doc["summary"]["findings"] == 0
+
+
+@pytest.mark.parametrize("flaw", sorted(FLAWS))
+def test_probe_finds_its_flaw(tmp_path, tls, flaw):
+    pid = FLAW_PROBES[flaw]
+    doc, _ = _run(tmp_path, tls, {flaw}, only=[pid], allow_unsafe=flaw == "mass_assignment",
+                  signing=flaw != "weak_secret")
+    mine = [c for c in doc["checks"] if c["id"] == pid]
+    assert any(c["status"] == "fail" for c in mine), json.dumps(mine, indent=1)[:3000]
+    for c in mine:
+        if c["status"] == "fail":
+            assert c["owasp"].startswith("OWASP-API") and c["cwe"].startswith("CWE-") and c["requirements"]
+
+
+def test_cracked_secret_drives_the_signed_attacks(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, {"weak_secret", "no_exp_check"}, signing=False,
+                  only=["probes.jwt.weak_secret", "probes.jwt.expired"])
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert status == {"probes.jwt.weak_secret": "fail", "probes.jwt.expired": "fail"}
+    assert "changeme" not in json.dumps(doc)  # the cracked secret is masked in the evidence
+
+
+# Flaws that hide others when all are on at once: with weak_secret the platform signs HS256 and
+# publishes no JWKS (nothing to confuse, no ES/RS verifier to trick), and its rate limit stays on.
+MASKED_WHEN_ALL_ON = {"probes.jwt.key_confusion", "probes.jwt.psychic_signature", "probes.jwt.kid_injection",
+                      "probes.jwt.jku_x5u", "probes.jwt.embedded_jwk", "probes.limits.rate_limit",
+                      "probes.mass_assignment"}
+
+
+def test_full_run_on_a_30_endpoint_profile_stays_in_budget(tmp_path, tls):
+    doc, app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
+    s = doc["summary"]
+    assert doc["subject"]["endpoints"] == 30
+    assert s["requests_sent"] <= 800 and not s["budget"]["exhausted"] and s["elapsed_s"] < 60
+    failed = {c["id"] for c in doc["checks"] if c["status"] == "fail"}
+    assert set(FLAW_PROBES.values()) - MASKED_WHEN_ALL_ON <= failed, set(FLAW_PROBES.values()) - failed
+    # safety: no unsafe method but the login was sent, and no token appears in clear anywhere
+    methods = {e["method"] for e in doc["request_log"]}
+    assert methods <= {"GET", "POST"}
+    assert all(e["url"].endswith("/api/v1/login") for e in doc["request_log"] if e["method"] == "POST")
+    assert "eyJhbGciOi" not in json.dumps(doc) and "alice-pass-1" not in json.dumps(doc)
+
+
+def test_budget_is_a_hard_limit(tmp_path, tls):
+    with platform(set(), tls) as (app, url, http_port):
+        prof = load_profile(write_profile(tmp_path, app, url, http_port, tls, max_requests=25))
+        doc = run(prof)
+    assert doc["summary"]["requests_sent"] == 25 and doc["summary"]["budget"]["exhausted"]
+    assert any(c["status"] == "skipped" and "budget" in str(c["evidence"]) for c in doc["checks"])
