@@ -1,6 +1,8 @@
-"""Detectors of personal data in response bodies (categories: vehicle_identifier, contact, national_id,
-location, identifier, biometric, cabin — an endpoint declares the ones its function needs): VINs with a valid check digit, Chinese resident ID
-numbers with a valid checksum, mobile numbers, licence plates and precise coordinates; plus the core
+"""Detectors of personal data in response bodies.
+
+Categories: vehicle_identifier, contact, national_id, location, identifier, biometric, cabin; an
+endpoint declares the ones its function needs. Detected: VINs with a valid check digit, Chinese resident
+ID numbers with a valid checksum, mobile numbers, licence plates and precise coordinates; plus the core
 classifier on JSON keys, so the probes and the catalog ask the same question."""
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ MASKED_WHEN_ALL_ON = {"probes.jwt.key_confusion", "probes.jwt.psychic_signature"
 
 
 def test_full_run_on_a_30_endpoint_profile_stays_in_budget(tmp_path, tls):
-    doc, app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
+    doc, _app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
     s = doc["summary"]
     assert doc["subject"]["endpoints"] == 30
     assert s["requests_sent"] <= 800 and not s["budget"]["exhausted"] and s["elapsed_s"] < 60

@@ -33,7 +33,7 @@ def test_rfc7519_unsecured_jwt_and_alg_none_spellings():
 
 
 def test_derived_attack_tokens_are_deterministic():
-    h, p, s = A1.split(".")
+    h, p, _s = A1.split(".")
     assert forge.stripped(A1) == f"{h}.{p}."
     psychic = forge.psychic_es256(A1)
     assert psychic.split(".")[2] == "A" * 86 and forge.split(psychic)[0]["alg"] == "ES256"
@@ -57,7 +57,7 @@ def test_key_confusion_encodings():
     assert set(enc) == {"spki_pem", "spki_pem_no_newline", "spki_der_base64", "pkcs1_pem", "pkcs1_der_base64"}
     assert enc["spki_pem"] == pem and enc["spki_pem_no_newline"] == pem.rstrip(b"\n")
     toks = forge.key_confusion_tokens(A1, pem)
-    h, p, s = toks["spki_pem"].split(".")
+    h, p, _s = toks["spki_pem"].split(".")
     assert forge.hs_resign_segments(h, p, pem) == toks["spki_pem"]
 
 
