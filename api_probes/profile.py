@@ -115,6 +115,9 @@ def load_profile(path: str | Path) -> Profile:
                         expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"))
                for e in raw.get("endpoint", [])]
         budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})
+        for label, f in (("target.ca_cert", rel(t.get("ca_cert"))), ("jwt.public_key", rel(jwt_cfg.get("public_key")))):
+            if f is not None and not Path(f).is_file():
+                raise InputError(f"{label}: no such file {f}", path=str(p))
         return Profile(
             name=str(t.get("name", url)), base_url=url, allow_hosts=allow, identities=idents, endpoints=eps,
             login=raw.get("login"), ca_cert=rel(t.get("ca_cert")), http_port=t.get("http_port"),

@@ -54,10 +54,28 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                    "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw"])
         return f"{frames:,} frames -> {out / 'edge'}"
 
+    def probes() -> str:
+        try:
+            from api_probes.profile import load_profile
+            from api_probes.runner import run
+            from api_probes.testplatform import FLAWS, make_tls, platform, write_profile
+        except ImportError as exc:
+            raise InputError(f"the demo needs the API probes: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
+        from .results import write_json
+
+        target = out / "probe-target"
+        tls = make_tls(target)
+        with platform(set(FLAWS), tls) as (app, url, http_port):  # every flaw on: the probes must find them
+            doc = run(load_profile(write_profile(target, app, url, http_port, tls)))
+        write_json(out / "probes" / "results.json", doc)
+        s = doc["summary"]
+        return f"{s['findings']} findings in {s['requests_sent']} requests ({s['elapsed_s']}s) -> {out / 'probes'}"
+
     def report() -> str:
         from .report import build_report, load_inputs, render
 
-        rep = build_report(load_inputs([out / "catalog.json", out / "edge" / "results.json"]))
+        rep = build_report(load_inputs([out / "catalog.json", out / "edge" / "results.json",
+                                        out / "probes" / "results.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         c = rep["summary"]["requirements"]
@@ -65,6 +83,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
 
     stage("Catalogue the sample vehicle's DBC", catalog)
     stage("Replay a generated drive through the edge agent", edge)
+    stage("Probe the bundled test platform (all flaws on) over TLS on loopback", probes)
     stage("Write the compliance report", report)
     console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json)")
     return out / "report.html"
