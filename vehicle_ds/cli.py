@@ -126,6 +126,16 @@ def probe(ctx: typer.Context) -> None:
     probe_main(list(ctx.args))
 
 
+@app.command("model-check", context_settings=_PASS_THROUGH, add_help_option=False)
+def model_check(ctx: typer.Context) -> None:
+    """Robustness and security checks of a driving model (needs the 'models' extra)."""
+    try:
+        from model_checks.cli import main as models_main
+    except ImportError as exc:
+        raise InputError(f"the model checks are not installed ({exc.name} missing): pip install 'vehicle-ds[models]'") from None
+    models_main(list(ctx.args))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
     import click

@@ -1,0 +1,168 @@
+"""Models as the checks see them: a function from pixel-space images (float, [0, 1], N x H x W x C) to
+outputs. The declared preprocessing (resize or pad, scale, mean/std, channel order, layout, dtype) is
+applied after every perturbation, so corruptions, attacks and epsilon act on pixels, never on
+normalised tensors. Every call is counted (query budgets)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vehicle_ds.errors import InputError
+
+
+@dataclass
+class Preprocess:
+    size: tuple[int, int] | None = None  # (H, W) the model expects
+    fit: str = "resize"  # resize | pad
+    scale: float = 1.0  # multiply pixel values in [0, 1] by this (255 for models trained on 0..255)
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    channels: str = "RGB"  # RGB | BGR
+    layout: str = "auto"  # NHWC | NCHW | auto (from the model's input shape)
+
+    def apply(self, x: np.ndarray, layout: str) -> np.ndarray:
+        if self.size is not None and x.shape[1:3] != tuple(self.size):
+            x = _resize_or_pad(x, self.size, self.fit)
+        if self.channels.upper() == "BGR":
+            x = x[..., ::-1]
+        x = x * self.scale
+        if self.mean is not None:
+            x = x - np.asarray(self.mean)
+        if self.std is not None:
+            x = x / np.asarray(self.std)
+        if layout == "NCHW":
+            x = np.transpose(x, (0, 3, 1, 2))
+        return x
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _resize_or_pad(x: np.ndarray, size: tuple[int, int], fit: str) -> np.ndarray:
+    h, w = size
+    if fit == "pad":
+        out = np.zeros((x.shape[0], h, w, x.shape[3]))
+        hh, ww = min(h, x.shape[1]), min(w, x.shape[2])
+        out[:, :hh, :ww] = x[:, :hh, :ww]
+        return out
+    from scipy import ndimage
+
+    return ndimage.zoom(x, (1, h / x.shape[1], w / x.shape[2], 1), order=1)
+
+
+@dataclass
+class Model:
+    """A counted, preprocessed model. ``identity`` records what was tested."""
+
+    name: str
+    identity: dict[str, Any]
+    task: str
+    preprocess: Preprocess
+    _fn: Any = None
+    _layout: str = "NHWC"
+    batch: int = 64
+    queries: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """Raw outputs for pixel-space images; one query per image."""
+        images = np.asarray(images, dtype=np.float64)
+        outs = []
+        for i in range(0, images.shape[0], self.batch):
+            part = self.preprocess.apply(images[i:i + self.batch], self._layout)
+            outs.append(np.asarray(self._fn(part), dtype=np.float64))
+        self.queries += images.shape[0]
+        out = np.concatenate(outs) if outs else np.empty((0,))
+        return out.reshape(images.shape[0], -1) if self.task == "classification" else out.reshape(images.shape[0])
+
+    def scores(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities (softmax of logits when the outputs are not already probabilities)."""
+        out = self(images)
+        if np.all(out >= 0) and np.allclose(out.sum(1), 1.0, atol=1e-3):
+            return out
+        z = out - out.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        out = self(images)
+        return out.argmax(1) if self.task == "classification" else out
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such model file", path=str(p))
+    try:
+        import onnx
+        import onnxruntime as ort
+
+        proto = onnx.load(str(p))
+        onnx.checker.check_model(proto)
+        so = ort.SessionOptions()
+        so.log_severity_level = 3  # declared output shapes are often wrong; runtime shapes are used
+        so.intra_op_num_threads = 1
+        sess = ort.InferenceSession(str(p), so, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise InputError(f"not a loadable ONNX model: {' '.join(str(exc).split())[:200]}", path=str(p)) from None
+    inp = sess.get_inputs()[0]
+    shape = list(inp.shape)
+    layout = preprocess.layout
+    if layout == "auto":
+        layout = "NCHW" if len(shape) == 4 and shape[1] in (1, 3, 4) and shape[3] not in (1, 3, 4) else "NHWC"
+    if preprocess.size is None and len(shape) == 4:
+        hw = shape[2:4] if layout == "NCHW" else shape[1:3]
+        if all(isinstance(d, int) for d in hw):
+            preprocess.size = (int(hw[0]), int(hw[1]))
+    dtype = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
+             "tensor(float16)": np.float16}.get(inp.type, np.float32)
+    out_name = sess.get_outputs()[0].name
+
+    def fn(batch: np.ndarray) -> np.ndarray:
+        return sess.run([out_name], {inp.name: batch.astype(dtype)})[0]
+
+    identity = {"format": "onnx", "path": str(p), "sha256": sha256_file(p),
+                "opset": [{"domain": o.domain or "ai.onnx", "version": o.version} for o in proto.opset_import],
+                "producer": proto.producer_name, "inputs": [{"name": i.name, "shape": i.shape, "type": i.type}
+                                                            for i in sess.get_inputs()],
+                "outputs": [{"name": o.name, "shape": o.shape, "type": o.type} for o in sess.get_outputs()],
+                "layout": layout}
+    return Model(p.name, identity, task, preprocess, fn, layout)
+
+
+def load_callable(spec: str, task: str, preprocess: Preprocess) -> Model:
+    """``package.module:function`` taking a batch (after preprocessing) and returning outputs."""
+    if ":" not in spec:
+        raise InputError(f"a Python model is 'package.module:function', not {spec!r}")
+    mod_name, fn_name = spec.split(":", 1)
+    try:
+        fn = getattr(importlib.import_module(mod_name), fn_name)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"cannot load {spec}: {exc}") from None
+    layout = "NHWC" if preprocess.layout == "auto" else preprocess.layout
+    src = Path(importlib.import_module(mod_name).__file__ or "")
+    identity = {"format": "python", "callable": spec, "sha256": sha256_file(src) if src.is_file() else None,
+                "layout": layout}
+    return Model(spec, identity, task, preprocess, fn, layout)
+
+
+def load_model(spec: str, task: str, preprocess: Preprocess) -> Model:
+    if task not in ("classification", "regression"):
+        raise InputError(f"--task must be classification or regression, not {task!r}")
+    if spec.endswith(".onnx") or Path(spec).suffix == ".onnx":
+        return load_onnx(spec, task, preprocess)
+    return load_callable(spec, task, preprocess)

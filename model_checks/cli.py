@@ -1,0 +1,111 @@
+"""``vehicle-ds model-check``: robustness and security checks of a driving model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vehicle_ds.errors import InputError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def _preprocess(model: str, file: Path | None, size: str | None, mean: str | None, std: str | None,
+                layout: str, scale: float, channels: str):
+    from .adapters import Preprocess
+
+    cfg: dict = {}
+    side = Path(model).with_suffix(".preprocess.toml")
+    src = file or (side if side.is_file() else None)
+    if src is not None:
+        import tomllib
+
+        try:
+            cfg = tomllib.loads(Path(src).read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"cannot read preprocessing: {exc}", path=str(src)) from None
+
+    def floats(v: str | None):
+        return tuple(float(t) for t in v.split(",")) if v else None
+
+    return Preprocess(
+        size=tuple(int(t) for t in size.split(",")) if size else (tuple(cfg["size"]) if "size" in cfg else None),
+        fit=cfg.get("fit", "resize"), scale=cfg.get("scale", scale),
+        mean=floats(mean) or (tuple(cfg["mean"]) if "mean" in cfg else None),
+        std=floats(std) or (tuple(cfg["std"]) if "std" in cfg else None),
+        channels=cfg.get("channels", channels), layout=cfg.get("layout", layout))
+
+
+@app.command()
+def model_check(
+    model: Annotated[str, typer.Option(help="An .onnx file or package.module:function.")],
+    data: Annotated[Path, typer.Option(help=".npz (x, y) or an image folder with labels.csv.")],
+    task: Annotated[str, typer.Option(help="classification | regression")],
+    out: Annotated[Path, typer.Option(help="Results document to write.")],
+    suite: Annotated[str, typer.Option(help="quick | standard | full")] = "standard",
+    seed: Annotated[int, typer.Option(help="Seed: a run repeats exactly.")] = 0,
+    preprocess: Annotated[Optional[Path], typer.Option(help="Preprocessing TOML (default: <model>.preprocess.toml).")] = None,  # noqa: UP045
+    size: Annotated[Optional[str], typer.Option(help="H,W the model expects.")] = None,  # noqa: UP045
+    mean: Annotated[Optional[str], typer.Option(help="Per-channel mean, e.g. 0.485,0.456,0.406")] = None,  # noqa: UP045
+    std: Annotated[Optional[str], typer.Option(help="Per-channel std.")] = None,  # noqa: UP045
+    layout: Annotated[str, typer.Option(help="NHWC | NCHW | auto")] = "auto",
+    scale: Annotated[float, typer.Option(help="Pixel scale: 1 for [0,1] inputs, 255 for 0..255.")] = 1.0,
+    channels: Annotated[str, typer.Option(help="RGB | BGR")] = "RGB",
+    eps_linf: Annotated[float, typer.Option(help="L∞ budget in pixel units [0,1].")] = 8 / 255,
+    eps_l2: Annotated[float, typer.Option(help="L2 budget in pixel units.")] = 1.0,
+    sigma: Annotated[float, typer.Option(help="Smoothing noise in pixel units.")] = 0.25,
+    tolerance: Annotated[float, typer.Option(help="Regression: error when |prediction - truth| exceeds this.")] = 5.0,
+    time_budget: Annotated[float, typer.Option(help="Seconds.")] = 600.0,
+    query_budget: Annotated[int, typer.Option(help="Model queries.")] = 5_000_000,
+    expected_sha256: Annotated[Optional[str], typer.Option(help="Fail unless the model has this hash.")] = None,  # noqa: UP045
+    signature: Annotated[Optional[Path], typer.Option(help="Ed25519 signature of the model file.")] = None,  # noqa: UP045
+    public_key: Annotated[Optional[Path], typer.Option(help="PEM public key for --signature.")] = None,  # noqa: UP045
+    reference_errors: Annotated[Optional[Path], typer.Option(help="JSON {clean, errors:{corruption: e}} of a reference model.")] = None,  # noqa: UP045
+) -> None:
+    """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
+    from rich.console import Console
+
+    from vehicle_ds.results import write_json
+
+    from .adapters import load_model
+    from .data import load_data
+    from .runner import SUITES, Settings, run
+
+    if suite not in SUITES:
+        raise InputError(f"--suite must be one of {', '.join(SUITES)}")
+    ref = None
+    if reference_errors:
+        try:
+            ref = json.loads(reference_errors.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"not a JSON reference: {exc}", path=str(reference_errors)) from None
+    m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels))
+    x, y = load_data(data)
+    try:
+        m(x[:1])
+    except Exception as exc:
+        raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
+    settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
+                        time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
+                        signature=str(signature) if signature else None,
+                        public_key=str(public_key) if public_key else None, reference_errors=ref)
+    console = Console(stderr=True)
+    info = {"path": str(data), "items": len(x), "shape": list(x.shape[1:])}
+    if sys.stderr.isatty():
+        with console.status("model checks") as status:
+            doc = run(m, x, y, settings, info, progress=lambda s: status.update(f"model checks: {s}"))
+    else:
+        doc = run(m, x, y, settings, info)
+    write_json(out, doc)
+    s = doc["summary"]
+    console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+
+
+def main(args: list[str]) -> None:
+    rc = app(args=args, prog_name="vehicle-ds model-check", standalone_mode=False)
+    if isinstance(rc, int) and rc:
+        raise typer.Exit(rc)

@@ -1,0 +1,65 @@
+"""Evaluation data: ``.npz`` with ``x`` (N x H x W [x C], uint8 0..255 or float 0..1) and ``y``, or an
+image folder with ``labels.csv`` (``filename,label``). Any size; non-square included."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from vehicle_ds.errors import InputError
+
+
+def _as_float(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.dtype == np.uint8:
+        return x.astype(np.float64) / 255.0
+    x = x.astype(np.float64)
+    if x.max(initial=0) > 1.0 + 1e-6:
+        x = x / 255.0
+    return np.clip(x, 0, 1)
+
+
+def load_data(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    p = Path(path)
+    if p.is_dir():
+        labels = p / "labels.csv"
+        if not labels.is_file():
+            raise InputError("an image folder needs labels.csv (filename,label)", path=str(p))
+        from PIL import Image, UnidentifiedImageError
+
+        xs, ys = [], []
+        with open(labels, newline="", encoding="utf-8") as f:
+            for n, row in enumerate(csv.reader(f), start=1):
+                if not row or row[0].startswith("#") or (n == 1 and row[0] == "filename"):
+                    continue
+                try:
+                    img = Image.open(p / row[0]).convert("RGB")
+                except (OSError, UnidentifiedImageError) as exc:
+                    raise InputError(f"cannot read image {row[0]}: {exc}", path=str(labels), line=n) from None
+                xs.append(np.asarray(img))
+                ys.append(float(row[1]))
+                if limit and len(xs) >= limit:
+                    break
+        if not xs:
+            raise InputError("no images listed", path=str(labels))
+        shapes = {x.shape for x in xs}
+        if len(shapes) > 1:
+            raise InputError(f"images differ in size ({sorted(shapes)[:3]}…); resize them or declare --size",
+                             path=str(p))
+        return _as_float(np.stack(xs)), np.asarray(ys)
+    try:
+        with np.load(p) as z:
+            x, y = z["x"], z["y"]
+    except FileNotFoundError:
+        raise InputError("no such data file", path=str(p)) from None
+    except (KeyError, ValueError, OSError) as exc:
+        raise InputError(f"not an .npz with arrays x and y: {exc}", path=str(p)) from None
+    if limit:
+        x, y = x[:limit], y[:limit]
+    if len(x) != len(y) or len(x) == 0:
+        raise InputError(f"x has {len(x)} items and y {len(y)}", path=str(p))
+    return _as_float(x), np.asarray(y)

@@ -1,0 +1,53 @@
+"""Model integrity (hash, optional expected hash or Ed25519 signature) and abnormal-input probes."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .adapters import Model
+
+
+def verify_signature(model_path: str, signature_path: str, public_key_path: str) -> tuple[bool, str]:
+    """Ed25519 signature over the model file's bytes (raw 64-byte signature or base64 of it)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+
+    sig = Path(signature_path).read_bytes()
+    if len(sig) != 64:
+        sig = base64.b64decode(sig.strip())
+    key = serialization.load_pem_public_key(Path(public_key_path).read_bytes())
+    try:
+        key.verify(sig, Path(model_path).read_bytes())
+        return True, "signature verified"
+    except InvalidSignature:
+        return False, "signature does not match the model file"
+
+
+def abnormal_inputs(model: Model, x: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Feed NaN, +/-Inf and out-of-range pixels; report, per probe, whether the harness survived, whether
+    the model raised, and what it answered (NaN outputs, changed predictions)."""
+    base = model.predict(x)
+    probes = {
+        "nan_pixels": np.where(np.random.default_rng(0).random(x.shape) < 0.01, np.nan, x),
+        "inf_pixels": np.where(np.random.default_rng(1).random(x.shape) < 0.01, np.inf, x),
+        "negative_inf": np.full_like(x, -np.inf),
+        "out_of_range_high": x * 10.0,
+        "out_of_range_low": x - 5.0,
+        "all_zero": np.zeros_like(x),
+    }
+    out = {}
+    for name, batch in probes.items():
+        try:
+            raw = model(batch)
+            nan_out = int(np.isnan(raw).any(axis=tuple(range(1, raw.ndim))).sum()) if raw.ndim > 1 else \
+                int(np.isnan(raw).sum())
+            pred = raw.argmax(1) if model.task == "classification" else raw
+            changed = int((pred != base).sum()) if model.task == "classification" else None
+            out[name] = {"raised": None, "nan_outputs": nan_out, "changed_predictions": changed}
+        except Exception as exc:  # the harness survives whatever the model does
+            out[name] = {"raised": f"{type(exc).__name__}: {str(exc)[:160]}"}
+    return out

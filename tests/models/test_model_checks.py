@@ -1,0 +1,169 @@
+"""Adapters, attacks on non-square images, suites, determinism, bad inputs, demo models."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from model_checks.adapters import Preprocess, load_model
+from model_checks.attacks import hopskipjump, square_linf
+from model_checks.demo import SIGNS_MODEL, STEERING_MODEL
+from model_checks.demo.render import roads, signs
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    x, y = signs(120, 11)
+    np.savez(d / "signs.npz", x=x, y=y)
+    xr, yr = roads(80, 12)
+    np.savez(d / "roads.npz", x=xr, y=yr)
+    return d
+
+
+def _sign_model():
+    pre = Preprocess(mean=(0.5,) * 3, std=(0.25,) * 3, layout="NHWC")
+    return load_model(str(SIGNS_MODEL), "classification", pre)
+
+
+def test_onnx_identity_and_preprocessing():
+    m = _sign_model()
+    assert m.identity["sha256"] and m.identity["opset"][0]["version"] == 13
+    assert m.identity["inputs"][0]["shape"][1:] == [32, 48, 3] and m.preprocess.size == (32, 48)
+    x, y = signs(50, 3)
+    acc = float((m.predict(x / 255.0) == y).mean())
+    assert acc > 0.85
+    # preprocessing is applied after the pixels: the same image resized from another size still works
+    from scipy import ndimage
+
+    big = ndimage.zoom(x[:10] / 255.0, (1, 2, 2, 1), order=1)
+    assert (m.predict(big) == y[:10]).mean() > 0.7
+
+
+def test_nchw_and_python_callable(tmp_path, monkeypatch):
+    mod = tmp_path / "nchw_model.py"
+    mod.write_text(textwrap.dedent('''
+        import numpy as np
+        def predict(batch):
+            assert batch.shape[1] == 3, batch.shape  # NCHW
+            return np.stack([batch[:, 0].mean((1, 2)), batch[:, 2].mean((1, 2))], 1)
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    m = load_model("nchw_model:predict", "classification", Preprocess(layout="NCHW"))
+    x = np.zeros((4, 8, 20, 3))
+    x[:2, ..., 0] = 1
+    x[2:, ..., 2] = 1
+    assert m.predict(x).tolist() == [0, 0, 1, 1] and m.queries == 4
+    sys.modules.pop("nchw_model", None)
+
+
+def test_square_attack_on_non_square_images_within_budget():
+    m = _sign_model()
+    x, y = signs(20, 5)
+    x = x / 255.0
+    ok = np.flatnonzero(m.predict(x) == y)[:4]
+    rng = np.random.default_rng(0)
+    for i in ok:
+        r = square_linf(m, x[i], int(y[i]), 16 / 255, 200, rng, p_init=0.8)  # p_init 0.8 crashed ART (#1244)
+        assert r.queries <= 201
+        if r.success:
+            assert r.linf <= 16 / 255 + 1e-9 and m.predict((x[i] + 0)[None])[0] == y[i]
+    r = hopskipjump(m, x[ok[0]], int(y[ok[0]]), 400, np.random.default_rng(1))
+    assert r.queries <= 400 + 5 and (not r.success or r.l2 > 0)
+
+
+def _check(args, out):
+    proc = run_cli("model-check", *args, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(out.read_text())
+
+
+def test_quick_suite_repeats_exactly(tmp_path, data):
+    args = ["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+            "--suite", "quick", "--seed", "7"]
+    a = _check(args, tmp_path / "a.json")
+    b = _check(args, tmp_path / "b.json")
+    strip = [{k: v for k, v in c.items()} for c in a["checks"]]
+    assert strip == b["checks"] and a["summary"]["queries"] == b["summary"]["queries"]
+    ids = {c["id"] for c in a["checks"]}
+    assert {"models.integrity.hash", "models.input.abnormal", "models.clean.performance", "models.corruption.error",
+            "models.corruption.mce", "models.adversarial.square_linf", "models.certified.accuracy"} <= ids
+    errs = next(c for c in a["checks"] if c["id"] == "models.corruption.error")["metrics"]["corruption_error"]
+    assert len(errs) == 15 and all(len(v) == 3 for v in errs.values())
+    c = _check(args[:-1] + ["8"], tmp_path / "c.json")
+    assert c["checks"] != a["checks"]  # another seed, another run
+
+
+def test_regression_model_metamorphic(tmp_path, data):
+    doc = _check(["--model", str(STEERING_MODEL), "--data", str(data / "roads.npz"), "--task", "regression",
+                  "--suite", "quick"], tmp_path / "r.json")
+    meta = {c["id"]: c for c in doc["checks"] if c["id"].startswith("models.metamorphic.")}
+    assert set(meta) == {f"models.metamorphic.{t}" for t in ("brightness", "contrast", "blur", "translation",
+                                                              "rotation", "scale", "shear", "rain", "fog")}
+    assert all("violations_by_level" in c["metrics"] for c in meta.values())
+    assert doc["summary"]["clean"]["mse"] < 25
+
+
+def test_integrity_expected_hash_and_signature(tmp_path, data):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    (tmp_path / "pub.pem").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "good.sig").write_bytes(key.sign(SIGNS_MODEL.read_bytes()))
+    (tmp_path / "bad.sig").write_bytes(key.sign(b"another model"))
+    base = ["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+            "--suite", "quick", "--time-budget", "0"]
+
+    def status(extra):
+        doc = _check(base + extra, tmp_path / "i.json")
+        return next(c for c in doc["checks"] if c["id"] == "models.integrity.hash")["status"]
+
+    assert status(["--expected-sha256", "0" * 64]) == "fail"
+    assert status(["--signature", str(tmp_path / "good.sig"), "--public-key", str(tmp_path / "pub.pem")]) == "pass"
+    assert status(["--signature", str(tmp_path / "bad.sig"), "--public-key", str(tmp_path / "pub.pem")]) == "fail"
+
+
+def test_image_folder_and_budgets(tmp_path):
+    from PIL import Image
+
+    x, y = signs(12, 4)
+    (tmp_path / "imgs").mkdir()
+    rows = ["filename,label"]
+    for i, (img, lab) in enumerate(zip(x, y, strict=True)):
+        Image.fromarray(img).save(tmp_path / "imgs" / f"{i}.png")
+        rows.append(f"{i}.png,{lab}")
+    (tmp_path / "imgs" / "labels.csv").write_text("\n".join(rows) + "\n")
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(tmp_path / "imgs"), "--task", "classification",
+                  "--suite", "quick", "--time-budget", "0"], tmp_path / "f.json")
+    assert doc["subject"]["data"]["items"] == 12
+    assert any(c["status"] == "skipped" and "time budget" in c["evidence"].get("reason", "") for c in doc["checks"])
+
+
+@pytest.mark.parametrize("kind", ["broken_model", "missing_data", "bad_npz", "wrong_shape"])
+def test_bad_inputs_are_one_line(tmp_path, data, kind):
+    model, d = str(SIGNS_MODEL), str(data / "signs.npz")
+    if kind == "broken_model":
+        (tmp_path / "m.onnx").write_bytes(b"\x08\x07garbage")
+        model = str(tmp_path / "m.onnx")
+    elif kind == "missing_data":
+        d = str(tmp_path / "none.npz")
+    elif kind == "bad_npz":
+        np.savez(tmp_path / "b.npz", a=np.zeros(3))
+        d = str(tmp_path / "b.npz")
+    else:
+        np.savez(tmp_path / "w.npz", x=np.zeros((3, 5, 5, 2), dtype=np.uint8), y=np.zeros(3))
+        d = str(tmp_path / "w.npz")
+    proc = run_cli("model-check", "--model", model, "--data", d, "--task", "classification", "--out",
+                   str(tmp_path / "o.json"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_demo_models_are_small():
+    assert SIGNS_MODEL.stat().st_size + STEERING_MODEL.stat().st_size < 5 * 1024 * 1024
