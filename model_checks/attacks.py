@@ -52,7 +52,7 @@ def square_linf(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rn
     it = 0
     while loss > 0 and model.queries - start < budget:
         p = _p_schedule(p_init, it, budget)
-        side = int(round(np.sqrt(p * h * w)))
+        side = round(np.sqrt(p * h * w))
         side = min(max(side, 1), min(h, w) - 1)
         r, cc = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
         cand = best.copy()
@@ -82,7 +82,7 @@ def square_l2(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rng:
     it = 0
     while loss > 0 and model.queries - start < budget:
         p = _p_schedule(p_init, it, budget)
-        side = min(max(int(round(np.sqrt(p * h * w))), 1), min(h, w) - 1)
+        side = min(max(round(np.sqrt(p * h * w)), 1), min(h, w) - 1)
         d = best - x
         r1, c1 = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
         r2, c2 = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)

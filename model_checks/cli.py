@@ -64,7 +64,8 @@ def model_check(
     expected_sha256: Annotated[Optional[str], typer.Option(help="Fail unless the model has this hash.")] = None,  # noqa: UP045
     signature: Annotated[Optional[Path], typer.Option(help="Ed25519 signature of the model file.")] = None,  # noqa: UP045
     public_key: Annotated[Optional[Path], typer.Option(help="PEM public key for --signature.")] = None,  # noqa: UP045
-    reference_errors: Annotated[Optional[Path], typer.Option(help="JSON {clean, errors:{corruption: e}} of a reference model.")] = None,  # noqa: UP045
+    reference_errors: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="JSON {clean, errors: {corruption: e}} of a reference model.")] = None,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console

@@ -111,7 +111,7 @@ def defocus_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
 def glass_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
     sigma, delta, iterations = c
     out = ndimage.gaussian_filter(x, sigma=(0, sigma, sigma, 0))
-    n, h, w, _ = x.shape
+    _, h, w, _ = x.shape
     if h > 2 * delta and w > 2 * delta:
         rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
         for _ in range(iterations):  # local pixel shuffling, vectorised over the image
@@ -231,7 +231,7 @@ def _plasma(size: int, wibble_decay: float, rng: np.random.Generator) -> np.ndar
 
 
 def fog(x: Images, c: tuple, rng: np.random.Generator) -> Images:
-    n, h, w, _ = x.shape
+    _, h, w, _ = x.shape
     size = 1 << int(np.ceil(np.log2(max(h, w, 2))))
     out = []
     for im in x:
