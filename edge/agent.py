@@ -248,7 +248,7 @@ class Agent:
                          {"signals": unclassified[:100]}, {"unclassified_signals": len(unclassified)}))
         ev = self.spool.stats.evicted
         out.append(check("edge.spool.no_loss", "The spool lost no batch to its size bound", "fail" if ev else "pass",
-                         "high" if ev else "info", ["CN-ADR-11"], {},
+                         "high" if ev else "info", ["R155-A5"], {},
                          {"batches_evicted": ev, "bytes_evicted": self.spool.stats.bytes_evicted}))
         return out
 

@@ -54,10 +54,14 @@ def square_linf(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rn
         p = _p_schedule(p_init, it, budget)
         side = round(np.sqrt(p * h * w))
         side = min(max(side, 1), min(h, w) - 1)
-        r, cc = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+        # resample until the proposal changes the perturbation: a no-op proposal would waste a query
+        for _ in range(10):
+            r, cc = rng.integers(0, h - side + 1), rng.integers(0, w - side + 1)
+            window = np.clip(x[r:r + side, cc:cc + side] + eps * rng.choice([-1.0, 1.0], size=(1, 1, c)), 0, 1)
+            if not np.allclose(window, best[r:r + side, cc:cc + side]):
+                break
         cand = best.copy()
-        cand[r:r + side, cc:cc + side] = np.clip(
-            x[r:r + side, cc:cc + side] + eps * rng.choice([-1.0, 1.0], size=(1, 1, c)), 0, 1)
+        cand[r:r + side, cc:cc + side] = window
         new = _margin(model, cand[None], yy)[0]
         if new < loss:
             best, loss = cand, new

@@ -103,9 +103,18 @@ def _disk(radius: float, alias_blur: float) -> np.ndarray:
     return ndimage.gaussian_filter(disk, sigma=alias_blur, truncate=half / max(alias_blur, 1e-6))
 
 
+def _convolve_batch(x: Images, k: np.ndarray) -> Images:
+    """Reflect-padded 2-D convolution of every image and channel at once, by FFT (large kernels)."""
+    from scipy.signal import fftconvolve
+
+    ph, pw = k.shape[0] // 2, k.shape[1] // 2
+    mode = "reflect" if min(x.shape[1:3]) > max(ph, pw) else "edge"
+    xp = np.pad(x, ((0, 0), (ph, k.shape[0] - 1 - ph), (pw, k.shape[1] - 1 - pw), (0, 0)), mode=mode)
+    return fftconvolve(xp, k[::-1, ::-1][None, :, :, None], mode="valid", axes=(1, 2))
+
+
 def defocus_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
-    k = _disk(*c)
-    return _clip(_per_image(lambda im: _blur_channels(im, k), x))
+    return _clip(_convolve_batch(x, _disk(*c)))
 
 
 def glass_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
@@ -152,15 +161,27 @@ def _clipped_zoom(img: np.ndarray, factor: float) -> np.ndarray:
     return zoomed[:h, :w]
 
 
+def _resize_bilinear(x: Images, out_h: int, out_w: int) -> Images:
+    """Bilinear resize of a whole batch, on ``ndimage.zoom``'s grid (corner pixels map to corners)."""
+    _, h, w, _ = x.shape
+    ys = np.linspace(0, h - 1, out_h) if out_h > 1 else np.zeros(1)
+    xs = np.linspace(0, w - 1, out_w) if out_w > 1 else np.zeros(1)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    wy, wx = (ys - y0)[None, :, None, None], (xs - x0)[None, None, :, None]
+    rows = x[:, y0] * (1 - wy) + x[:, y1] * wy  # separable: rows first, then columns
+    return rows[:, :, x0] * (1 - wx) + rows[:, :, x1] * wx
+
+
 def zoom_blur(x: Images, c: tuple, rng: np.random.Generator, severity: int | None = None) -> Images:
     factors = ZOOM_FACTORS[severity - 1] if severity else tuple(np.arange(1, c[0], c[1]))
-    out = []
-    for im in x:
-        acc = im.copy()
-        for z in factors:
-            acc += _clipped_zoom(im, z)
-        out.append(acc / (len(factors) + 1))
-    return _clip(np.stack(out))
+    _, h, w, _ = x.shape
+    acc = x.copy()
+    for z in factors:  # one zoom over the whole batch per factor
+        ch, cw = int(np.ceil(h / z)), int(np.ceil(w / z))
+        top, left = (h - ch) // 2, (w - cw) // 2
+        acc += _resize_bilinear(x[:, top:top + ch, left:left + cw], h, w)
+    return _clip(acc / (len(factors) + 1))
 
 
 # --- weather --------------------------------------------------------------------------------------------

@@ -71,11 +71,33 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         s = doc["summary"]
         return f"{s['findings']} findings in {s['requests_sent']} requests ({s['elapsed_s']}s) -> {out / 'probes'}"
 
+    def models() -> str:
+        try:
+            import numpy as np
+
+            from model_checks.cli import main as models_main
+            from model_checks.demo import SIGNS_MODEL, STEERING_MODEL
+            from model_checks.demo.render import roads, signs
+        except ImportError as exc:
+            raise InputError(f"the demo needs the model checks: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
+        data = out / "models"
+        data.mkdir(exist_ok=True)
+        x, y = signs(200, 2027)
+        np.savez(data / "signs.npz", x=x, y=y)
+        xr, yr = roads(120, 2028)
+        np.savez(data / "roads.npz", x=xr, y=yr)
+        models_main(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                     "--suite", "quick", "--seed", "7", "--out", str(data / "traffic_signs.results.json")])
+        models_main(["--model", str(STEERING_MODEL), "--data", str(data / "roads.npz"), "--task", "regression",
+                     "--suite", "quick", "--seed", "7", "--out", str(data / "steering.results.json")])
+        return f"quick suite on the traffic-sign classifier and the steering regressor -> {data}"
+
     def report() -> str:
         from .report import build_report, load_inputs, render
 
         rep = build_report(load_inputs([out / "catalog.json", out / "edge" / "results.json",
-                                        out / "probes" / "results.json"]))
+                                        out / "probes" / "results.json", out / "models" / "traffic_signs.results.json",
+                                        out / "models" / "steering.results.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         c = rep["summary"]["requirements"]
@@ -84,6 +106,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
     stage("Catalogue the sample vehicle's DBC", catalog)
     stage("Replay a generated drive through the edge agent", edge)
     stage("Probe the bundled test platform (all flaws on) over TLS on loopback", probes)
+    stage("Check the demo driving models (quick suite)", models)
     stage("Write the compliance report", report)
     console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json)")
     return out / "report.html"

@@ -2,15 +2,22 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from api_probes.profile import load_profile
+from api_probes.runner import run as run_probes
+from api_probes.testplatform import FLAWS, make_tls, platform, write_profile
 from edge.simulate import write_log
+from model_checks.demo import SIGNS_MODEL
+from model_checks.demo.render import signs
 from tests.conftest import SAMPLE_DBC, run_cli
+from vehicle_ds.results import write_json
 
 
 @pytest.fixture(scope="session")
 def real_outputs(tmp_path_factory):
-    """Real outputs of the catalog and the edge agent for the sample vehicle."""
+    """Real outputs of the catalog, the edge agent, the probes and the model checks."""
     d = tmp_path_factory.mktemp("outputs")
     assert run_cli("catalog", str(SAMPLE_DBC), "--out", str(d / "catalog.json")).returncode == 0
     log = d / "drive.log"
@@ -18,11 +25,22 @@ def real_outputs(tmp_path_factory):
     proc = run_cli("edge", "replay", str(log), "--dbc", str(SAMPLE_DBC), "--out", str(d / "edge"),
                    "--key-file", str(d / "k.key"), "--purpose", "navigation")
     assert proc.returncode == 0, proc.stderr
+    tls = make_tls(d / "tls")
+    with platform({"bola", "no_hsts"}, tls) as (app, url, http_port):  # two flaws: the report must show them
+        doc = run_probes(load_profile(write_profile(d / "tls", app, url, http_port, tls)))
+    write_json(d / "probes" / "results.json", doc)
+    x, y = signs(60, 3)
+    np.savez(d / "signs.npz", x=x, y=y)
+    proc = run_cli("model-check", "--model", str(SIGNS_MODEL), "--data", str(d / "signs.npz"), "--task",
+                   "classification", "--suite", "quick", "--out", str(d / "models" / "results.json"))
+    assert proc.returncode == 0, proc.stderr
+    (d / "signs.npz").unlink()
+    assert FLAWS
     return d
 
 
 def results_doc(component: str, checks: list[dict]) -> dict:
-    """A results document written by hand: stands in for a component's output in report tests."""
+    """A results document written by hand, for status-logic tests only."""
     return {"schema": "vehicle-ds/results@1", "component": component, "tool": {"name": "fixture", "version": "0"},
             "started": "2026-11-26T00:00:00+00:00", "finished": "2026-11-26T00:01:00+00:00",
             "subject": {"fixture": True}, "checks": checks, "summary": {}}
@@ -36,7 +54,7 @@ def chk(cid: str, status: str, severity: str = "high", metrics: dict | None = No
 
 @pytest.fixture
 def fixture_docs(tmp_path):
-    probes = results_doc("probes", [chk("probes.bola.path_vin", "fail", "critical"), chk("probes.jwt.alg_none", "pass"),
+    probes = results_doc("probes", [chk("probes.bola", "fail", "critical"), chk("probes.jwt.alg_none", "pass"),
                                     chk("probes.transport.hsts", "warn", "low")])
     models = results_doc("models", [
         chk("models.corruption.error", "warn", "medium",

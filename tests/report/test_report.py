@@ -12,7 +12,7 @@ from vehicle_ds.report.build import load_requirements
 def test_every_requirement_is_evidenced_or_not_assessed(real_outputs):
     rep = build_report(load_inputs([real_outputs]))
     kinds = sorted(i["kind"] for i in rep["inputs"])
-    assert kinds == ["catalog", "edge"]
+    assert kinds == ["catalog", "edge", "models", "probes"]
     for r in rep["requirements"]:
         if r["kind"] == "processor":
             assert r["status"] == "needs_review"
@@ -22,7 +22,10 @@ def test_every_requirement_is_evidenced_or_not_assessed(real_outputs):
             assert r["status"] == "not_assessed", r["id"]
     by_id = {r["id"]: r for r in rep["requirements"]}
     assert by_id["REQ-PRECISION"]["status"] == "pass"
-    assert by_id["REQ-API-AUTHZ"]["status"] == "not_assessed"  # no probe results given
+    assert by_id["REQ-API-AUTHZ"]["status"] == "fail"  # the platform ran with its BOLA flaw on
+    assert by_id["REQ-API-AUTHN"]["status"] == "pass"
+    assert by_id["REQ-MODEL-CERTIFIED"]["status"] == "pass"
+    assert rep["status"] == "fail"
     assert by_id["PROC-FILING"]["note"]["en"].startswith("1 important-data")
     assert "CN-ADR-13" in by_id["PROC-ANNUAL-REPORT"]["unverified_basis"]
 
@@ -36,7 +39,8 @@ def test_registry_covers_the_reference_instruments():
 
 def test_a_failing_probe_fails_its_requirement_and_the_exit_status(real_outputs, fixture_docs, tmp_path):
     out = tmp_path / "r.json"
-    proc = run_cli("report", str(real_outputs), str(fixture_docs), "--format", "json", "--out", str(out))
+    proc = run_cli("report", str(real_outputs / "catalog.json"), str(real_outputs / "edge"), str(fixture_docs),
+                   "--format", "json", "--out", str(out))
     assert proc.returncode == 1, proc.stderr
     rep = json.loads(out.read_text())
     assert rep["schema"] == "vehicle-ds/report@1" and rep["status"] == "fail"
@@ -46,12 +50,13 @@ def test_a_failing_probe_fails_its_requirement_and_the_exit_status(real_outputs,
     assert by_id["REQ-API-TRANSPORT"]["status"] == "needs_review"
     assert by_id["REQ-MODEL-CERTIFIED"]["status"] == "pass"
     top = [rep["checks"][i]["id"] for i in rep["summary"]["top_risks"]]
-    assert top[0] == "probes.bola.path_vin"
+    assert top[0] == "probes.bola"
     assert all("entries" not in inv for inv in rep["inventory"])
 
 
 def test_clean_inputs_exit_zero(real_outputs, tmp_path):
-    proc = run_cli("report", str(real_outputs), "--out", str(tmp_path / "r.md"), "--format", "md")
+    proc = run_cli("report", str(real_outputs / "catalog.json"), str(real_outputs / "edge"),
+                   "--out", str(tmp_path / "r.md"), "--format", "md")
     assert proc.returncode == 0, proc.stderr
     md = (tmp_path / "r.md").read_text()
     assert "| REQ-LEDGER |" in md and "## Requirement matrix" in md
@@ -73,9 +78,9 @@ def test_wrong_schema_names_the_file(tmp_path, real_outputs):
     assert proc.returncode == 2 and "n.json:1" in proc.stderr
 
 
-def test_html_is_self_contained_with_charts(real_outputs, fixture_docs, tmp_path):
+def test_html_is_self_contained_with_charts(real_outputs, tmp_path):
     out = tmp_path / "r.html"
-    run_cli("report", str(real_outputs), str(fixture_docs), "--out", str(out), "--lang", "zh")
+    run_cli("report", str(real_outputs), "--out", str(out), "--lang", "zh")
     html = out.read_text()
     assert "车联网数据合规报告" in html and "合规要求矩阵" in html
     assert html.count("<svg") >= 5  # severity, category x grade, category x pi, corruption, certified

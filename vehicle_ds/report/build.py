@@ -42,7 +42,13 @@ def _basis(ids: list[str]) -> list[dict[str, str]]:
 
 
 def _matches(check_id: str, patterns: list[str]) -> bool:
-    return any(check_id == p or (p.endswith("*") and fnmatch.fnmatchcase(check_id, p)) for p in patterns)
+    """``a.b`` matches itself; ``a.b.*`` matches ``a.b`` and everything below it; other globs by fnmatch."""
+    for p in patterns:
+        if check_id == p or (p.endswith(".*") and check_id == p[:-2]):
+            return True
+        if "*" in p and fnmatch.fnmatchcase(check_id, p):
+            return True
+    return False
 
 
 def _requirement_status(checks: list[dict[str, Any]]) -> str:
@@ -103,9 +109,16 @@ def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str,
         covered.update(evidence)
         status = "needs_review" if kind == "processor" else _requirement_status([checks[i] for i in evidence])
         basis = _basis(r["basis"])
+        grouped: dict[str, dict[str, Any]] = {}
+        for i in evidence:
+            c = checks[i]
+            g = grouped.setdefault(c["id"], {"id": c["id"], "counts": {}, "first": i})
+            g["counts"][c["status"]] = g["counts"].get(c["status"], 0) + 1
+            if c["status"] != "pass" and checks[g["first"]]["status"] == "pass":
+                g["first"] = i
         requirements.append({
             "id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
-            "status": status, "basis": basis,
+            "status": status, "basis": basis, "evidence_by_check": list(grouped.values()),
             "unverified_basis": [b["id"] for b in basis if b["status"] != "verified"],
             "evidence": evidence, "evidence_patterns": r.get("evidence", []),
             "note": _processor_notes(r["id"], catalogs, today) if kind == "processor" else {"zh": "", "en": ""},

@@ -20,7 +20,16 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: list[str], labels
     row_h, left, top = 22, 270, 28
     total_max = max(sum(v.values()) for _, v in rows) or 1
     scale = (width - left - 60) / total_max
-    h = top + row_h * len(rows) + 30
+    # legend entries laid out in rows that fit the width (CJK labels are about twice as wide)
+    legend, lx, ly = [], 0, 0
+    for k in keys:
+        text = labels.get(k, k)
+        span = 14 + sum(12 if ord(ch) > 0x2E80 else 6.5 for ch in text) + 18
+        if lx and lx + span > width:
+            lx, ly = 0, ly + 16
+        legend.append((k, text, lx, ly))
+        lx += span
+    h = top + row_h * len(rows) + 16 + ly + 16
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" width="{width}" '
            f'height="{h}" viewBox="0 0 {width} {h}" class="chart">',
            f'<text x="0" y="16" font-size="13" font-weight="600">{escape(title)}</text>']
@@ -38,11 +47,10 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: list[str], labels
                            f'<title>{escape(labels.get(k, k))}: {v}</title></rect>')
                 x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + 14}" font-size="11">{sum(values.values())}</text>')
-    lx = left
-    for k in keys:
-        out.append(f'<rect x="{lx}" y="{h - 18}" width="10" height="10" fill="{PALETTE.get(k, "#999")}"/>'
-                   f'<text x="{lx + 14}" y="{h - 9}" font-size="11">{escape(labels.get(k, k))}</text>')
-        lx += 14 + 7 * len(labels.get(k, k)) + 16
+    base = top + row_h * len(rows) + 8
+    for k, text, x0, y0 in legend:
+        out.append(f'<rect x="{x0:.0f}" y="{base + y0}" width="10" height="10" fill="{PALETTE.get(k, "#999")}"/>'
+                   f'<text x="{x0 + 14:.0f}" y="{base + y0 + 9}" font-size="11">{escape(text)}</text>')
     out.append("</svg>")
     return "".join(out)
 
