@@ -16,11 +16,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model_checks.adapters import Preprocess, load_model  # noqa: E402
-from model_checks.attacks import square_linf  # noqa: E402
-from model_checks.corruptions import PARAMS, corrupt  # noqa: E402
-from model_checks.demo import SIGNS_MODEL  # noqa: E402
-from model_checks.demo.render import signs  # noqa: E402
+from model_checks.adapters import Preprocess, load_model
+from model_checks.attacks import square_linf
+from model_checks.corruptions import PARAMS, corrupt
+from model_checks.demo import SIGNS_MODEL
+from model_checks.demo.render import signs
 
 
 def main() -> dict[str, object]:
@@ -40,7 +40,7 @@ def main() -> dict[str, object]:
     result: dict[str, object] = {"name": "model_checks", "images": len(x), "corruptions": len(PARAMS),
                                  "corruption_gen_s": round(gen_s, 3), "inference_s": round(infer_s, 3),
                                  "corruption_overhead_ratio": round(gen_s / infer_s, 2),
-                                 "model_macs_per_image": int(32 * 48 * 3 * 32 + 32 * 5)}
+                                 "model_macs_per_image": (32 * 48 * 3 * 32 + 32 * 5)}
     eps, budget, k = 8 / 255, 500, 60
     correct = np.flatnonzero(model.predict(x) == y)[:k]
     rng = np.random.default_rng(1)
