@@ -206,6 +206,10 @@ def _signed_variants(ctx: Context, claims: dict[str, Any]) -> str | None:
         key = ctx.signing_key.encode() if isinstance(ctx.signing_key, str) else ctx.signing_key
         return forge.hs_sign({k: v for k, v in head.items() if k != "alg"}, new, key, head.get("alg", "HS256")
                              if str(head.get("alg", "")).startswith("HS") else "HS256")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(ctx.signing_key, ec.EllipticCurvePrivateKey):
+        return forge.es256_sign({k: v for k, v in head.items() if k != "alg"}, new, ctx.signing_key)
     return forge.rsa_sign({k: v for k, v in head.items() if k != "alg"}, new, ctx.signing_key)
 
 

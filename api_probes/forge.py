@@ -107,6 +107,17 @@ def rsa_sign(header: dict[str, Any], payload: dict[str, Any], private_key: Any) 
     return f"{signing_input}.{b64u(sig)}"
 
 
+def es256_sign(header: dict[str, Any], payload: dict[str, Any], private_key: Any) -> str:
+    """ES256 with the JWS (P1363) signature encoding r || s."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    signing_input = f"{b64u(compact({**header, 'alg': 'ES256'}))}.{b64u(compact(payload))}"
+    r, s = decode_dss_signature(private_key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return f"{signing_input}.{b64u(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
 def rsa_public_jwk(private_key: Any, kid: str = "probe") -> dict[str, Any]:
     nums = private_key.public_key().public_numbers()
     return {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",

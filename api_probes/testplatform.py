@@ -15,7 +15,6 @@ import hmac
 import itertools
 import json
 import secrets
-import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -378,29 +377,17 @@ def make_tls(directory: Path) -> dict[str, Path]:
 
 
 def free_port() -> int:
-    import socket
+    from vehicle_ds.hub.serve import free_port as _free
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return _free()
 
 
 @contextlib.contextmanager
 def _server(app, port: int, tls: dict[str, Path] | None):
-    import uvicorn
+    from vehicle_ds.hub.serve import serve_in_thread
 
-    kw = {"ssl_keyfile": str(tls["key"]), "ssl_certfile": str(tls["cert"])} if tls else {}
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", **kw))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 15
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    try:
+    with serve_in_thread(app, port, tls):
         yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @contextlib.contextmanager

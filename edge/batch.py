@@ -1,4 +1,4 @@
-"""Uplink batches: compact, columnar, self-describing (msgpack, then zlib).
+"""Writing uplink batches (the format itself is defined in ``vehicle_ds.uplink_format``).
 
 One batch holds, per message, the timestamps and one column per signal that may leave the vehicle, as
 raw little-endian arrays (not one JSON object per frame), plus aggregates and the proof of what was held
@@ -9,16 +9,16 @@ from __future__ import annotations
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import msgpack
 import numpy as np
 
+from vehicle_ds.uplink_format import MAGIC, SCHEMA, decode_batch_bytes, records
+
 from .handling import OutMessage
 
-SCHEMA = "vehicle-ds/uplink@1"
-MAGIC = b"VDSB1"
+__all__ = ["MAGIC", "SCHEMA", "BatchBuilder", "decode_batch_bytes", "records"]
 
 
 def _pack_column(values: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
@@ -32,16 +32,6 @@ def _pack_column(values: np.ndarray, valid: np.ndarray) -> dict[str, Any]:
     if not valid.all():
         col["valid"] = np.packbits(valid).tobytes()
     return col
-
-
-def _unpack_column(col: dict[str, Any], n: int) -> tuple[list[Any], list[bool]]:
-    if col["enc"] == "str":
-        data = col["data"]
-        return data, [v is not None for v in data]
-    values = np.frombuffer(col["data"], dtype=np.dtype(col["dtype"]))
-    valid = np.unpackbits(np.frombuffer(col["valid"], dtype=np.uint8))[:n].astype(bool) if "valid" in col \
-        else np.ones(n, dtype=bool)
-    return values.tolist(), valid.tolist()
 
 
 class BatchBuilder:
@@ -87,21 +77,3 @@ class BatchBuilder:
         self.seq += 1
         self._reset()
         return batch_id, MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1), records
-
-
-def decode_batch_bytes(raw: bytes) -> dict[str, Any]:
-    if not raw.startswith(MAGIC):
-        raise ValueError("not a vehicle-ds uplink batch")
-    return msgpack.unpackb(zlib.decompress(raw[len(MAGIC):]), raw=False, strict_map_key=False)
-
-
-def records(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every outbound record of a batch: ``{"t", "message", "signals"}`` with only the values present."""
-    for name, m in doc["messages"].items():
-        n = m["n"]
-        t = np.frombuffer(m["t"], dtype="<f8").tolist()
-        cols = {k: _unpack_column(c, n) for k, c in m["signals"].items()}
-        for i in range(n):
-            sigs = {k: vals[i] for k, (vals, valid) in cols.items() if valid[i]}
-            if sigs:
-                yield {"t": t[i], "message": name, "signals": sigs}

@@ -26,6 +26,9 @@ def replay(
     device: Annotated[str, typer.Option(help="Device id written into batches.")] = "replay",
     hub: Annotated[Optional[str], typer.Option(help="Upload the batches to this hub URL afterwards.")] = None,  # noqa: UP045
     token: Annotated[Optional[str], typer.Option(envvar="VEHICLE_DS_DEVICE_TOKEN", help="Device token.")] = None,  # noqa: UP045
+    device_credentials: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Credentials file from `vehicle-ds edge enroll` (short-lived tokens are fetched from it).")] = None,
+    ca_cert: Annotated[Optional[Path], typer.Option(help="CA file to trust for the hub's TLS.")] = None,  # noqa: UP045
 ) -> None:
     """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches."""
     from vehicle_ds.results import finish, new_results, write_json
@@ -60,7 +63,13 @@ def replay(
     if hub:
         from .sender import Sender
 
-        sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", token)
+        verify: bool | str = str(ca_cert) if ca_cert else True
+        creds = token
+        if device_credentials:
+            from .hubauth import DeviceTokens
+
+            creds = DeviceTokens(hub, device_credentials, verify)
+        sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", creds, verify=verify)
         delivered = sender.drain(60.0)
         summary["uplink"].update({"hub": hub, "delivered": delivered, "sent": sender.stats.sent,
                                   "send_failures": sender.stats.failures})
@@ -149,6 +158,21 @@ def inspect(
         for name, n in sorted(totals.items()):
             t.add_row(name, f"{n:,}")
         Console().print(t)
+
+
+@app.command("enroll")
+def enroll_cmd(
+    hub: Annotated[str, typer.Option(help="Hub base URL.")],
+    code: Annotated[str, typer.Option(help="One-time code from `vehicle-ds hub enroll` or the admin API.")],
+    device_id: Annotated[str, typer.Option(help="This gateway's id.")],
+    credentials: Annotated[Path, typer.Option(help="Where to keep the device secret (mode 0600).")],
+    ca_cert: Annotated[Optional[Path], typer.Option(help="CA file to trust for the hub's TLS.")] = None,  # noqa: UP045
+) -> None:
+    """Enrol this device with a hub once; the secret stays on the device."""
+    from .hubauth import enroll
+
+    enroll(hub, code, device_id, credentials, str(ca_cert) if ca_cert else True)
+    typer.echo(f"enrolled {device_id}; credentials in {credentials}", err=True)
 
 
 @app.command()

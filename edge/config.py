@@ -40,6 +40,7 @@ class EdgeConfig:
     micro_batch_ms: float = 50.0
     uplink_url: str | None = None
     token: str | None = None
+    device_credentials: Path | None = None
     tls_verify: bool | str = True
     log_format: str = "json"
 
@@ -79,6 +80,7 @@ def load_config(path: str | Path) -> EdgeConfig:
             batch_seconds=float(agent.get("batch_seconds", 5.0)),
             micro_batch_ms=float(agent.get("micro_batch_ms", 50.0)),
             uplink_url=uplink.get("url"), token=token, tls_verify=uplink.get("tls_verify", True),
+            device_credentials=rel(uplink.get("device_credentials")),
             log_format=str(agent.get("log_format", "json")),
         )
     except KeyError as exc:

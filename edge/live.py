@@ -98,7 +98,12 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
     if cfg.uplink_url:
         from .sender import Sender
 
-        sender = Sender(agent.spool, cfg.uplink_url, cfg.token, verify=cfg.tls_verify)
+        creds = cfg.token
+        if cfg.device_credentials:
+            from .hubauth import DeviceTokens
+
+            creds = DeviceTokens(cfg.uplink_url.split("/api/")[0], cfg.device_credentials, cfg.tls_verify)
+        sender = Sender(agent.spool, cfg.uplink_url, creds, verify=cfg.tls_verify)
         sender_thread = threading.Thread(target=sender.run, daemon=True, name="uplink")
         sender_thread.start()
     log.info("edge agent started on %s", ", ".join(channels))

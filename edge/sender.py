@@ -8,6 +8,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -26,13 +27,14 @@ class SenderStats:
 
 
 class Sender:
-    def __init__(self, spool: Spool, url: str, token: str | None = None, *, timeout: float = 10.0,
-                 backoff_initial: float = 0.5, backoff_max: float = 60.0, verify: bool | str = True) -> None:
+    def __init__(self, spool: Spool, url: str, token: str | Callable[..., str] | None = None, *,
+                 timeout: float = 10.0, backoff_initial: float = 0.5, backoff_max: float = 60.0,
+                 verify: bool | str = True) -> None:
+        """``token`` is a static token or a callable giving a fresh one (``force=True`` after a 401)."""
         self.spool, self.url = spool, url
-        headers = {"Content-Type": "application/x-vehicle-ds-batch"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self.client = httpx.Client(timeout=timeout, headers=headers, verify=verify)
+        self.token = token
+        self.client = httpx.Client(timeout=timeout, headers={"Content-Type": "application/x-vehicle-ds-batch"},
+                                   verify=verify)
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self.stats = SenderStats()
         self._stop = threading.Event()
@@ -48,7 +50,9 @@ class Sender:
                 continue
             self.stats.attempts += 1
             try:
-                r = self.client.post(self.url, content=body, headers={"X-Batch-Id": batch_id})
+                r = self.client.post(self.url, content=body, headers=self._headers(batch_id))
+                if r.status_code == 401 and callable(self.token):  # expired: refresh once and retry
+                    r = self.client.post(self.url, content=body, headers=self._headers(batch_id, refresh=True))
             except httpx.HTTPError as exc:
                 self._failed(f"{type(exc).__name__}: {exc}")
                 return False
@@ -64,6 +68,14 @@ class Sender:
                 self._failed(f"HTTP {r.status_code}")
                 return False
         return True
+
+    def _headers(self, batch_id: str, refresh: bool = False) -> dict[str, str]:
+        h = {"X-Batch-Id": batch_id}
+        if callable(self.token):
+            h["Authorization"] = f"Bearer {self.token(force=True) if refresh else self.token()}"
+        elif self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        return h
 
     def _failed(self, why: str) -> None:
         self.stats.failures += 1

@@ -136,6 +136,16 @@ def model_check(ctx: typer.Context) -> None:
     models_main(list(ctx.args))
 
 
+@app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def hub(ctx: typer.Context) -> None:
+    """The hub service: serve | user-add | enroll (needs the 'hub' extra)."""
+    try:
+        from .hub.cli import main as hub_main
+    except ImportError as exc:
+        raise InputError(f"the hub is not installed ({exc.name} missing): pip install 'vehicle-ds[hub]'") from None
+    hub_main(list(ctx.args))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
     import click

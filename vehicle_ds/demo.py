@@ -23,9 +23,13 @@ def sample_dbc() -> Path:
 
 
 def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
+    import contextlib
+
     console = Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
     dbc = sample_dbc()
+    stack = contextlib.ExitStack()
+    hub_state: dict[str, object] = {}
 
     def stage(title: str, fn: Callable[[], str]) -> None:
         t0 = time.perf_counter()
@@ -42,6 +46,31 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         (out / "data-asset-ledger.csv").write_text(to_csv(doc), encoding="utf-8")
         return f"{len(doc['entries'])} signals -> {out / 'catalog.json'}"
 
+    def start_hub() -> str:
+        try:
+            from api_probes.testplatform import make_tls
+
+            from .hub.admin import add_enrollment, add_user
+            from .hub.app import create_app
+            from .hub.serve import free_port, serve_in_thread
+        except ImportError as exc:
+            raise InputError(f"the demo needs the hub: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
+        import secrets
+
+        hub_dir = out / "hub"
+        if hub_dir.exists():
+            import shutil
+
+            shutil.rmtree(hub_dir)
+        tls = make_tls(hub_dir / "tls")
+        db = f"sqlite:///{hub_dir / 'hub.db'}"
+        password = secrets.token_urlsafe(18)
+        add_user(db, "demo-oem", "engineer", password, "engineer")
+        base = stack.enter_context(serve_in_thread(create_app(db), free_port(), tls))
+        hub_state.update(base=base, db=db, tls=tls, password=password,
+                         code=add_enrollment(db, "demo-oem", "sample-vehicle"))
+        return f"{base} (SQLite {hub_dir / 'hub.db'}, TLS with a throwaway CA)"
+
     def edge() -> str:
         try:
             from edge.cli import main as edge_main
@@ -50,9 +79,14 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
             raise InputError(f"the demo needs the edge agent: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
         log = out / "drive.log"
         write_log([dbc], log, frames, seed=7)
+        ca = str(hub_state["tls"]["ca"])
+        creds = out / "hub" / "device.json"
+        edge_main(["enroll", "--hub", str(hub_state["base"]), "--code", str(hub_state["code"]), "--device-id",
+                   "demo-gw", "--credentials", str(creds), "--ca-cert", ca])
         edge_main(["replay", str(log), "--dbc", str(dbc), "--out", str(out / "edge"),
-                   "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw"])
-        return f"{frames:,} frames -> {out / 'edge'}"
+                   "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw",
+                   "--hub", str(hub_state["base"]), "--device-credentials", str(creds), "--ca-cert", ca])
+        return f"{frames:,} frames -> {out / 'edge'}, batches uploaded to the hub"
 
     def probes() -> str:
         try:
@@ -92,21 +126,55 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                      "--suite", "quick", "--seed", "7", "--out", str(data / "steering.results.json")])
         return f"quick suite on the traffic-sign classifier and the steering regressor -> {data}"
 
+    def hub_documents_and_selfprobe() -> str:
+        import httpx
+
+        from api_probes.profile import load_profile
+        from api_probes.runner import run
+
+        from .catalog import build_catalog
+        from .hub.selfprobe import seed_and_profile
+        from .results import write_json
+
+        base, ca = str(hub_state["base"]), str(hub_state["tls"]["ca"])
+        tok = httpx.post(base + "/api/v1/auth/login", json={"username": "engineer", "password": hub_state["password"]},
+                         verify=ca).json()["access_token"]
+        h = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
+        for doc in (out / "catalog.json", out / "edge" / "results.json", out / "probes" / "results.json",
+                    out / "models" / "traffic_signs.results.json", out / "models" / "steering.results.json"):
+            httpx.post(base + "/api/v1/documents", content=doc.read_bytes(), headers=h, verify=ca).raise_for_status()
+        html = httpx.get(base + "/api/v1/reports/current?format=html", headers=h, verify=ca)
+        html.raise_for_status()
+        (out / "hub-report.html").write_text(html.text, encoding="utf-8")
+        profile = seed_and_profile(str(hub_state["db"]), base, ca, out / "hub", build_catalog([dbc]))
+        doc = run(load_profile(profile))
+        write_json(out / "hub-selfprobe" / "results.json", doc)
+        s = doc["summary"]
+        if s["findings"]:
+            raise InputError(f"the hub's self-probe found {s['findings']} problem(s): see {out / 'hub-selfprobe'}")
+        return f"documents uploaded; hub report -> {out / 'hub-report.html'}; self-probe: 0 findings in " \
+               f"{s['requests_sent']} requests"
+
     def report() -> str:
         from .report import build_report, load_inputs, render
 
         rep = build_report(load_inputs([out / "catalog.json", out / "edge" / "results.json",
                                         out / "probes" / "results.json", out / "models" / "traffic_signs.results.json",
-                                        out / "models" / "steering.results.json"]))
+                                        out / "models" / "steering.results.json",
+                                        out / "hub-selfprobe" / "results.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         c = rep["summary"]["requirements"]
         return f"{c['pass']} pass, {c['fail']} fail, {c['needs_review']} need review, {c['not_assessed']} not assessed"
 
-    stage("Catalogue the sample vehicle's DBC", catalog)
-    stage("Replay a generated drive through the edge agent", edge)
-    stage("Probe the bundled test platform (all flaws on) over TLS on loopback", probes)
-    stage("Check the demo driving models (quick suite)", models)
-    stage("Write the compliance report", report)
-    console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json)")
+    with stack:
+        stage("Catalogue the sample vehicle's DBC", catalog)
+        stage("Start the hub on loopback", start_hub)
+        stage("Replay a generated drive through the edge agent, uploading to the hub", edge)
+        stage("Probe the bundled test platform (all flaws on) over TLS on loopback", probes)
+        stage("Check the demo driving models (quick suite)", models)
+        stage("Upload the documents to the hub and probe the hub itself (must be clean)", hub_documents_and_selfprobe)
+        stage("Write the compliance report", report)
+    console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json; the hub's own: "
+                  f"{out / 'hub-report.html'})")
     return out / "report.html"

@@ -115,3 +115,12 @@ def test_unreachable_target_is_one_line(tmp_path):
     bad.write_text('[target]\nbase_url = "https://8.8.8.8"\nallow_hosts = ["127.0.0.1"]\n')
     proc = run_cli("probe", "--target", str(bad), "--out", str(tmp_path / "r.json"))
     assert proc.returncode == 2 and "allow_hosts" in proc.stderr
+
+
+def test_es256_signing_verifies_with_pyjwt():
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    tok = forge.es256_sign({"typ": "JWT"}, {"sub": "x"}, key)
+    assert jwt.decode(tok, key.public_key(), algorithms=["ES256"]) == {"sub": "x"}

@@ -1,0 +1,115 @@
+"""Passwords, the hub's signing key, tokens and rate limits.
+
+Tokens are ES256 JWTs (asymmetric), short-lived, with audience and issuer, verified by PyJWT with an
+explicit algorithm list: header fields such as ``jku``, ``jwk`` or ``kid`` are never consulted."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db import HubKey
+
+ISSUER = "vehicle-ds-hub"
+AUD_DEVICE = "vehicle-ds-hub:device"
+AUD_USER = "vehicle-ds-hub:user"
+DEVICE_TTL_S = 900
+USER_TTL_S = 1800
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2 ** 14, r=8, p=1, dklen=32)
+    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    try:
+        _, salt_b64, digest_b64 = stored.split("$")
+        digest = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt_b64), n=2 ** 14, r=8, p=1, dklen=32)
+        return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+    except (ValueError, TypeError):
+        return False
+
+
+# a fixed-cost comparison target so that unknown users take as long as wrong passwords
+_DUMMY_HASH = hash_secret(secrets.token_hex(8))
+
+
+def code_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+class Keys:
+    """The hub's EC P-256 key, created once and kept in the database so tokens survive restarts."""
+
+    def __init__(self, session: Session) -> None:
+        row = session.scalar(select(HubKey).order_by(HubKey.id))
+        if row is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+            session.add(HubKey(private_pem=pem))
+            session.commit()
+        else:
+            key = serialization.load_pem_private_key(row.private_pem, password=None)
+        self.private = key
+        self.public = key.public_key()
+        self.kid = hashlib.sha256(self.public.public_bytes(serialization.Encoding.DER,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()[:16]
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.public, as_dict=True)
+        return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
+
+    def issue(self, sub: str, audience: str, ttl: int, **claims: Any) -> str:
+        t = int(time.time())
+        payload = {"iss": ISSUER, "aud": audience, "sub": sub, "iat": t, "nbf": t, "exp": t + ttl,
+                   "jti": secrets.token_hex(8), **claims}
+        return jwt.encode(payload, self.private, algorithm="ES256", headers={"kid": self.kid})
+
+    def verify(self, token: str, audience: str) -> dict[str, Any]:
+        return jwt.decode(token, self.public, algorithms=["ES256"], audience=audience, issuer=ISSUER,
+                          options={"require": ["exp", "iat", "nbf", "sub", "iss", "aud"]}, leeway=5)
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class RateLimiter:
+    """Token buckets per key (an identity, or a client address before authentication)."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            b = self._buckets.get(key)
+            if b is None:
+                b = self._buckets[key] = _Bucket(self.burst, now)
+            b.tokens = min(self.burst, b.tokens + (now - b.stamp) * self.rate)
+            b.stamp = now
+            if b.tokens < 1:
+                return False
+            b.tokens -= 1
+            if len(self._buckets) > 100_000:  # bounded memory under a flood of identities
+                self._buckets.clear()
+            return True
