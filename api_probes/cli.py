@@ -50,7 +50,10 @@ def probe(
     console.print(f"{s['findings']} finding(s); {s['requests_sent']} requests in {s['elapsed_s']}s -> {out}")
 
 
+PROG = "vehicle-ds probe"
+
+
 def main(args: list[str]) -> None:
-    rc = app(args=args, prog_name="vehicle-ds probe", standalone_mode=False)
-    if isinstance(rc, int) and rc:
-        raise typer.Exit(rc)
+    from vehicle_ds.cli import run_subapp
+
+    run_subapp(app, args, PROG)

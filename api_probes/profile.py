@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from vehicle_ds.errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from vehicle_ds.tomlfile import read_toml
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -84,12 +79,7 @@ class Profile:
 
 def load_profile(path: str | Path) -> Profile:
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text("utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read target profile: {exc.strerror}", path=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=str(p)) from None
+    raw = read_toml(p, "target profile")
     base = p.parent
 
     def rel(v: str | None) -> str | None:

@@ -183,12 +183,13 @@ def run(config: Annotated[Path, typer.Option(help="edge.toml")]) -> None:
     run_live(config)
 
 
-def main(args: list[str]) -> None:
-    import typer as _typer
+PROG = "vehicle-ds edge"
 
-    rc = app(args=args, prog_name="vehicle-ds edge", standalone_mode=False)
-    if isinstance(rc, int) and rc:
-        raise _typer.Exit(rc)
+
+def main(args: list[str]) -> None:
+    from vehicle_ds.cli import run_subapp
+
+    run_subapp(app, args, PROG)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vehicle_ds.errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from vehicle_ds.tomlfile import read_toml
 
 
 @dataclass
@@ -47,12 +42,7 @@ class EdgeConfig:
 
 def load_config(path: str | Path) -> EdgeConfig:
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text("utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read config: {exc.strerror}", path=str(p)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=str(p)) from None
+    raw = read_toml(p, "edge config")
     base = p.parent
 
     def rel(v: str | None) -> Path | None:

@@ -66,9 +66,11 @@ def square_linf(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rn
         if new < loss:
             best, loss = cand, new
         it += 1
-    d = best - x
-    ok = loss <= 0
-    return AttackResult(bool(ok), model.queries - start, float(np.abs(d).max()) if ok else None,
+    return _result(model.queries - start, best - x, loss <= 0)
+
+
+def _result(queries: int, d: np.ndarray, ok: bool) -> AttackResult:
+    return AttackResult(bool(ok), queries, float(np.abs(d).max()) if ok else None,
                         float(np.linalg.norm(d)) if ok else None)
 
 
@@ -105,10 +107,7 @@ def square_l2(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rng:
         if new < loss:
             best, loss = cand, new
         it += 1
-    d = best - x
-    ok = loss <= 0
-    return AttackResult(bool(ok), model.queries - start, float(np.abs(d).max()) if ok else None,
-                        float(np.linalg.norm(d)) if ok else None)
+    return _result(model.queries - start, best - x, loss <= 0)
 
 
 def hopskipjump(model: Model, x: np.ndarray, y: int, budget: int, rng: np.random.Generator,
@@ -164,7 +163,4 @@ def hopskipjump(model: Model, x: np.ndarray, y: int, budget: int, rng: np.random
                 break
             step /= 2
         cur = boundary(np.clip(cur + step * grad, 0, 1)) if step > 1e-6 else cur
-    dd = cur - x
-    ok = bool(adv(cur[None])[0])
-    return AttackResult(ok, model.queries - start, float(np.abs(dd).max()) if ok else None,
-                        float(np.linalg.norm(dd)) if ok else None)
+    return _result(model.queries - start, cur - x, bool(adv(cur[None])[0]))

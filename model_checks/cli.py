@@ -22,12 +22,9 @@ def _preprocess(model: str, file: Path | None, size: str | None, mean: str | Non
     side = Path(model).with_suffix(".preprocess.toml")
     src = file or (side if side.is_file() else None)
     if src is not None:
-        import tomllib
+        from vehicle_ds.tomlfile import read_toml
 
-        try:
-            cfg = tomllib.loads(Path(src).read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(f"cannot read preprocessing: {exc}", path=str(src)) from None
+        cfg = read_toml(src, "preprocessing")
 
     def floats(v: str | None):
         return tuple(float(t) for t in v.split(",")) if v else None
@@ -106,7 +103,10 @@ def model_check(
     console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
 
 
+PROG = "vehicle-ds model-check"
+
+
 def main(args: list[str]) -> None:
-    rc = app(args=args, prog_name="vehicle-ds model-check", standalone_mode=False)
-    if isinstance(rc, int) and rc:
-        raise typer.Exit(rc)
+    from vehicle_ds.cli import run_subapp
+
+    run_subapp(app, args, PROG)

@@ -106,44 +106,46 @@ def demo(
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
+def _delegate(module: str, what: str, extra: str, args: list[str]) -> None:
+    """Import a component's CLI only now (an edge gateway never installs FastAPI or SciPy) and run it."""
+    import importlib
+
+    try:
+        cli = importlib.import_module(module)
+    except ImportError as exc:
+        raise InputError(f"{what} is not installed ({exc.name} missing): pip install 'vehicle-ds[{extra}]'") from None
+    run_subapp(cli.app, args, cli.PROG)
+
+
+def run_subapp(sub: typer.Typer, args: list[str], prog: str) -> None:
+    """Run a component's Typer app inside this command; its exit status becomes ours."""
+    rc = sub(args=args, prog_name=prog, standalone_mode=False)
+    if isinstance(rc, int) and rc:
+        raise typer.Exit(rc)
+
+
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def edge(ctx: typer.Context) -> None:
-    """The in-vehicle agent: replay | inspect | run (needs the 'edge' extra)."""
-    try:
-        from edge.cli import main as edge_main
-    except ImportError as exc:
-        raise InputError(f"the edge agent is not installed ({exc.name} missing): pip install 'vehicle-ds[edge]'") from None
-    edge_main(list(ctx.args))
+    """The in-vehicle agent: replay | inspect | enroll | run (needs the 'edge' extra)."""
+    _delegate("edge.cli", "the edge agent", "edge", list(ctx.args))
 
 
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def probe(ctx: typer.Context) -> None:
     """Probe a vehicle platform's data interfaces: --target target.toml --out results.json (needs 'probes')."""
-    try:
-        from api_probes.cli import main as probe_main
-    except ImportError as exc:
-        raise InputError(f"the API probes are not installed ({exc.name} missing): pip install 'vehicle-ds[probes]'") from None
-    probe_main(list(ctx.args))
+    _delegate("api_probes.cli", "the API probes", "probes", list(ctx.args))
 
 
 @app.command("model-check", context_settings=_PASS_THROUGH, add_help_option=False)
 def model_check(ctx: typer.Context) -> None:
     """Robustness and security checks of a driving model (needs the 'models' extra)."""
-    try:
-        from model_checks.cli import main as models_main
-    except ImportError as exc:
-        raise InputError(f"the model checks are not installed ({exc.name} missing): pip install 'vehicle-ds[models]'") from None
-    models_main(list(ctx.args))
+    _delegate("model_checks.cli", "the model checks", "models", list(ctx.args))
 
 
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def hub(ctx: typer.Context) -> None:
     """The hub service: serve | user-add | enroll (needs the 'hub' extra)."""
-    try:
-        from .hub.cli import main as hub_main
-    except ImportError as exc:
-        raise InputError(f"the hub is not installed ({exc.name} missing): pip install 'vehicle-ds[hub]'") from None
-    hub_main(list(ctx.args))
+    _delegate("vehicle_ds.hub.cli", "the hub", "hub", list(ctx.args))
 
 
 def main(argv: list[str] | None = None) -> int:

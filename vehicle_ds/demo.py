@@ -5,14 +5,24 @@ imported only here, inside the stage that needs them."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 
 from .errors import InputError
+
+
+@contextlib.contextmanager
+def _requires(what: str) -> Iterator[None]:
+    """Turn a missing component into one clear line."""
+    try:
+        yield
+    except ImportError as exc:
+        raise InputError(f"the demo needs {what}: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
 
 
 def sample_dbc() -> Path:
@@ -23,8 +33,6 @@ def sample_dbc() -> Path:
 
 
 def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
-    import contextlib
-
     console = Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
     dbc = sample_dbc()
@@ -47,14 +55,12 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         return f"{len(doc['entries'])} signals -> {out / 'catalog.json'}"
 
     def start_hub() -> str:
-        try:
+        with _requires("the hub"):
             from api_probes.testplatform import make_tls
 
             from .hub.admin import add_enrollment, add_user
             from .hub.app import create_app
             from .hub.serve import free_port, serve_in_thread
-        except ImportError as exc:
-            raise InputError(f"the demo needs the hub: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
         import secrets
 
         hub_dir = out / "hub"
@@ -72,11 +78,9 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         return f"{base} (SQLite {hub_dir / 'hub.db'}, TLS with a throwaway CA)"
 
     def edge() -> str:
-        try:
+        with _requires("the edge agent"):
             from edge.cli import main as edge_main
             from edge.simulate import write_log
-        except ImportError as exc:
-            raise InputError(f"the demo needs the edge agent: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
         log = out / "drive.log"
         write_log([dbc], log, frames, seed=7)
         ca = str(hub_state["tls"]["ca"])
@@ -89,12 +93,10 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         return f"{frames:,} frames -> {out / 'edge'}, batches uploaded to the hub"
 
     def probes() -> str:
-        try:
+        with _requires("the API probes"):
             from api_probes.profile import load_profile
             from api_probes.runner import run
             from api_probes.testplatform import FLAWS, make_tls, platform, write_profile
-        except ImportError as exc:
-            raise InputError(f"the demo needs the API probes: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
         from .results import write_json
 
         target = out / "probe-target"
@@ -106,14 +108,12 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         return f"{s['findings']} findings in {s['requests_sent']} requests ({s['elapsed_s']}s) -> {out / 'probes'}"
 
     def models() -> str:
-        try:
+        with _requires("the model checks"):
             import numpy as np
 
             from model_checks.cli import main as models_main
             from model_checks.demo import SIGNS_MODEL, STEERING_MODEL
             from model_checks.demo.render import roads, signs
-        except ImportError as exc:
-            raise InputError(f"the demo needs the model checks: pip install 'vehicle-ds[all]' ({exc.name} missing)") from None
         data = out / "models"
         data.mkdir(exist_ok=True)
         x, y = signs(200, 2027)

@@ -70,7 +70,10 @@ def enroll(
         raise InputError(str(exc)) from None
 
 
+PROG = "vehicle-ds hub"
+
+
 def main(args: list[str]) -> None:
-    rc = app(args=args, prog_name="vehicle-ds hub", standalone_mode=False)
-    if isinstance(rc, int) and rc:
-        raise typer.Exit(rc)
+    from vehicle_ds.cli import run_subapp
+
+    run_subapp(app, args, PROG)
