@@ -15,7 +15,7 @@ from vehicle_ds.results import check
 
 from .batch import BatchBuilder
 from .decode import decode_batch
-from .frames import DATA, KIND_NAMES, FrameChunk
+from .frames import DATA, KIND_NAMES, MALFORMED, FrameChunk
 from .handling import Handler, OutMessage
 from .plan import MessagePlan, Plan
 from .spool import Spool
@@ -91,8 +91,10 @@ class Agent:
         if n == 0:
             return
         fs.total += n
-        fs.t_min = min(fs.t_min, float(chunk.t.min()))
-        fs.t_max = max(fs.t_max, float(chunk.t.max()))
+        timed = chunk.t[chunk.kind != MALFORMED]  # a malformed line has no trustworthy timestamp
+        if timed.shape[0]:
+            fs.t_min = min(fs.t_min, float(timed.min()))
+            fs.t_max = max(fs.t_max, float(timed.max()))
         if chunk.malformed_lines and len(fs.malformed_lines) < 20:
             fs.malformed_lines.extend(chunk.malformed_lines[: 20 - len(fs.malformed_lines)])
         is_data = chunk.kind == DATA

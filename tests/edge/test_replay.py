@@ -130,6 +130,16 @@ def test_bad_inputs_fail_cleanly(tmp_path, sample_log):
     assert proc.returncode == 2 and "bad.blf" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_malformed_lines_do_not_distort_the_time_span(tmp_path):
+    log = tmp_path / "m.log"
+    log.write_text("(1767225600.000000) can0 100#0000800080008000\n"
+                   "garbage\n"
+                   "(1767225610.000000) can0 100#0000800080008000\n")
+    _, doc = _replay(tmp_path, log)
+    assert doc["summary"]["rates"]["log_seconds"] == 10.0
+    assert doc["summary"]["frames_error_reasons"] == {"malformed": 1}
+
+
 def test_truncated_log_keeps_what_was_produced(tmp_path):
     blf = tmp_path / "cut.blf"
     write_log([SAMPLE_DBC], blf, 30_000, seed=2)
