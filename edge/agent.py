@@ -64,6 +64,15 @@ def _decimals(v: np.ndarray, limit: int) -> int:
     return limit + 4
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished workers (parallel replay), user + system."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 class Agent:
     def __init__(self, plan: Plan, handler: Handler, builder: BatchBuilder, spool: Spool,
                  batch_records: int = 250_000) -> None:
@@ -75,7 +84,7 @@ class Agent:
         self.records_out = 0
         self._dropped_total: Counter = Counter()
         self.started = time.perf_counter()
-        self.cpu_started = time.process_time()
+        self.cpu_started = _cpu_seconds()
         self._cabin = {m.name: self._cabin_pairs(m) for m in plan.messages}
 
     @staticmethod
@@ -203,6 +212,39 @@ class Agent:
         self.records_out += records
         self._dropped_total.update(dropped)
 
+    # -- merging (parallel replay) -----------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything a worker counted, to be merged into the parent's agent."""
+        return {"frames": self.frames, "audit": self.audit, "handling": self.handler.stats,
+                "batches": self.batches, "records_out": self.records_out, "dropped": self._dropped_total,
+                "spool": self.spool.stats}
+
+    def merge(self, st: dict[str, Any], line_base: int = 0) -> None:
+        fs, o = self.frames, st["frames"]
+        for k in ("total", "decoded", "unknown", "error", "truncated", "oversize"):
+            setattr(fs, k, getattr(fs, k) + getattr(o, k))
+        for k in ("error_reasons", "unknown_ids", "cabin_on_while_off"):
+            getattr(fs, k).update(getattr(o, k))
+        fs.malformed_lines = sorted(fs.malformed_lines + [line_base + n for n in o.malformed_lines])[:20]
+        fs.t_min, fs.t_max = min(fs.t_min, o.t_min), max(fs.t_max, o.t_max)
+        a, b = self.audit, st["audit"]
+        for k in ("records", "values", "location_values", "technical_values"):
+            setattr(a, k, getattr(a, k) + getattr(b, k))
+        a.location_max_decimals_seen = max(a.location_max_decimals_seen, b.location_max_decimals_seen)
+        a.location_violations = sorted(set(a.location_violations) | set(b.location_violations))
+        a.vin_violations = sorted(set(a.vin_violations) | set(b.vin_violations))
+        a.forbidden.update(b.forbidden)
+        a.categories.update(b.categories)
+        h, g = self.handler.stats, st["handling"]
+        for k in ("by_category", "by_handling", "dropped", "drop_reasons"):
+            getattr(h, k).update(getattr(g, k))
+        self.batches.extend(st["batches"])
+        self.records_out += st["records_out"]
+        self._dropped_total.update(st["dropped"])
+        sp, q = self.spool.stats, st["spool"]
+        for k in ("written", "bytes_written", "evicted", "bytes_evicted"):
+            setattr(sp, k, getattr(sp, k) + getattr(q, k))
+
     # -- results ----------------------------------------------------------------------------------------
     def checks(self) -> list[dict[str, Any]]:
         fs, a, h = self.frames, self.audit, self.handler
@@ -257,7 +299,7 @@ class Agent:
     def summary(self) -> dict[str, Any]:
         fs, st = self.frames, self.handler.stats
         wall = time.perf_counter() - self.started
-        cpu = time.process_time() - self.cpu_started
+        cpu = _cpu_seconds() - self.cpu_started
         span = fs.t_max - fs.t_min if fs.total else 0.0
         return {
             "frames_total": fs.total, "frames_decoded": fs.decoded, "frames_unknown": fs.unknown,

@@ -45,10 +45,16 @@ def replay(
                       {"consented_purposes": sorted(purpose), "device": device})
     error: InputError | None = None
     progress = _progress(log)
+    from .parallel import replay_parallel, worth_it
+
     try:
-        for chunk in chunks:
-            agent.process(chunk)
-            progress(agent.frames.total)
+        if worth_it(log):  # a large candump log: every core takes whole ranges of it
+            progress(0)
+            replay_parallel(agent, log)
+        else:
+            for chunk in chunks:
+                agent.process(chunk)
+                progress(agent.frames.total)
     except InputError as exc:  # a corrupt tail: keep everything already produced, then report it
         error = exc
     finally:

@@ -164,14 +164,21 @@ def _candump_block(arr: np.ndarray, first_line: int, channels: list[str]) -> Fra
     return FrameChunk(t, channel, can_id, ext, fd & ok, length, data, kind, channels, bad_lines)
 
 
-def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]:
-    """candump ``-L`` log lines ``(ts) iface id#data`` (``##`` for CAN FD), vectorised per block."""
-    channels: list[str] = []
+def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int = 0, end: int | None = None,
+                 channels: list[str] | None = None) -> Iterator[FrameChunk]:
+    """candump ``-L`` log lines ``(ts) iface id#data`` (``##`` for CAN FD), vectorised per block; optionally
+    only the bytes [start, end) (newline-aligned), with line numbers counted from ``start``."""
+    channels = [] if channels is None else channels
     line = 1
     with open(path, "rb") as f:
+        f.seek(start)
+        remaining = None if end is None else end - start
         tail = b""
         while True:
-            block = f.read(chunk_bytes)
+            want = chunk_bytes if remaining is None else min(chunk_bytes, remaining)
+            block = f.read(want) if want > 0 else b""
+            if remaining is not None:
+                remaining -= len(block)
             if not block:
                 if tail.strip():
                     yield _candump_block(np.frombuffer(tail + b"\n" + bytes(_PAD), dtype=np.uint8), line, channels)

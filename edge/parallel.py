@@ -1,0 +1,111 @@
+"""Replay a large candump log on every core: the file is cut into newline-aligned ranges, forked workers
+each take whole ranges through the complete pipeline (read, decode, classify, handle, batch to the
+shared spool), and the parent merges their counts, which are all sums, minima, maxima or sets.
+
+Per million frames, parsing costs about 0.45 s of CPU and the rest of the pipeline about 0.30 s; as one
+process they add up, as workers they share the machine's cores. Identifiers spread over several frames
+(the VIN's pages) are assembled per range, so the first rows of a range carry the VIN pseudonym only
+once its pages have been seen again."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import pickle
+from pathlib import Path
+
+from .agent import Agent
+
+RANGE_BYTES = 6 * 1024 * 1024
+
+
+def ranges(path: Path, size: int = RANGE_BYTES) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size`` that start at a line start and end after a newline."""
+    total = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as f:
+        pos = size
+        while pos < total:
+            f.seek(pos)
+            window = f.read(65536)
+            nl = window.find(b"\n")
+            if nl < 0:
+                break
+            cuts.append(pos + nl + 1)
+            pos = cuts[-1] + size
+    cuts.append(total)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def worth_it(path: Path) -> bool:
+    return (path.suffix.lower() == ".log" and path.stat().st_size > 4 * RANGE_BYTES
+            and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods())
+
+
+def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn) -> None:  # pragma: no cover - child
+    from .frames import coalesce
+    from .readers import read_candump
+
+    try:
+        lines = {}
+        for seq, start, end in jobs:
+            mark = len(agent.frames.malformed_lines)
+            for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
+                agent.process(chunk)
+            with open(path, "rb") as f:
+                f.seek(start)
+                lines[seq] = f.read(end - start).count(b"\n")
+            # keep this range's malformed line numbers apart: the parent knows where the range starts
+            agent.frames.malformed_lines[mark:] = [(seq, n) for n in agent.frames.malformed_lines[mark:]]
+        agent.flush()
+        conn.send_bytes(pickle.dumps(("ok", agent.state(), lines)))
+    except BaseException as exc:
+        conn.send_bytes(pickle.dumps(("error", exc, None)))
+    finally:
+        conn.close()
+
+
+def replay_parallel(agent: Agent, path: Path, workers: int = 2) -> None:
+    """Run ``agent`` (built, not yet used) over ``path`` in ``workers`` forked processes and merge."""
+    agent.flush()
+    parts = ranges(path)
+    jobs = [(i, a, b) for i, (a, b) in enumerate(parts)]
+    ctx = mp.get_context("fork")
+    pipes, procs = [], []
+    for w in range(workers):
+        r, wconn = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=_worker, args=(agent, str(path), jobs[w::workers], wconn), daemon=True)
+        p.start()
+        wconn.close()
+        pipes.append(r)
+        procs.append(p)
+    results = []
+    try:
+        for r in pipes:
+            try:
+                results.append(pickle.loads(r.recv_bytes()))
+            except EOFError:
+                raise RuntimeError("a replay worker ended unexpectedly") from None
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+    errors = [res[1] for res in results if res[0] == "error"]
+    lines: dict[int, int] = {}
+    for res in results:
+        if res[0] == "ok":
+            lines.update(res[2])
+    base, acc = {}, 0
+    for seq in range(len(parts)):
+        base[seq] = acc
+        acc += lines.get(seq, 0)
+    for res in results:
+        if res[0] != "ok":
+            continue
+        st = res[1]
+        st["frames"].malformed_lines = [base[seq] + n for seq, n in st["frames"].malformed_lines]
+        agent.merge(st)
+    if errors:
+        raise errors[0]
