@@ -24,6 +24,7 @@ class FrameChunk:
     kind: np.ndarray  # uint8, see DATA/REMOTE/ERROR_FRAME/MALFORMED
     channels: list[str]
     malformed_lines: list[int] | None = None  # line numbers in the source, for the report
+    lines: int = 0  # text lines this chunk covers (candump), so callers need not count them again
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
@@ -74,7 +75,7 @@ def concat(chunks: list[FrameChunk]) -> FrameChunk:
     return FrameChunk(*(np.concatenate([getattr(c, f) for c in chunks]) for f in
                         ("t", "channel", "can_id", "extended", "fd", "length")),
                       data=data, kind=np.concatenate([c.kind for c in chunks]), channels=chunks[-1].channels,
-                      malformed_lines=bad)
+                      malformed_lines=bad, lines=sum(c.lines for c in chunks))
 
 
 def coalesce(chunks: Iterator[FrameChunk], min_rows: int = 250_000) -> Iterator[FrameChunk]:

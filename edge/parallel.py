@@ -51,11 +51,10 @@ def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn) -> 
         lines = {}
         for seq, start, end in jobs:
             mark = len(agent.frames.malformed_lines)
+            lines[seq] = 0
             for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
                 agent.process(chunk)
-            with open(path, "rb") as f:
-                f.seek(start)
-                lines[seq] = f.read(end - start).count(b"\n")
+                lines[seq] += chunk.lines
             # keep this range's malformed line numbers apart: the parent knows where the range starts
             agent.frames.malformed_lines[mark:] = [(seq, n) for n in agent.frames.malformed_lines[mark:]]
         agent.flush()

@@ -51,6 +51,35 @@ def _hex_value(arr: np.ndarray, starts: np.ndarray, width: int) -> tuple[np.ndar
     return (np.where(nib == 255, 0, nib) << shifts).sum(axis=1, dtype=np.uint64), ok
 
 
+def _fixed_layout(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Positions of ``.``, ``)``, the second space, ``#`` and the data end when every line has the first
+    line's timestamp and interface widths (3- or 8-digit ids, optional one-letter direction flag);
+    None when any line differs, and the general search runs instead."""
+    first = bytes(arr[starts[0]:ends[0]])
+    close0, dot0 = first.find(b")"), first.find(b".")
+    sp20 = first.find(b" ", close0 + 2)
+    if close0 < 0 or dot0 < 0 or dot0 > close0 or sp20 < 0:
+        return None
+    last = arr.shape[0] - 1
+    close, dots, sp2 = starts + close0, starts + dot0, starts + sp20
+    fits = (close < ends) & (sp2 < ends)
+    if not fits.all():
+        return None
+    if not ((arr[close] == ord(")")).all() and (arr[dots] == ord(".")).all() and (arr[sp2] == 32).all()):
+        return None
+    h3, h8 = sp2 + 4, np.minimum(sp2 + 9, last)
+    is3 = arr[np.minimum(h3, last)] == ord("#")
+    is8 = ~is3 & (arr[h8] == ord("#"))
+    if not (is3 | is8).all():
+        return None
+    hashes = np.where(is3, h3, h8)
+    flag = (ends - 2 > hashes) & (arr[np.maximum(ends - 2, 0)] == 32)  # "… R" / "… T" direction flags
+    # exactly the spaces this layout predicts (two per line, one more per flag), or the general search
+    if int(np.count_nonzero(arr[starts[0]:ends[-1]] == 32)) != 2 * starts.shape[0] + int(flag.sum()):
+        return None
+    return close, sp2, hashes, dots, np.where(flag, ends - 2, ends)
+
+
 def _candump_block(arr: np.ndarray, first_line: int, channels: list[str]) -> FrameChunk:
     nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl[:-1] + 1)).astype(np.int64)
@@ -64,20 +93,24 @@ def _candump_block(arr: np.ndarray, first_line: int, channels: list[str]) -> Fra
     last = arr.shape[0] - 1
     none = arr.shape[0]  # "not found": beyond every line end
     ok = arr[starts] == ord("(")
-    close = _first_after(np.flatnonzero(arr == ord(")")), starts, none)
-    spaces = np.flatnonzero(arr == ord(" "))
-    sp2 = _first_after(spaces, np.minimum(close + 2, last), none)
-    hashes = _first_after(np.flatnonzero(arr == ord("#")), np.minimum(sp2, last), none)
+    layout = _fixed_layout(arr, starts, ends) if n else None
+    if layout is not None:  # the common case: every line laid out like the first (no position searches)
+        close, sp2, hashes, dots, data_end = layout
+    else:
+        close = _first_after(np.flatnonzero(arr == ord(")")), starts, none)
+        spaces = np.flatnonzero(arr == ord(" "))
+        sp2 = _first_after(spaces, np.minimum(close + 2, last), none)
+        hashes = _first_after(np.flatnonzero(arr == ord("#")), np.minimum(sp2, last), none)
+        # data ends at the line end or at a following space (direction flags of newer candump)
+        data_end = np.minimum(_first_after(spaces, np.minimum(hashes, last), none), ends)
+        dots = _first_after(np.flatnonzero(arr == ord(".")), starts, none)
     ok &= (close < ends) & (sp2 < ends) & (hashes < ends) & (arr[np.minimum(close + 1, last)] == 32)
-    # data ends at the line end or at a following space (direction flags of newer candump)
-    data_end = np.minimum(_first_after(spaces, np.minimum(hashes, last), none), ends)
     fd = ok & (arr[np.minimum(hashes + 1, last)] == ord("#"))
     data_start = np.where(fd, hashes + 3, hashes + 1)
     remote = ok & ~fd & (data_start < data_end) & ((arr[np.minimum(data_start, last)] | 32) == ord("r"))
 
     # timestamp: "(" int "." frac ")"
     t = np.zeros(n, dtype=np.float64)
-    dots = _first_after(np.flatnonzero(arr == ord(".")), starts, none)
     ok &= dots < close
     int_len, frac_len = dots - starts - 1, close - dots - 1
     for il, fl in set(zip(int_len[ok].tolist(), frac_len[ok].tolist(), strict=True)):
@@ -161,7 +194,7 @@ def _candump_block(arr: np.ndarray, first_line: int, channels: list[str]) -> Fra
     kind[errframe] = ERROR_FRAME
     kind[~ok] = MALFORMED
     bad_lines = line_no[~ok][:20].tolist()
-    return FrameChunk(t, channel, can_id, ext, fd & ok, length, data, kind, channels, bad_lines)
+    return FrameChunk(t, channel, can_id, ext, fd & ok, length, data, kind, channels, bad_lines, int(nl.shape[0]))
 
 
 def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int = 0, end: int | None = None,
@@ -191,7 +224,7 @@ def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int = 0, end
             body, tail = block[: cut + 1], block[cut + 1:]
             arr = np.frombuffer(body + bytes(_PAD), dtype=np.uint8)
             chunk = _candump_block(arr, line, channels)
-            line += body.count(b"\n")
+            line += chunk.lines
             yield chunk
 
 

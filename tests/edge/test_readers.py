@@ -111,3 +111,22 @@ def test_truncated_blf_keeps_complete_frames(tmp_path):
     assert 1000 < len(rows) < 5000
     ref = _reference(path)[: len(rows)]
     assert [r[1:6] for r in rows] == [r[1:6] for r in ref]
+
+
+def test_fixed_layout_fast_path_equals_general_search(tmp_path, monkeypatch):
+    import edge.readers as readers
+
+    path = tmp_path / "trace.log"
+    _write(path, _messages(5000, seed=9))
+    with_flags = tmp_path / "flags.log"  # newer candump: a direction flag after the data
+    with_flags.write_text("".join(line.rstrip("\n") + " R\n" for line in path.read_text().splitlines(True)))
+    odd = tmp_path / "odd.log"  # one line with a longer trailing token
+    text = path.read_text().splitlines(True)
+    text[7] = text[7].rstrip("\n") + "XY\n"
+    odd.write_text("".join(text))
+    for p in (path, with_flags, odd):
+        fast = _rows(read_candump(p))
+        monkeypatch.setattr(readers, "_fixed_layout", lambda *a: None)
+        slow = _rows(read_candump(p))
+        monkeypatch.undo()
+        assert fast == slow and len(fast) == 5000
