@@ -109,10 +109,10 @@ def invalid_token(ctx: Context, p: Probe) -> list[dict[str, Any]]:
        _AUTH, "medium")
 def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """A bearer token sent as ``?access_token=`` works: tokens end up in proxy and server logs."""
-    e = ctx.reference_endpoint()
-    ident = next(iter(ctx.tokens), None)
-    if e is None or ident is None:
+    ref = ctx.reference_and_identity()
+    if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint or identity"})]
+    e, ident = ref
     base = ctx.baseline(ident, e.path)
     hits = []
     for name in ("access_token", "token"):
@@ -517,10 +517,10 @@ def hsts(ctx: Context, p: Probe) -> list[dict[str, Any]]:
        ("GBT44464-5.5",), "high")
 def cors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """A foreign origin is reflected with credentials allowed: any web page can read the API as the user."""
-    e = ctx.reference_endpoint()
-    ident = next(iter(ctx.tokens), None)
-    if e is None or ident is None:
+    ref = ctx.reference_and_identity()
+    if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint"})]
+    e, ident = ref
     origin = "https://probe-origin.invalid"
     ex = ctx.client.request("GET", e.path, token=ctx.tokens[ident], headers={"Origin": origin})
     h = {k.lower(): v for k, v in ex.headers.items()}
@@ -555,10 +555,10 @@ def verbose_errors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
        ("R155-A5",), "medium")
 def rate_limit(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """A bounded burst (profile budget.burst requests, unpaced, on one safe endpoint) never sees 429."""
-    e = ctx.reference_endpoint()
-    ident = next(iter(ctx.tokens), None)
-    if e is None or ident is None:
+    ref = ctx.reference_and_identity()
+    if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint"})]
+    e, ident = ref
     statuses = []
     t0 = time.monotonic()
     for _ in range(ctx.profile.burst):

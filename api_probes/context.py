@@ -35,6 +35,11 @@ class Context:
         return next((e for e in self.profile.endpoints if e.safe and e.method == "GET" and e.auth and not e.objects
                      and e.roles is None), None)
 
+    def reference_and_identity(self) -> tuple[Endpoint, str] | None:
+        """The reference endpoint and the first identity with a token, if both exist."""
+        e, ident = self.reference_endpoint(), next(iter(self.tokens), None)
+        return (e, ident) if e is not None and ident is not None else None
+
     def baseline(self, ident: str, path: str) -> Exchange:
         key = (ident, path)
         if key not in self._baseline:

@@ -376,30 +376,18 @@ def make_tls(directory: Path) -> dict[str, Path]:
 
 
 
-def free_port() -> int:
-    from vehicle_ds.hub.serve import free_port as _free
-
-    return _free()
-
-
-@contextlib.contextmanager
-def _server(app, port: int, tls: dict[str, Path] | None):
-    from vehicle_ds.hub.serve import serve_in_thread
-
-    with serve_in_thread(app, port, tls):
-        yield
-
-
 @contextlib.contextmanager
 def platform(flaws: set[str], tls: dict[str, Path]):
     """The test platform on loopback over TLS (plus plain HTTP when that flaw is on)."""
+    from vehicle_ds.hub.serve import free_port, serve_in_thread
+
     app = create_app(flaws)
     port = free_port()
     http_port = free_port()
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_server(app, port, tls))
+        stack.enter_context(serve_in_thread(app, port, tls))
         if "plain_http" in flaws:
-            stack.enter_context(_server(app, http_port, None))
+            stack.enter_context(serve_in_thread(app, http_port, None))
         yield app, f"https://127.0.0.1:{port}", http_port
 
 

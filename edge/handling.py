@@ -179,12 +179,12 @@ class Handler:
         for name in sorted({s.composite for s in members}):
             group = sorted((s for s in members if s.composite == name),
                            key=lambda s: int(m.group()) if (m := _DIGITS.search(s.name)) else 0)
-            state = self._composites.setdefault((msg.name, name), {})
+            state = self._composites.setdefault((msg.name, name), {"chars": {}, "hashes": {}})
+            seen = state["chars"]
             chars = np.full((len(group), n), -1, dtype=np.int64)
             for j, sig in enumerate(group):
                 c = cols.get(sig.name)
-                prev = state.get(sig.name, -1)
-                prev = prev if isinstance(prev, int) else -1
+                prev = seen.get(sig.name, -1)
                 if c is None:
                     chars[j] = prev
                     continue
@@ -193,7 +193,7 @@ class Handler:
                 self.stats.dropped[f"{msg.name}.{name}:characters"] += int(c.valid.sum())
             if n:
                 for j, sig in enumerate(group):
-                    state[sig.name] = int(chars[j, -1])
+                    seen[sig.name] = int(chars[j, -1])
             complete = (chars >= 0).all(axis=0)
             if not complete.any():
                 continue
@@ -203,7 +203,7 @@ class Handler:
             # the identifier changes rarely: hash each run of equal rows once
             starts = np.concatenate(([0], np.flatnonzero((keyed[1:] != keyed[:-1]).any(axis=1)) + 1))
             run = np.cumsum(np.isin(np.arange(keyed.shape[0]), starts)) - 1
-            cache = state.setdefault("_hashes", {})
+            cache = state["hashes"]
             hashed = []
             for row in keyed[starts].tolist():
                 key = tuple(row)

@@ -71,7 +71,6 @@ _UNIT_ALIASES = {
     "mbar": "bar", "hpa": "kPa", "rpm": "rpm", "1/min": "rpm", "s": "s", "ms": "s", "us": "s",
     "h": "h", "hr": "h", "l": "l", "l/h": "l/h", "kwh": "kWh", "wh": "kWh", "ah": "Ah", "hz": "Hz",
 }
-ANGLE_UNITS = frozenset({"deg", "mas", "rad", "arcsec", "arcmin"})
 
 
 @lru_cache(maxsize=4096)

@@ -12,7 +12,6 @@ import fnmatch
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,12 +20,8 @@ from typing import Any
 
 from .errors import PolicyError
 from .taxonomy import TAXONOMY
+from .tomlfile import parse_toml, read_toml
 from .vocabulary import GRADES, HANDLINGS, PI_CLASSES
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _TOKEN_FIELDS = ("name_any", "name_all", "name_none", "message_any", "message_none",
                  "context_any", "context_none")
@@ -143,16 +138,6 @@ def _default_text() -> str:
     return resources.files("vehicle_ds").joinpath("data/default_policy.toml").read_text("utf-8")
 
 
-def _parse(text: str, origin: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"at line (\d+)", str(exc))
-        line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
-        msg = str(exc).split(" (at line")[0]
-        raise PolicyError(f"not valid TOML: {msg}", path=origin, line=line) from None
-
-
 def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
     out = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
            for k, v in base.items()}
@@ -181,15 +166,11 @@ def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
 
 def load_policy(path: str | Path | None = None) -> Policy:
     """The default policy, or ``path`` layered on it (or standalone with ``extends = "none"``)."""
-    doc = _parse(_default_text(), "vehicle_ds/data/default_policy.toml")
+    doc = parse_toml(_default_text(), "vehicle_ds/data/default_policy.toml", PolicyError)
     sources = ["default"]
     if path is not None:
         p = Path(path)
-        try:
-            text = p.read_text("utf-8")
-        except OSError as exc:
-            raise PolicyError(f"cannot read policy: {exc.strerror}", path=str(p)) from None
-        user = _parse(text, str(p))
+        user = read_toml(p, "policy", PolicyError)
         extends = user.get("policy", {}).get("extends", "default")
         if extends not in ("default", "none"):
             raise PolicyError(f"extends must be 'default' or 'none', not {extends!r}", path=str(p))

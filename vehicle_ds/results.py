@@ -47,14 +47,18 @@ def finish(doc: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def write_json(path: str | Path, doc: dict[str, Any]) -> Path:
-    """Write atomically: a crash never leaves half a document in place of a good one."""
+def write_text(path: str | Path, text: str) -> Path:
+    """Write atomically: a crash never leaves half a file in place of a good one."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=_default) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, p)
     return p
+
+
+def write_json(path: str | Path, doc: dict[str, Any]) -> Path:
+    return write_text(path, json.dumps(doc, ensure_ascii=False, indent=2, default=_default) + "\n")
 
 
 def _default(o: Any) -> Any:

@@ -15,16 +15,21 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def read_toml(path: str | Path, what: str) -> dict[str, Any]:
-    """The parsed file, or an :class:`InputError` naming the file and, for syntax errors, the line."""
-    p = Path(path)
-    try:
-        text = p.read_text("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror}", path=str(p)) from None
+def parse_toml(text: str, origin: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Parsed ``text``, or ``error`` naming ``origin`` and the line of a syntax error."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"at line (\d+)", str(exc))
         line = getattr(exc, "lineno", None) or (int(m.group(1)) if m else None)
-        raise InputError(f"not valid TOML: {str(exc).split(' (at line')[0]}", path=str(p), line=line) from None
+        raise error(f"not valid TOML: {str(exc).split(' (at line')[0]}", path=origin, line=line) from None
+
+
+def read_toml(path: str | Path, what: str, error: type[InputError] = InputError) -> dict[str, Any]:
+    """The parsed file, or ``error`` naming the file and, for syntax errors, the line."""
+    p = Path(path)
+    try:
+        text = p.read_text("utf-8")
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror}", path=str(p)) from None
+    return parse_toml(text, str(p), error)

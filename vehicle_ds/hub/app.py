@@ -330,10 +330,10 @@ def _validate_document(doc: Any) -> str:
             raise HTTPException(422, str(exc)) from None
         return str(doc["component"])
     if doc.get("schema") == CATALOG_SCHEMA:
-        from ..report.inputs import _validate_catalog
+        from ..report.inputs import validate_catalog
 
         try:
-            _validate_catalog(doc, "upload")
+            validate_catalog(doc, "upload")
         except SchemaError as exc:
             raise HTTPException(422, str(exc)) from None
         return "catalog"

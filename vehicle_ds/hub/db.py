@@ -14,7 +14,6 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -112,6 +111,3 @@ def make_engine(url: str) -> Engine:
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
-
-def org_by_name(s: Session, name: str) -> Org | None:
-    return s.scalar(select(Org).where(Org.name == name))

@@ -30,7 +30,7 @@ class Input:
         return d
 
 
-def _validate_catalog(doc: dict[str, Any], origin: str) -> None:
+def validate_catalog(doc: dict[str, Any], origin: str) -> None:
     for key in ("policy", "sources", "entries", "combinations"):
         if key not in doc:
             raise SchemaError(f"catalog document has no {key!r}", path=origin)
@@ -52,7 +52,7 @@ def _load_file(p: Path) -> Input:
         raise SchemaError(f"not JSON: {getattr(exc, 'msg', exc)}", path=str(p), line=line) from None
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema == CATALOG_SCHEMA:
-        _validate_catalog(doc, str(p))
+        validate_catalog(doc, str(p))
         kind = "catalog"
     elif schema == RESULTS_SCHEMA:
         validate_results(doc, str(p))
