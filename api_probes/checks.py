@@ -9,6 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vehicle_ds.results import Criterion, check
+from vehicle_ds.vocabulary import Severity, Status
+
 from . import forge
 from .client import BudgetExhausted, Exchange, SafetyError, mask
 from .context import Context, accepted_as, fill
@@ -36,12 +39,30 @@ def probe(pid: str, title: str, owasp: str, cwe: str, requirements: tuple[str, .
     return deco
 
 
-def result(p: Probe, status: str, evidence: dict[str, Any] | None = None, endpoint: str = "",
-           severity: str | None = None, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"id": p.id, "title": p.title + (f" — {endpoint}" if endpoint else ""), "status": status,
-            "severity": (severity or p.severity) if status in ("fail", "warn") else "info",
-            "requirements": [*p.requirements, p.owasp], "owasp": p.owasp, "cwe": p.cwe, "endpoint": endpoint,
-            "evidence": evidence or {}, "metrics": metrics or {}}
+def _requests_in(evidence: Any) -> int:
+    """Exchanges recorded in a piece of evidence (every ``Exchange.evidence()`` carries a ``request``)."""
+    if isinstance(evidence, dict):
+        return int("request" in evidence and "status" in evidence) + sum(_requests_in(v) for v in evidence.values())
+    if isinstance(evidence, list):
+        return sum(_requests_in(v) for v in evidence)
+    return 0
+
+
+def result(p: Probe, status: Status, evidence: dict[str, Any] | None = None, endpoint: str = "",
+           severity: Severity | None = None, metrics: dict[str, Any] | None = None, *,
+           observed: dict[str, Any] | None = None, minimum: dict[str, float] | None = None,
+           reason: str = "") -> dict[str, Any]:
+    """One check of a probe. Its criterion is the probe's title under its OWASP category; a pass needs at
+    least one request that put the question to the target (``observed``; by default the exchanges in the
+    evidence), else it is ``not_assessed``."""
+    evidence = evidence or {}
+    if status == "skipped" and not reason:
+        reason = str(evidence.get("reason", ""))
+    crit = Criterion(p.title, "standard", p.owasp, minimum if minimum is not None else {"requests": 1})
+    c = check(p.id, p.title + (f" — {endpoint}" if endpoint else ""), status, severity or p.severity,  # type: ignore[arg-type]
+              [*p.requirements, p.owasp], evidence, metrics, criterion=crit,
+              observed=observed if observed is not None else {"requests": _requests_in(evidence)}, reason=reason)
+    return {**c, "owasp": p.owasp, "cwe": p.cwe, "endpoint": endpoint}
 
 
 _AUTH = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
@@ -119,7 +140,7 @@ def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         ex = ctx.client.request("GET", e.path, params={name: ctx.tokens[ident]})
         if accepted_as(ex, base):
             hits.append(ex.evidence())
-    return [result(p, "fail" if hits else "pass", {"accepted": hits}, e.label)]
+    return [result(p, "fail" if hits else "pass", {"accepted": hits}, e.label, observed={"requests": 2})]
 
 
 # --- JWT ------------------------------------------------------------------------------------------------
@@ -151,7 +172,7 @@ def _try_tokens(ctx: Context, p: Probe, tokens: dict[str, str]) -> list[dict[str
     ev = {"variants_tried": sorted(tokens), "accepted": accepted, "genuine_token_still_works": again.status == 200}
     if not accepted and again.status != 200:  # the oracle itself broke (revoked session, limits): inconclusive
         return [result(p, "error", {**ev, "reason": "the genuine token stopped working"}, e.label)]
-    return [result(p, "fail" if accepted else "pass", ev, e.label)]
+    return [result(p, "fail" if accepted else "pass", ev, e.label, observed={"requests": len(tokens) + 1})]
 
 
 def _token(ctx: Context) -> str | None:
@@ -323,15 +344,16 @@ def weak_secret(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         return [result(p, "skipped", {"reason": "no token"})]
     alg = forge.split(tok)[0].get("alg")
     if not str(alg).startswith("HS"):
-        return [result(p, "pass", {"alg": alg, "note": "asymmetric signature: no shared secret to guess"})]
+        return [result(p, "pass", {"alg": alg, "note": "asymmetric signature: no shared secret to guess"},
+                       observed={"tokens_examined": 1}, minimum={"tokens_examined": 1})]
     t0 = time.monotonic()
     secret = forge.crack_hs(tok)
     ev = {"alg": alg, "seconds": round(time.monotonic() - t0, 2), "dictionary": len(forge.COMMON_SECRETS)}
     if secret is None:
-        return [result(p, "pass", ev)]
+        return [result(p, "pass", ev, observed={"candidates": len(forge.COMMON_SECRETS)}, minimum={"candidates": 1})]
     ctx.signing_key = secret.encode()  # the later lifetime/audience probes can now sign real attack tokens
     ev["secret"] = f"{secret[:1]}***{secret[-1:]} ({len(secret)} chars)"
-    return [result(p, "fail", ev)]
+    return [result(p, "fail", ev, observed={"tokens_examined": 1})]
 
 
 # --- authorization --------------------------------------------------------------------------------------
@@ -344,7 +366,7 @@ def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     if len(owners) < 2:
         return [result(p, "skipped", {"reason": "needs two owner identities with objects"})]
     for e in _reads(ctx, with_objects=True):
-        tried = False
+        tried = 0
         for a in owners:
             for b in owners:
                 if a is b:
@@ -352,7 +374,7 @@ def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                 vals_b = _own_values(ctx, b.name, e)
                 if vals_b is None:
                     continue
-                tried = True
+                tried += 1
                 path = fill(e.path, vals_b)
                 mine = ctx.client.request("GET", path, token=ctx.tokens[b.name])
                 if mine.status != 200:
@@ -369,7 +391,7 @@ def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             break
         else:
             if tried:
-                out.append(result(p, "pass", {"pairs": len(owners) * (len(owners) - 1)}, e.label))
+                out.append(result(p, "pass", {"pairs": tried}, e.label, observed={"requests": 2 * tried}))
     return out
 
 
@@ -389,7 +411,8 @@ def bfla(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             ex = ctx.client.request("GET", fill(e.path, vals), token=ctx.tokens[i.name])
             if ex.status is not None and 200 <= ex.status < 300:
                 hits.append({"as": i.name, "role": i.role, **ex.evidence()})
-        out.append(result(p, "fail" if hits else "pass", {"allowed_roles": e.roles, "reached_by": hits}, e.label))
+        out.append(result(p, "fail" if hits else "pass", {"allowed_roles": e.roles, "reached_by": hits}, e.label,
+                          observed={"requests": len(lower)}))
     return out
 
 
@@ -404,42 +427,93 @@ def sequential_ids(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             if vals is None or not all(v.isdigit() for v in vals.values()):
                 continue
             own = {v for k in e.objects.values() for v in ident.owns.get(k, [])}
-            hits = []
+            hits, guesses = [], 0
             for delta in (1, 2, 3, -1, -2, 5, 10):
                 guess = {k: str(int(v) + delta) for k, v in vals.items()}
                 if set(guess.values()) & own:
                     continue
+                guesses += 1
                 ex = ctx.client.request("GET", fill(e.path, guess), token=ctx.tokens[ident.name])
                 if ex.status is not None and 200 <= ex.status < 300:
                     hits.append(ex.evidence(200))
                     break
-            out.append(result(p, "fail" if hits else "pass", {"as": ident.name, "reached": hits}, e.label))
+            out.append(result(p, "fail" if hits else "pass", {"as": ident.name, "reached": hits}, e.label,
+                              observed={"requests": guesses}))
             break
     if not out:
-        out.append(result(p, "pass", {"note": "no numeric object ids in the profile"}))
+        out.append(result(p, "not_assessed", {}, reason="no numeric object ids in the profile: nothing to enumerate",
+                          observed={"requests": 0}))
     return out
+
+
+def _values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
+    """Every value of ``key`` in a JSON body: under the JSON pointer if the profile gives one, else anywhere
+    in the nesting (APIs wrap the object: ``{"data": {"user": {...}}}``)."""
+    if pointer:
+        for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]:
+            if isinstance(doc, dict) and part in doc:
+                doc = doc[part]
+            elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+                doc = doc[int(part)]
+            else:
+                return []
+        return [doc[key]] if isinstance(doc, dict) and key in doc else []
+    found: list[Any] = []
+    stack = [doc]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, dict):
+            if key in d:
+                found.append(d[key])
+            stack.extend(d.values())
+        elif isinstance(d, list):
+            stack.extend(d)
+    return found
 
 
 @probe("probes.mass_assignment", "Writes do not store fields the client must not set", "OWASP-API3:2023", "CWE-915",
        _AUTHZ, "critical")
 def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """A profile update carrying ``role`` (or another protected field) is stored. Writes: opt-in only."""
+    """A write carrying ``role`` (or another protected field) is stored. Judged by the effect: the write's own
+    answer echoing the value fails the check whatever a later read shows; the read-back (a JSON pointer or a
+    search of the nested body) is the second witness. Writes: opt-in only; every write is listed in the
+    results' ``changes`` and undone with the profile's ``revert`` body."""
     out = []
     for e in ctx.profile.endpoints:
-        if not e.mass_assignment:
+        spec = e.mass_assignment
+        if not spec:
             continue
         if not ctx.allow_unsafe:
             out.append(result(p, "skipped", {"reason": "write probe: run with --allow-unsafe on a test account"},
                               e.label))
             continue
         ident = ctx.owners()[0].name
-        fields = dict(e.mass_assignment.get("fields", {}))
+        fields = dict(spec.get("fields", {}))
+        read_path, pointer = spec.get("read", e.path), spec.get("pointer")
         ex = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=fields)
-        read = ctx.client.request("GET", e.mass_assignment.get("read", e.path), token=ctx.tokens[ident])
-        body = read.json() or {}
-        stored = {k: v for k, v in fields.items() if isinstance(body, dict) and body.get(k) == v}
-        out.append(result(p, "fail" if stored else "pass", {"sent": list(fields), "stored": list(stored),
-                                                              **ex.evidence()}, e.label))
+        echoed = [k for k, v in fields.items() if ex.ok and v in _values_of(ex.json(), k, pointer)]
+        read = ctx.client.request("GET", read_path, token=ctx.tokens[ident])
+        after = {k: _values_of(read.json(), k, pointer) for k in fields}
+        stored = sorted(set(echoed) | {k for k, v in fields.items() if v in after[k]})
+        change = {"check": p.id, "as": ident, "request": f"{e.method} {e.path}", "fields": sorted(fields),
+                  "accepted": ex.ok, "stored": stored, "reverted": None}
+        if ex.ok and spec.get("revert"):
+            undo = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=dict(spec["revert"]))
+            change["reverted"] = undo.ok
+        ctx.changes.append(change)
+        ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,
+              "read_back": {k: v[:3] for k, v in after.items()}, "write": ex.evidence(), "read": read.evidence()}
+        if stored:
+            status, why = "fail", ""
+        elif not ex.ok:
+            status, why = "pass", ""  # the write was refused
+        elif all(after[k] for k in fields):
+            status, why = "pass", ""  # the read-back shows every field, none with the value sent
+        else:
+            status, why = "needs_review", ("the write was accepted and the protected field is visible neither in its "
+                                           "answer nor in the read-back: declare mass_assignment.pointer or a read "
+                                           "endpoint that shows it")
+        out.append(result(p, status, ev, e.label, observed={"requests": 2}, reason=why))
     return out
 
 
@@ -466,7 +540,8 @@ def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         extra = [f for f in found if f["category"] not in e.expects]
         sev = "high" if any(f["sensitive"] for f in extra) else "medium"
         out.append(result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
-                                                          "found": len(found)}, e.label, severity=sev))
+                                                          "found": len(found)}, e.label, severity=sev,
+                          observed={"requests": 1}))
     return out
 
 
@@ -480,8 +555,9 @@ def plain_http(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     if url.startswith("http://"):
         return [result(p, "fail", {"base_url": url, "note": "the profile's base URL is plain HTTP"})]
     port = ctx.profile.http_port
-    if port is None:
-        return [result(p, "pass", {"note": "HTTPS base URL; no plain-HTTP port declared to test"})]
+    if port is None:  # the base URL is HTTPS; whether the API also answers in clear is untested
+        return [result(p, "not_assessed", {"base_url": url}, observed={"requests": 0},
+                       reason="HTTPS base URL; no plain-HTTP port declared (target.http_port) to test")]
     e = ctx.reference_endpoint()
     ex = ctx.client.request("GET", f"http://{ctx.profile.host}:{port}{e.path if e else '/'}", any_path=True)
     # any answer other than a redirect means clients can talk to the API in clear (tokens included)
@@ -510,7 +586,8 @@ def hsts(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     ident = next(iter(ctx.tokens), None)
     ex = ctx.client.request("GET", e.path if e else "/", token=ctx.tokens.get(ident or ""))
     has = any(k.lower() == "strict-transport-security" for k in ex.headers)
-    return [result(p, "pass" if has else "fail", {"headers": sorted(ex.headers)[:30]})]
+    return [result(p, "pass" if has else "fail", {"headers": sorted(ex.headers)[:30]},
+                   observed={"requests": int(ex.status is not None)})]
 
 
 @probe("probes.config.cors", "CORS does not allow credentials from any origin", "OWASP-API8:2023", "CWE-942",
@@ -527,7 +604,8 @@ def cors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     allow = h.get("access-control-allow-origin")
     bad = allow in (origin, "*") and h.get("access-control-allow-credentials", "").lower() == "true"
     return [result(p, "fail" if bad else "pass", {"allow_origin": allow,
-                                                  "allow_credentials": h.get("access-control-allow-credentials")})]
+                                                  "allow_credentials": h.get("access-control-allow-credentials")},
+                   observed={"requests": int(ex.status is not None)})]
 
 
 @probe("probes.config.verbose_errors", "Errors do not leak stack traces", "OWASP-API8:2023", "CWE-209",
@@ -554,22 +632,43 @@ def verbose_errors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 @probe("probes.limits.rate_limit", "A burst of requests is rate limited", "OWASP-API4:2023", "CWE-770",
        ("R155-A5",), "medium")
 def rate_limit(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """A bounded burst (profile budget.burst requests, unpaced, on one safe endpoint) never sees 429."""
+    """A bounded burst (profile budget.burst requests, unpaced, on one safe endpoint) never sees 429.
+
+    With the platform's documented limit (``target.rate_limit = {per_s, burst}``) the verdict does not
+    depend on how fast this machine sends: a token bucket can serve at most burst + per_s × elapsed
+    requests, so more successes than that fail the check whatever the speed; a 429 passes it; a sender too
+    slow to exceed the limit within the budget is ``not_assessed``, never a pass or a fail by luck."""
     ref = ctx.reference_and_identity()
     if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint"})]
     e, ident = ref
-    statuses = []
+    rate, cap = ctx.profile.declared_rate, ctx.profile.declared_burst
+    declared = rate is not None and cap is not None
+    limit_n = ctx.profile.burst if not declared else max(ctx.profile.burst, ctx.profile.max_requests - ctx.client.sent - 5)
+    statuses: list[int | None] = []
+    served, allowed = 0, float("inf")
     t0 = time.monotonic()
-    for _ in range(ctx.profile.burst):
+    while len(statuses) < limit_n:
         ex = ctx.client.request("GET", e.path, token=ctx.tokens[ident], paced=False)
         statuses.append(ex.status)
+        served += ex.ok
         if ex.status == 429:
             break
-    limited = 429 in statuses
-    return [result(p, "pass" if limited else "fail", {"burst": len(statuses), "seconds": round(time.monotonic() - t0, 2),
-                                                      "statuses": sorted({s for s in statuses if s is not None})},
-                   e.label)]
+        if declared:
+            allowed = cap + rate * (time.monotonic() - t0) + 1  # +1: the request in flight when the clock was read
+            if served > allowed:
+                break
+    ev = {"burst": len(statuses), "served": served, "seconds": round(time.monotonic() - t0, 2),
+          "statuses": sorted({s for s in statuses if s is not None})}
+    if 429 in statuses:
+        return [result(p, "pass", ev, e.label, observed={"requests": len(statuses)})]
+    if not declared:
+        return [result(p, "fail", ev, e.label, observed={"requests": len(statuses)})]
+    ev.update({"declared": {"per_s": rate, "burst": cap}, "most_a_limiter_allows": round(allowed, 1)})
+    if served > allowed:
+        return [result(p, "fail", ev, e.label, observed={"requests": len(statuses)})]
+    return [result(p, "not_assessed", ev, e.label, observed={"requests": len(statuses)},
+                   reason="the burst never outpaced the declared limit within the request budget")]
 
 
 def run_probe(ctx: Context, p: Probe) -> list[dict[str, Any]]:

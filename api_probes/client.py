@@ -44,6 +44,11 @@ class Exchange:
     elapsed_ms: float
     error: str = ""
 
+    @property
+    def ok(self) -> bool:
+        """The target answered 2xx: it did what was asked."""
+        return self.status is not None and 200 <= self.status < 300
+
     def json(self) -> Any:
         import json
 

@@ -19,6 +19,7 @@ class Context:
     signing_key: Any = None  # a test-environment key that signs like the platform (HS secret or RSA key)
     listener: Any = None
     notes: list[str] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)  # every object or field a probe wrote
     _baseline: dict[tuple[str, str], Exchange] = field(default_factory=dict)
 
     def identity(self, name: str) -> Identity:

@@ -68,6 +68,11 @@ class Profile:
     allow_unsafe: bool = False
     listener: bool = True
     path: str = ""
+    version: str = ""
+    # The rate limit the platform documents (token bucket: refill per second, burst): the rate-limit probe
+    # then counts answers against it instead of hoping a burst is fast enough (same verdict on a busy machine).
+    declared_rate: float | None = None
+    declared_burst: float | None = None
 
     @property
     def host(self) -> str:
@@ -75,6 +80,13 @@ class Profile:
 
     def endpoint(self, method: str, path: str) -> Endpoint | None:
         return next((e for e in self.endpoints if e.matches(method, path)), None)
+
+
+def _limit(target: dict[str, Any], key: str, p: Path) -> float | None:
+    v = (target.get("rate_limit") or {}).get(key)
+    if v is not None and (not isinstance(v, (int, float)) or v <= 0):
+        raise InputError(f"target.rate_limit.{key} must be a positive number", path=str(p))
+    return float(v) if v is not None else None
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -116,7 +128,8 @@ def load_profile(path: str | Path) -> Profile:
             max_requests=int(budget.get("max_requests", 1000)), rate_per_s=float(budget.get("rate_per_s", 50)),
             time_s=float(budget.get("time_s", 120)), burst=int(budget.get("burst", 30)),
             allow_unsafe=bool(safety.get("allow_unsafe", False)), listener=bool(safety.get("listener", True)),
-            path=str(p),
+            path=str(p), version=str(t.get("version", "")),
+            declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
         )
     except KeyError as exc:
         raise InputError(f"missing setting {exc.args[0]!r}", path=str(p)) from None

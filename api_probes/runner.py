@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vehicle_ds.errors import InputError
-from vehicle_ds.results import finish, new_results
+from vehicle_ds.results import Asset, finish, new_results
 
 from .checks import REGISTRY, result, run_probe
 from .client import BudgetExhausted, SafeClient, mask
@@ -85,9 +85,11 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
                                  "endpoints": len(profile.endpoints)},
                       {"max_requests": profile.max_requests, "rate_per_s": profile.rate_per_s, "time_s": profile.time_s,
                        "burst": profile.burst, "allow_unsafe": client.allow_unsafe,
-                       "probes": [p.id for p in probes]})
+                       "probes": [p.id for p in probes]},
+                      asset=Asset("platform", profile.name, profile.version))
     checks: list[dict[str, Any]] = []
     exhausted = False
+    ctx: Context | None = None
     try:
         health = client.request("GET", profile.base_url + "/", any_path=True)
         if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
@@ -132,4 +134,5 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
                "findings": sum(1 for c in checks if c["status"] == "fail")}
     doc["checks"] = checks
     doc["request_log"] = client.log.entries
+    doc["changes"] = ctx.changes if ctx is not None else []
     return finish(doc, {**summary, "checks_run": len(checks)})

@@ -44,6 +44,8 @@ FLAWS = {
     "bfla": "admin endpoints do not check the role (Kia dealer portal 2024)",
     "sequential_ids": "trip ids are sequential and trips are not owner-checked",
     "mass_assignment": "profile update stores any field, role included",
+    "mass_assignment_hidden": "profile update stores any field and answers with the user nested under data.user; "
+                              "the profile read hides the role",
     "exposure": "vehicle details include the owner's phone, ID number and home position",
     "plain_http": "also serves plain HTTP",
     "no_hsts": "no Strict-Transport-Security header",
@@ -265,6 +267,8 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
     @app.get("/api/v1/users/me")
     def me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
         u = current(request, authorization)
+        if "mass_assignment_hidden" in flaws:
+            return {"id": u.id, "username": u.username, "display_name": u.name}
         return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
 
     @app.patch("/api/v1/users/me")
@@ -273,9 +277,10 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         body = await request.json()
         if "display_name" in body:
             u.name = str(body["display_name"])[:64]
-        if "mass_assignment" in flaws and "role" in body:
+        if flaws & {"mass_assignment", "mass_assignment_hidden"} and "role" in body:
             u.role = str(body["role"])
-        return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
+        user = {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
+        return {"data": {"user": user}} if "mass_assignment_hidden" in flaws else user
 
     @app.get("/api/v1/vehicles")
     def vehicles(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -419,7 +424,8 @@ owns = {{vin = {vins!r}, trip_id = {trips!r}, user_id = ["{uid}"]}}
         ('GET', '/api/v1/vehicles/{vin}/trips', 'objects = {vin = "vin"}\nexpects = ["vehicle_identifier"]'),
         ('GET', '/api/v1/trips/{trip_id}', 'objects = {trip_id = "trip_id"}\nexpects = ["vehicle_identifier"]'),
         ('GET', '/api/v1/admin/users', 'roles = ["admin"]\nexpects = ["identifier", "contact"]'),
-        ('PATCH', '/api/v1/users/me', 'mass_assignment = {read = "/api/v1/users/me", fields = {role = "admin"}}'),
+        ('PATCH', '/api/v1/users/me',
+         'mass_assignment = {read = "/api/v1/users/me", fields = {role = "admin"}, revert = {role = "owner"}}'),
         ('POST', '/api/v1/vehicles/{vin}/commands/unlock', 'objects = {vin = "vin"}'),
     ]
     eps = "".join(f'''

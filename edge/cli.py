@@ -29,8 +29,15 @@ def replay(
     device_credentials: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Credentials file from `vehicle-ds edge enroll` (short-lived tokens are fetched from it).")] = None,
     ca_cert: Annotated[Optional[Path], typer.Option(help="CA file to trust for the hub's TLS.")] = None,  # noqa: UP045
+    vehicle: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Name of the vehicle (the asset); default: the DBCs' file names, as `vehicle-ds catalog` names it.")] = None,
+    vehicle_version: Annotated[str, typer.Option(help="Version of the vehicle (model year, E/E release).")] = "",
 ) -> None:
-    """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches."""
+    """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches.
+
+    Exit 0 when every check passes or warns, 1 when one fails, 2 when nothing in the log could be decoded
+    (results.json is written first in every case)."""
+    from vehicle_ds.catalog import vehicle_asset
     from vehicle_ds.results import finish, new_results, write_json
 
     from .frames import coalesce, prefetch
@@ -42,7 +49,8 @@ def replay(
                                    key_file=key_file)
     doc = new_results("edge", {"log": _file_info(log), "dbc": [db.source_entry() for db in dbs],
                                "mode": "replay"},
-                      {"consented_purposes": sorted(purpose), "device": device})
+                      {"consented_purposes": sorted(purpose), "device": device},
+                      asset=vehicle_asset(dbc, vehicle, vehicle_version))
     error: InputError | None = None
     progress = _progress(log)
     from .parallel import replay_parallel, worth_it
@@ -63,9 +71,7 @@ def replay(
     doc["checks"] = agent.checks()
     summary = agent.summary()
     if error is not None:
-        doc["checks"].append({"id": "edge.input.readable", "title": "The whole log could be read", "status": "error",
-                              "severity": "medium", "requirements": [], "evidence": {"error": str(error)},
-                              "metrics": {}})
+        doc["checks"].append(_unreadable_tail(error, agent.frames.total))
     if hub:
         from .sender import Sender
 
@@ -84,6 +90,20 @@ def replay(
     _print_summary(summary, out)
     if error is not None:
         raise error
+    if agent.frames.decoded == 0:
+        raise InputError(f"no frame could be decoded ({agent.frames.total:,} frames read, {agent.frames.error:,} "
+                         f"malformed, {agent.frames.unknown:,} with unknown ids): every check is not_assessed; "
+                         f"is this a {log.suffix} log of this vehicle?", path=str(log))
+    if any(c["status"] == "fail" for c in doc["checks"]):
+        raise typer.Exit(1)
+
+
+def _unreadable_tail(error: InputError, frames_read: int) -> dict:
+    from vehicle_ds.results import Criterion, check
+
+    return check("edge.input.readable", "The whole log could be read", "fail", "high", ["GBT44464-4.1"],
+                 {"error": str(error)}, criterion=Criterion("the reader reaches the end of the log", "engineering_default"),
+                 observed={"frames_read": frames_read})
 
 
 def _file_info(path: Path) -> dict[str, object]:

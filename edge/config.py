@@ -23,6 +23,7 @@ class BusConfig:
 @dataclass
 class EdgeConfig:
     device_id: str
+    vehicle: str | None
     dbc: list[Path]
     policy: Path | None
     spool_dir: Path
@@ -63,7 +64,8 @@ def load_config(path: str | Path) -> EdgeConfig:
         if uplink.get("token_file"):
             token = rel(uplink["token_file"]).read_text().strip()
         return EdgeConfig(
-            device_id=str(agent.get("device_id", "gateway")), dbc=dbc, policy=rel(agent.get("policy")),
+            device_id=str(agent.get("device_id", "gateway")),
+            vehicle=str(agent["vehicle"]) if agent.get("vehicle") else None, dbc=dbc, policy=rel(agent.get("policy")),
             spool_dir=rel(agent.get("spool_dir", "spool")), results=rel(agent.get("results", "results.json")),
             key_file=rel(agent.get("key_file", "pseudonym.key")), purposes=list(agent.get("purposes", [])),
             buses=buses, spool_max_mb=float(agent.get("spool_max_mb", 256)),

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from vehicle_ds.catalog import vehicle_asset
 from vehicle_ds.results import finish, new_results, write_json
 
 from .config import EdgeConfig, load_config
@@ -66,7 +67,8 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                                    batch_records=10**9)
     doc = new_results("edge", {"mode": "live", "buses": [f"{b.interface}:{b.channel}" for b in cfg.buses],
                                "dbc": [db.source_entry() for db in dbs]},
-                      {"consented_purposes": sorted(cfg.purposes), "device": cfg.device_id})
+                      {"consented_purposes": sorted(cfg.purposes), "device": cfg.device_id},
+                      asset=vehicle_asset(cfg.dbc, cfg.vehicle))
     stop = stop or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError):  # not the main thread (tests drive run_live from a thread)

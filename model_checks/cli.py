@@ -15,7 +15,8 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
 def _preprocess(model: str, file: Path | None, size: str | None, mean: str | None, std: str | None,
-                layout: str, scale: float, channels: str):
+                layout: str | None, scale: float | None, channels: str | None):
+    """One precedence rule for every setting: the command line, then the sidecar TOML, then the default."""
     from .adapters import Preprocess
 
     cfg: dict = {}
@@ -31,10 +32,10 @@ def _preprocess(model: str, file: Path | None, size: str | None, mean: str | Non
 
     return Preprocess(
         size=tuple(int(t) for t in size.split(",")) if size else (tuple(cfg["size"]) if "size" in cfg else None),
-        fit=cfg.get("fit", "resize"), scale=cfg.get("scale", scale),
+        fit=cfg.get("fit", "resize"), scale=scale if scale is not None else cfg.get("scale", 1.0),
         mean=floats(mean) or (tuple(cfg["mean"]) if "mean" in cfg else None),
         std=floats(std) or (tuple(cfg["std"]) if "std" in cfg else None),
-        channels=cfg.get("channels", channels), layout=cfg.get("layout", layout))
+        channels=channels or cfg.get("channels", "RGB"), layout=layout or cfg.get("layout", "auto"))
 
 
 @app.command()
@@ -49,9 +50,10 @@ def model_check(
     size: Annotated[Optional[str], typer.Option(help="H,W the model expects.")] = None,  # noqa: UP045
     mean: Annotated[Optional[str], typer.Option(help="Per-channel mean, e.g. 0.485,0.456,0.406")] = None,  # noqa: UP045
     std: Annotated[Optional[str], typer.Option(help="Per-channel std.")] = None,  # noqa: UP045
-    layout: Annotated[str, typer.Option(help="NHWC | NCHW | auto")] = "auto",
-    scale: Annotated[float, typer.Option(help="Pixel scale: 1 for [0,1] inputs, 255 for 0..255.")] = 1.0,
-    channels: Annotated[str, typer.Option(help="RGB | BGR")] = "RGB",
+    layout: Annotated[Optional[str], typer.Option(help="NHWC | NCHW | auto (default auto)")] = None,  # noqa: UP045
+    scale: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        help="Pixel scale: 1 for [0,1] inputs (default), 255 for 0..255.")] = None,
+    channels: Annotated[Optional[str], typer.Option(help="RGB | BGR (default RGB)")] = None,  # noqa: UP045
     eps_linf: Annotated[float, typer.Option(help="L∞ budget in pixel units [0,1].")] = 8 / 255,
     eps_l2: Annotated[float, typer.Option(help="L2 budget in pixel units.")] = 1.0,
     sigma: Annotated[float, typer.Option(help="Smoothing noise in pixel units.")] = 0.25,
@@ -62,13 +64,18 @@ def model_check(
     signature: Annotated[Optional[Path], typer.Option(help="Ed25519 signature of the model file.")] = None,  # noqa: UP045
     public_key: Annotated[Optional[Path], typer.Option(help="PEM public key for --signature.")] = None,  # noqa: UP045
     reference_errors: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="JSON {clean, errors: {corruption: e}} of a reference model.")] = None,
+        help="JSON {clean, errors: {corruption: e}} of a reference model run by this harness on the same data.")] = None,
+    imagenet_like: Annotated[bool, typer.Option(
+        help="The task is ImageNet-like: AlexNet's ImageNet-C errors may serve as the mCE reference.")] = False,
+    acceptance: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Acceptance profile (TOML): the thresholds that turn numbers into pass/fail.")] = None,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
 
     from vehicle_ds.results import write_json
 
+    from .acceptance import load_acceptance
     from .adapters import load_model
     from .data import load_data
     from .runner import SUITES, Settings, run
@@ -90,7 +97,8 @@ def model_check(
     settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
-                        public_key=str(public_key) if public_key else None, reference_errors=ref)
+                        public_key=str(public_key) if public_key else None, reference_errors=ref,
+                        imagenet_like=imagenet_like, acceptance=load_acceptance(acceptance))
     console = Console(stderr=True)
     info = {"path": str(data), "items": len(x), "shape": list(x.shape[1:])}
     if sys.stderr.isatty():
@@ -101,6 +109,8 @@ def model_check(
     write_json(out, doc)
     s = doc["summary"]
     console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+    if any(c["status"] == "fail" for c in doc["checks"]):
+        raise typer.Exit(1)
 
 
 PROG = "vehicle-ds model-check"

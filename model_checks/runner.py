@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from vehicle_ds.results import check, finish, new_results
+from vehicle_ds.results import Asset, Criterion, check, finish, new_results
 
 from . import attacks, smoothing
+from .acceptance import NONE, Acceptance
 from .adapters import Model
 from .corruptions import ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS, PARAMS, TEST_CORRUPTIONS, corrupt
 from .integrity import abnormal_inputs, verify_signature
@@ -58,6 +59,8 @@ class Settings:
     signature: str | None = None
     public_key: str | None = None
     reference_errors: dict[str, Any] | None = None  # {"clean": e, "errors": {corruption: e or [e1..e5]}}
+    imagenet_like: bool = False  # AlexNet's ImageNet-C errors are a valid reference only for ImageNet-like tasks
+    acceptance: Acceptance = NONE
 
 
 class Budget:
@@ -73,11 +76,297 @@ class Budget:
         return None
 
 
-def _errors(model: Model, x: np.ndarray, y: np.ndarray, tol: float) -> float:
-    pred = model.predict(x)
+SIGNIFICANCE = 0.01  # one-sided tests against chance; an engineering default, said as such in the criterion
+MIN_CLEAN = 20  # fewer images cannot show a model is better than chance at that significance
+MIN_ATTACKED = 5
+MIN_CERTIFIED = 5
+
+
+@dataclass
+class Run:
+    """One run's shared state: the sample, the clean predictions (computed once), the budget, the output."""
+
+    model: Model
+    x: np.ndarray
+    y: np.ndarray
+    settings: Settings
+    suite: Suite
+    rng: np.random.Generator
+    budget: Budget
+    step: Callable[[str], None]
+    pred: np.ndarray
+    checks: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+    @property
+    def n(self) -> int:
+        return len(self.x)
+
+    def errors(self, x: np.ndarray) -> float:
+        return _error_rate(self.model, self.model.predict(x), self.y, self.settings.tolerance)
+
+    def acceptance(self, section: str, key: str, text: str) -> tuple[Any, Criterion | None]:
+        """The user's threshold and its criterion, or (None, None): then the check reports needs_review."""
+        v = self.settings.acceptance.get(section, key)
+        if v is None:
+            return None, None
+        return v, Criterion(text.format(v=v), "acceptance", f"{self.settings.acceptance.path} [{section}] {key}")
+
+    def skipped(self, cid: str, title: str, why: str) -> None:
+        self.checks.append(check(cid, title, "skipped", "info", ROBUST, {"reason": why}, criterion=None, reason=why))
+
+
+def _error_rate(model: Model, pred: np.ndarray, y: np.ndarray, tol: float) -> float:
     if model.task == "classification":
         return float(np.mean(pred != y))
     return float(np.mean(np.abs(pred - y) > tol))
+
+
+def _needing(crit: Criterion | None, minimum: dict[str, float]) -> Criterion | None:
+    """The same criterion with a minimum of evidence; no criterion stays none (the check needs review)."""
+    return Criterion(crit.text, crit.source, crit.ref, minimum) if crit else None
+
+
+def _judge(value: float | None, limit: Any, higher_is_better: bool) -> str:
+    if value is None or limit is None:
+        return "needs_review"
+    ok = value >= limit if higher_is_better else value <= limit
+    return "pass" if ok else "fail"
+
+
+def check_integrity(r: Run) -> None:
+    """The model file is the one expected: its sha256 equals ``--expected-sha256`` and its Ed25519
+    ``--signature`` verifies. Without either there is nothing to compare: not assessed."""
+    s, model = r.settings, r.model
+    ev: dict[str, Any] = {"sha256": model.identity.get("sha256")}
+    status, compared = "pass", 0
+    if s.expected_sha256:
+        compared += 1
+        ev["expected_sha256"] = s.expected_sha256
+        status = "pass" if s.expected_sha256.lower() == model.identity.get("sha256") else "fail"
+    if s.signature and s.public_key and model.identity.get("path"):
+        compared += 1
+        ok, why = verify_signature(model.identity["path"], s.signature, s.public_key)
+        ev["signature"] = why
+        status = status if ok else "fail"
+    r.checks.append(check("models.integrity.hash", "The model file is the one expected (hash/signature)", status,
+                          "critical", ["GBT42888", "R155-A5"], ev,
+                          criterion=Criterion("sha256 equals the expected hash; the Ed25519 signature verifies",
+                                              "engineering_default", minimum={"references_compared": 1}),
+                          observed={"references_compared": compared}))
+
+
+def check_abnormal_inputs(r: Run) -> None:
+    """NaN, ±Inf, out-of-range and all-zero inputs crash the model or make it answer NaN."""
+    probes = abnormal_inputs(r.model, r.x[: min(8, r.n)])
+    bad = {k: v for k, v in probes.items() if v.get("raised") or v.get("nan_outputs")}
+    r.checks.append(check("models.input.abnormal", "NaN, Inf and out-of-range inputs neither crash the harness nor "
+                          "yield NaN outputs", "warn" if bad else "pass", "medium", ["GBT42888"], {"probes": probes},
+                          criterion=Criterion("no probe raises or yields a NaN output", "engineering_default",
+                                              minimum={"probes": 4}),
+                          observed={"probes": len(probes)}))
+
+
+def _chance(r: Run) -> float:
+    """Accuracy a model reaches without looking: the larger of 1/classes and the majority class's share."""
+    raw = r.model(r.x[:1])
+    k = int(raw.shape[-1]) if raw.ndim > 1 and raw.shape[-1] > 1 else len(np.unique(r.y))
+    majority = float(np.bincount(r.y).max() / r.n) if r.n else 0.0
+    return max(1.0 / max(k, 1), majority)
+
+
+def _significance(r: Run, clean_err: float) -> tuple[float, float, str]:
+    """(p-value, chance level, test) of 'the model is better than chance' on the clean sample."""
+    from scipy import stats
+
+    if r.model.task == "classification":
+        p0 = _chance(r)
+        correct = int(np.sum(r.pred == r.y))
+        return float(stats.binomtest(correct, r.n, p0, alternative="greater").pvalue), p0, "one-sided binomial test"
+    se_model = (r.pred - r.y) ** 2
+    se_mean = (float(np.mean(r.y)) - r.y) ** 2
+    diff = se_model - se_mean
+    if not np.any(diff):
+        return 1.0, float(np.mean(se_mean)), "Wilcoxon signed-rank test against predicting the mean"
+    p = float(stats.wilcoxon(diff, alternative="less").pvalue)
+    return p, float(np.mean(se_mean)), "Wilcoxon signed-rank test against predicting the mean"
+
+
+def check_clean(r: Run) -> float:
+    """Clean performance is no better than chance (wrong preprocessing, wrong model, wrong labels), or below
+    the acceptance profile's threshold."""
+    r.step("clean")
+    model, s = r.model, r.settings
+    clean_err = _error_rate(model, r.pred, r.y, s.tolerance)
+    if model.task == "classification":
+        metric: dict[str, Any] = {"accuracy": 1 - clean_err, "error": clean_err}
+        limit, crit = r.acceptance("clean", "min_accuracy", "accuracy ≥ {v}")
+        value, better = 1 - clean_err, True
+    else:
+        metric = {"mse": float(np.mean((r.pred - r.y) ** 2)), "error_rate": clean_err, "tolerance": s.tolerance}
+        limit, crit = r.acceptance("clean", "max_error_rate", "error rate (|error| > tolerance) ≤ {v}")
+        value, better = clean_err, False
+    p, chance, test = _significance(r, clean_err) if r.n >= MIN_CLEAN else (1.0, None, "")
+    metric.update({"images": r.n, "chance": chance, "p_value_vs_chance": p})
+    r.summary["clean"] = metric
+    if r.n >= MIN_CLEAN and p >= SIGNIFICANCE:
+        status = "fail"
+        reason = (f"not significantly better than chance ({test}, p = {p:.3g} ≥ {SIGNIFICANCE}): the declared "
+                  "preprocessing (--size, --scale, --mean/--std, --channels, --layout) is probably wrong")
+    else:
+        status = _judge(value, limit, better)
+        reason = "" if limit is not None else ("better than chance; no acceptance threshold (--acceptance), so the "
+                                               "level needs a person's judgement")
+    crit = crit or Criterion(f"significantly better than chance ({test or 'significance test'}, p < {SIGNIFICANCE})",
+                             "engineering_default")
+    r.checks.append(check("models.clean.performance", "Performance on the clean data", status, "high", ROBUST,
+                          {"hint": reason} if status == "fail" else {}, metric,
+                          criterion=_needing(crit, {"images": MIN_CLEAN}), observed={"images": r.n}, reason=reason))
+    return clean_err
+
+
+def _reference(r: Run) -> tuple[dict[str, Any] | None, float | None, str]:
+    """The declared reference for mCE: a user's reference model errors, or AlexNet's for ImageNet-like tasks."""
+    ref = r.settings.reference_errors
+    if ref:
+        return ref.get("errors"), ref.get("clean"), "reference model errors (--reference-errors)"
+    if r.settings.imagenet_like and r.model.task == "classification":
+        return ALEXNET_ERRORS, ALEXNET_CLEAN_ERROR, "AlexNet's ImageNet-C errors (task declared ImageNet-like)"
+    return None, None, ""
+
+
+def check_corruptions(r: Run, clean_err: float) -> None:
+    """Error under the ImageNet-C corruptions exceeds the acceptance profile's limit, and the mean corruption
+    error against a declared reference model exceeds its limit."""
+    errors: dict[str, list[float]] = {}
+    for name in r.suite.corruptions:
+        if r.budget.left():
+            break
+        r.step(f"corruption {name}")
+        errors[name] = [r.errors(corrupt(r.x, name, sev, r.rng)) for sev in r.suite.severities]
+    if not errors:
+        r.skipped("models.corruption.error", "Error under the ImageNet-C corruptions", r.budget.left() or "budget")
+        return
+    limit, crit = r.acceptance("corruption", "max_error", "error ≤ {v} for every corruption and severity")
+    worst_value = max(max(v) for v in errors.values())
+    if isinstance(limit, list):
+        over = [f"{c}@{sev}" for c, v in errors.items() for sev, e in zip(r.suite.severities, v, strict=True)
+                if sev - 1 < len(limit) and e > limit[sev - 1]]
+        status = "fail" if over else "pass"
+    else:
+        status = _judge(worst_value, limit, False)
+    worst = max(errors, key=lambda k: np.mean(errors[k]))
+    crit = _needing(crit, {"images": MIN_CLEAN})
+    r.checks.append(check("models.corruption.error", "Error under the ImageNet-C corruptions (error per severity)",
+                          status, "medium", ROBUST,
+                          {"severities": list(r.suite.severities), "worst": worst, "clean_error": clean_err},
+                          {"corruption_error": errors, "worst_error": worst_value}, criterion=crit,
+                          observed={"images": r.n, "corruptions": len(errors)}))
+    ref_errors, ref_clean, ref_name = _reference(r)
+    full = {k: v for k, v in errors.items() if ref_errors and k in ref_errors}
+    if not full:
+        why = ("no reference declared: mCE compares with a reference model run by the same harness on the same data "
+               "(--reference-errors), or with AlexNet only for tasks declared ImageNet-like (--imagenet-like)")
+        r.checks.append(check("models.corruption.mce", "Mean corruption error against a reference model", "not_assessed",
+                              "medium", ROBUST, {}, criterion=None, observed={"reference_corruptions": 0}, reason=why))
+        return
+    m = mce(full, ref_errors)
+    rm = relative_mce(full, clean_err, ref_errors, ref_clean) if ref_clean is not None else None
+    r.summary["mce"], r.summary["relative_mce"] = m, rm
+    limit, crit = r.acceptance("corruption", "max_mce", "mCE ≤ {v} against the declared reference")
+    r.checks.append(check("models.corruption.mce", "Mean corruption error against a reference model",
+                          _judge(m, limit, False), "medium", ROBUST,
+                          {"reference": ref_name, "severities": list(r.suite.severities)},
+                          {"mce": m, "relative_mce": rm}, criterion=crit,
+                          observed={"reference_corruptions": len(full)}))
+
+
+def check_metamorphic(r: Run) -> None:
+    """DeepTest relations (regression): a transformed input moves the output by more than λ·MSE_orig more often
+    than the acceptance profile allows."""
+    if r.model.task != "regression":
+        return
+    limit, crit = r.acceptance("metamorphic", "max_violation_rate", "violation rate ≤ {v}")
+    for tname, fn in TRANSFORMS.items():
+        why = r.budget.left()
+        title = f"DeepTest metamorphic relation under {tname} (violation: error > λ·MSE_orig)"
+        if why:
+            r.skipped(f"models.metamorphic.{tname}", title, why)
+            continue
+        r.step(f"metamorphic {tname}")
+        per_level = {str(level): metamorphic_violations(r.y, r.pred, r.model.predict(fn(r.x, level, r.rng)),
+                                                        r.settings.lam)
+                     for level in r.suite.metamorphic_levels}
+        rate = sum(per_level.values()) / (len(r.suite.metamorphic_levels) * r.n)
+        r.checks.append(check(f"models.metamorphic.{tname}", title, _judge(rate, limit, False), "medium", ROBUST,
+                              {"lambda": r.settings.lam}, {"violations_by_level": per_level, "violation_rate": rate},
+                              criterion=_needing(crit, {"images": MIN_CLEAN}),
+                              observed={"images": r.n, "levels": len(per_level)}))
+
+
+def check_attacks(r: Run) -> None:
+    """Black-box attacks (classifiers) succeed more often than the acceptance profile allows at the stated ε."""
+    if r.model.task != "classification":
+        return
+    s, suite, model = r.settings, r.suite, r.model
+    correct = np.flatnonzero(r.pred == r.y)
+    for cid, key, title, fn, k in (
+        ("models.adversarial.square_linf", "max_success_linf", f"Square Attack L∞ at ε={s.eps_linf:.4f}",
+         lambda xi, yi: attacks.square_linf(model, xi, yi, s.eps_linf, suite.attack_budget, r.rng), suite.attack_images),
+        ("models.adversarial.square_l2", "max_success_l2", f"Square Attack L2 at ε={s.eps_l2:.3f}",
+         lambda xi, yi: attacks.square_l2(model, xi, yi, s.eps_l2, suite.attack_budget, r.rng), suite.attack_images),
+        ("models.adversarial.hopskipjump", "max_success_hopskipjump",
+         "HopSkipJump (decision-based, L2): minimal perturbation",
+         lambda xi, yi: attacks.hopskipjump(model, xi, yi, suite.attack_budget, r.rng), suite.hsj_images),
+    ):
+        why = r.budget.left()
+        if k == 0 or why or len(correct) == 0:
+            r.skipped(cid, title, why or ("not in this suite" if k == 0 else "no correctly classified image"))
+            continue
+        r.step(cid)
+        res = [fn(r.x[i], int(r.y[i])) for i in correct[:k]]
+        succ = [a for a in res if a.success]
+        rate = len(succ) / len(res)
+        r.summary[cid.split(".")[-1] + "_success"] = rate
+        limit, crit = r.acceptance("adversarial", key, "attack success rate ≤ {v} within the query budget")
+        r.checks.append(check(cid, title, _judge(rate, limit, False), "medium", ROBUST,
+                              {"images": len(res), "budget_per_image": suite.attack_budget},
+                              {"success_rate": rate,
+                               "median_l2": float(np.median([a.l2 for a in succ])) if succ else None,
+                               "median_linf": float(np.median([a.linf for a in succ])) if succ else None,
+                               "queries": int(sum(a.queries for a in res)),
+                               "median_queries": float(np.median([a.queries for a in res]))},
+                              criterion=_needing(crit, {"images": MIN_ATTACKED}),
+                              observed={"images": len(res)}))
+
+
+def check_certified(r: Run) -> None:
+    """Certified accuracy by randomized smoothing at the acceptance profile's radius is below its minimum."""
+    if r.model.task != "classification":
+        return
+    s, suite = r.settings, r.suite
+    title = f"Certified accuracy by randomized smoothing (σ={s.sigma}, n={suite.smooth_n}, α={s.alpha})"
+    why = r.budget.left()
+    if why:
+        r.skipped("models.certified.accuracy", title, why)
+        return
+    r.step("certify")
+    radii, ok = [], []
+    for i in range(min(suite.smooth_images, r.n)):
+        c_hat, rad = smoothing.certify(r.model, r.x[i], s.sigma, suite.smooth_n0, suite.smooth_n, s.alpha, r.rng)
+        radii.append(rad)
+        ok.append(c_hat == int(r.y[i]))
+    radius, _ = r.acceptance("certified", "radius", "{v}")
+    at = sorted({0.0, 0.25, 0.5, 0.75, 1.0, *([float(radius)] if radius is not None else [])})
+    acc = certified_accuracy(radii, ok, at)
+    r.summary["certified_accuracy_r0"] = acc[0]
+    limit, crit = r.acceptance("certified", "min_accuracy", f"certified accuracy ≥ {{v}} at radius {radius}")
+    value = acc[at.index(float(radius))] if radius is not None else None
+    r.checks.append(check("models.certified.accuracy", title, _judge(value, limit if radius is not None else None, True),
+                          "medium", ROBUST, {"radii": [None if x is None else round(x, 4) for x in radii], "correct": ok},
+                          {"certified_accuracy": {"radius": at, "accuracy": acc}},
+                          criterion=_needing(crit if radius is not None else None, {"images": MIN_CERTIFIED}),
+                          observed={"images": len(radii)}))
 
 
 def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_info: dict[str, Any],
@@ -92,145 +381,19 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
     budget = Budget(settings, model)
     doc = new_results("models", {"model": model.identity, "data": {**data_info, "evaluated": int(n)},
                                  "task": model.task, "preprocess": model.preprocess.describe()},
-                      {k: v for k, v in settings.__dict__.items() if k not in ("signature", "public_key")})
-    checks: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {"images": int(n)}
-    step = progress or (lambda s: None)
-
-    def skipped(cid: str, title: str, why: str) -> None:
-        checks.append(check(cid, title, "skipped", "info", ROBUST, {"reason": why}))
-
-    # integrity
-    step("integrity")
-    ev: dict[str, Any] = {"sha256": model.identity.get("sha256")}
-    status = "pass"
-    if settings.expected_sha256:
-        ev["expected_sha256"] = settings.expected_sha256
-        status = "pass" if settings.expected_sha256.lower() == model.identity.get("sha256") else "fail"
-    if settings.signature and settings.public_key and model.identity.get("path"):
-        ok, why = verify_signature(model.identity["path"], settings.signature, settings.public_key)
-        ev["signature"] = why
-        status = status if ok else "fail"
-    checks.append(check("models.integrity.hash", "The model file is the one expected (hash/signature)", status,
-                        "critical" if status == "fail" else "info", ["GBT42888", "R155-A5"], ev))
-    probes = abnormal_inputs(model, x[: min(8, n)])
-    bad = {k: v for k, v in probes.items() if v.get("raised") or v.get("nan_outputs")}
-    checks.append(check("models.input.abnormal", "NaN, Inf and out-of-range inputs neither crash the harness nor "
-                        "yield NaN outputs", "warn" if bad else "pass", "medium", ["GBT42888"], {"probes": probes}))
-
-    # clean performance
-    step("clean")
-    clean_err = _errors(model, x, y, settings.tolerance)
-    if model.task == "classification":
-        clean_metric = {"accuracy": 1 - clean_err, "error": clean_err}
-    else:
-        pred = model.predict(x)
-        clean_metric = {"mse": float(np.mean((pred - y) ** 2)), "error_rate": clean_err, "tolerance": settings.tolerance}
-    summary["clean"] = clean_metric
-    checks.append(check("models.clean.performance", "Performance on the clean data", "pass", "info", ROBUST, {},
-                        clean_metric))
-
-    # corruptions
-    errors: dict[str, list[float]] = {}
-    for name in suite.corruptions:
-        why = budget.left()
-        if why:
-            break
-        step(f"corruption {name}")
-        errors[name] = [_errors(model, corrupt(x, name, s, rng), y, settings.tolerance) for s in suite.severities]
-    if errors:
-        ref = settings.reference_errors or {}
-        ref_errors = ref.get("errors") or ALEXNET_ERRORS
-        ref_clean = ref.get("clean", ALEXNET_CLEAN_ERROR)
-        full = {k: v for k, v in errors.items() if k in ref_errors}
-        m = mce(full, ref_errors) if full else None
-        rm = relative_mce(full, clean_err, ref_errors, ref_clean) if full else None
-        summary["mce"], summary["relative_mce"] = m, rm
-        worst = max(errors, key=lambda k: np.mean(errors[k]))
-        degraded = float(np.mean(errors[worst])) - clean_err
-        checks.append(check("models.corruption.error", "Error under the ImageNet-C corruptions (error per severity)",
-                            "warn" if degraded > 0.3 else "pass", "medium", ROBUST,
-                            {"severities": list(suite.severities), "worst": worst, "clean_error": clean_err},
-                            {"corruption_error": errors}))
-        checks.append(check("models.corruption.mce", "Mean corruption error against the reference model",
-                            "warn" if m is not None and m > 100 else "pass", "medium", ROBUST,
-                            {"reference": "user-supplied" if settings.reference_errors else
-                             "AlexNet constants (ImageNet-like tasks only)",
-                             "severities": list(suite.severities)},
-                            {"mce": m, "relative_mce": rm}))
-    if len(errors) < len(suite.corruptions):
-        skipped("models.corruption.remaining", "Remaining corruptions", budget.left() or "budget")
-
-    # metamorphic relations (regression models, DeepTest)
-    if model.task == "regression":
-        y_orig = model.predict(x)
-        for tname, fn in TRANSFORMS.items():
-            why = budget.left()
-            if why:
-                skipped(f"models.metamorphic.{tname}", f"Metamorphic relation under {tname}", why)
-                continue
-            step(f"metamorphic {tname}")
-            per_level = {}
-            for level in suite.metamorphic_levels:
-                yt = model.predict(fn(x, level, rng))
-                per_level[str(level)] = metamorphic_violations(y, y_orig, yt, settings.lam)
-            total = sum(per_level.values())
-            rate = total / (len(suite.metamorphic_levels) * n)
-            checks.append(check(f"models.metamorphic.{tname}",
-                                f"DeepTest metamorphic relation under {tname} (violation: error > λ·MSE_orig)",
-                                "warn" if rate > 0.1 else "pass", "medium", ROBUST, {"lambda": settings.lam},
-                                {"violations_by_level": per_level, "violation_rate": rate}))
-
-    # adversarial (classifiers)
-    if model.task == "classification":
-        correct = np.flatnonzero(model.predict(x) == y)
-        for cid, title, fn, k in (
-            ("models.adversarial.square_linf", f"Square Attack L∞ at ε={settings.eps_linf:.4f}",
-             lambda xi, yi: attacks.square_linf(model, xi, yi, settings.eps_linf, suite.attack_budget, rng),
-             suite.attack_images),
-            ("models.adversarial.square_l2", f"Square Attack L2 at ε={settings.eps_l2:.3f}",
-             lambda xi, yi: attacks.square_l2(model, xi, yi, settings.eps_l2, suite.attack_budget, rng),
-             suite.attack_images),
-            ("models.adversarial.hopskipjump", "HopSkipJump (decision-based, L2): minimal perturbation",
-             lambda xi, yi: attacks.hopskipjump(model, xi, yi, suite.attack_budget, rng), suite.hsj_images),
-        ):
-            why = budget.left()
-            if k == 0 or why or len(correct) == 0:
-                skipped(cid, title, why or "not in this suite" if k == 0 else why or "no correctly classified image")
-                continue
-            step(cid)
-            res = [fn(x[i], int(y[i])) for i in correct[:k]]
-            succ = [r for r in res if r.success]
-            rate = len(succ) / len(res)
-            med_l2 = float(np.median([r.l2 for r in succ])) if succ else None
-            med_linf = float(np.median([r.linf for r in succ])) if succ else None
-            summary[cid.split(".")[-1] + "_success"] = rate
-            bound = cid != "models.adversarial.hopskipjump"
-            checks.append(check(cid, title, "warn" if bound and rate > 0.5 else "pass", "medium", ROBUST,
-                                {"images": len(res), "budget_per_image": suite.attack_budget},
-                                {"success_rate": rate, "median_l2": med_l2, "median_linf": med_linf,
-                                 "queries": int(sum(r.queries for r in res)),
-                                 "median_queries": float(np.median([r.queries for r in res]))}))
-        # certified robustness
-        why = budget.left()
-        if why:
-            skipped("models.certified.accuracy", "Certified robustness (randomized smoothing)", why)
-        else:
-            step("certify")
-            radii, ok = [], []
-            for i in range(min(suite.smooth_images, n)):
-                c_hat, r = smoothing.certify(model, x[i], settings.sigma, suite.smooth_n0, suite.smooth_n,
-                                             settings.alpha, rng)
-                radii.append(r)
-                ok.append(c_hat == int(y[i]))
-            at = [0.0, 0.25, 0.5, 0.75, 1.0]
-            acc = certified_accuracy(radii, ok, at)
-            summary["certified_accuracy_r0"] = acc[0]
-            checks.append(check("models.certified.accuracy",
-                                f"Certified accuracy by randomized smoothing (σ={settings.sigma}, n={suite.smooth_n}, "
-                                f"α={settings.alpha})", "pass", "info", ROBUST,
-                                {"radii": [None if r is None else round(r, 4) for r in radii], "correct": ok},
-                                {"certified_accuracy": {"radius": at, "accuracy": acc}}))
-    doc["checks"] = checks
-    summary.update({"queries": model.queries, "elapsed_s": round(time.monotonic() - budget.t0, 2)})
-    return finish(doc, summary)
+                      {**{k: v for k, v in settings.__dict__.items() if k not in ("signature", "public_key", "acceptance")},
+                       "acceptance": settings.acceptance.values, "acceptance_file": settings.acceptance.path or None},
+                      asset=Asset("model", model.name, str(model.identity.get("sha256") or "")[:12]))
+    r = Run(model, x, y, settings, suite, rng, budget, progress or (lambda s: None), np.empty(0), [], {"images": int(n)})
+    r.step("integrity")
+    check_integrity(r)
+    check_abnormal_inputs(r)
+    r.pred = model.predict(x)  # reused by every family: the clean predictions are computed once
+    clean_err = check_clean(r)
+    check_corruptions(r, clean_err)
+    check_metamorphic(r)
+    check_attacks(r)
+    check_certified(r)
+    doc["checks"] = r.checks
+    r.summary.update({"queries": model.queries, "elapsed_s": round(time.monotonic() - budget.t0, 2)})
+    return finish(doc, r.summary)

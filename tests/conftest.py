@@ -21,7 +21,10 @@ def sample_dbc() -> Path:
     return SAMPLE_DBC
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the installed command as a user would, in a separate process."""
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed command as a user would, in a separate process (``env`` adds to the environment)."""
+    import os
+
     return subprocess.run([sys.executable, "-m", "vehicle_ds.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env={**os.environ, **env} if env else None)

@@ -14,6 +14,7 @@ from typing import Any
 from .classifier import Classification, Classifier
 from .dbc import LoadedDatabase, fields_of, load_database
 from .policy import Combination, Policy, load_policy
+from .results import Asset
 from .vocabulary import higher_grade, higher_pi, stricter_handling
 
 CATALOG_SCHEMA = "vehicle-ds/catalog@1"
@@ -94,8 +95,14 @@ def _raise(c: Classification, combo: Combination) -> Classification:
     )
 
 
+def vehicle_asset(paths: Sequence[str | Path], name: str | None = None, version: str = "") -> Asset:
+    """The vehicle a set of databases describes: named by the user, else by the databases' file stems, so a
+    catalog and an edge replay of the same DBC name the same asset."""
+    return Asset("vehicle", name or "+".join(sorted(Path(p).stem for p in paths)) or "vehicle", version)
+
+
 def build_catalog(paths: Sequence[str | Path], policy: Policy | None = None,
-                  loaded: Iterable[LoadedDatabase] | None = None) -> dict[str, Any]:
+                  loaded: Iterable[LoadedDatabase] | None = None, asset: Asset | None = None) -> dict[str, Any]:
     """The catalog document for the databases at ``paths`` (all of one vehicle)."""
     policy = policy or load_policy()
     classifier = Classifier(policy)
@@ -106,6 +113,7 @@ def build_catalog(paths: Sequence[str | Path], policy: Policy | None = None,
     items, combos = apply_combinations(items, policy)
     return {
         "schema": CATALOG_SCHEMA,
+        "asset": (asset or vehicle_asset(paths or [db.path for db in dbs])).to_json(),
         "policy": policy.header(),
         "sources": [db.source_entry() for db in dbs],
         "entries": [e for e, _ in items],

@@ -49,6 +49,9 @@ def catalog(
     out: Annotated[Optional[Path], typer.Option(help="Write here instead of stdout.")] = None,  # noqa: UP045
     lang: Annotated[str, typer.Option(help="Label language for md/html: en | zh")] = "en",
     important_only: Annotated[bool, typer.Option(help="CSV: only important data (the filing).")] = False,
+    vehicle: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="Name of the vehicle (the asset); default: the databases' file names.")] = None,
+    vehicle_version: Annotated[str, typer.Option(help="Version of the vehicle (model year, E/E release).")] = "",
 ) -> None:
     """Classify every signal of the vehicle's databases: the data catalog / data-asset ledger."""
     from .catalog import build_catalog, summarize
@@ -59,7 +62,9 @@ def catalog(
         raise InputError(f"--format must be one of {', '.join(RENDERERS)}, not {fmt!r}")
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
-    doc = build_catalog(dbc, load_policy(policy))
+    from .catalog import vehicle_asset
+
+    doc = build_catalog(dbc, load_policy(policy), asset=vehicle_asset(dbc, vehicle, vehicle_version))
     text = to_csv(doc, important_only=True) if fmt == "csv" and important_only else RENDERERS[fmt](doc, lang)
     write_output(text, out)
     if out is not None:
@@ -74,15 +79,18 @@ def report(
     out: Annotated[Path, typer.Option(help="The report file.")],
     lang: Annotated[str, typer.Option(help="zh | en")] = "en",
     fmt: Annotated[str, typer.Option("--format", help="html | json | md")] = "html",
+    attestations: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="TOML of [[attestation]] (requirement, asset, by, date, statement): what a person vouches for.")] = None,
 ) -> None:
     """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
     from .report import build_report, load_inputs, render
+    from .report.verdicts import load_attestations
 
     if fmt not in ("html", "json", "md"):
         raise InputError(f"--format must be html, json or md, not {fmt!r}")
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
-    rep = build_report(load_inputs(inputs))
+    rep = build_report(load_inputs(inputs), attestations=load_attestations(attestations))
     write_output(render(rep, fmt, lang), out)
     counts = rep["summary"]["requirements"]
     typer.echo(f"report: {out} — " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
@@ -97,6 +105,10 @@ def demo(
     lang: Annotated[str, typer.Option(help="Report language: en | zh")] = "en",
 ) -> None:
     """Run the whole pipeline offline on the bundled sample vehicle and write one report."""
+    if frames < 1_000:  # refused before any work: fewer frames cannot exercise every message of the sample DBC
+        raise InputError(f"--frames must be at least 1000, not {frames}")
+    if lang not in ("en", "zh"):
+        raise InputError(f"--lang must be en or zh, not {lang!r}")
     from .demo import run_demo
 
     run_demo(out, frames, lang)
@@ -147,8 +159,12 @@ def hub(ctx: typer.Context) -> None:
     _delegate("vehicle_ds.hub.cli", "the hub", "hub", list(ctx.args))
 
 
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: one line per error, exit 2 for bad input, tracebacks only with --debug."""
+    """Entry point. Exit codes a CI can use: 0 nothing fails, 1 a requirement or check fails, 2 bad input (one
+    line naming the file), 3 internal error (one line; ``--debug`` shows the traceback)."""
     import click
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -162,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # bad arguments: bad input
         exc.show()
-        return exc.exit_code
+        return EXIT_BAD_INPUT
     except VehicleDsError as exc:
         if debug:
             raise
@@ -172,12 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except Exception as exc:  # the isolation point: a bug is one line and exit 3, never a traceback
         if debug:
             raise
         typer.echo(f"vehicle-ds: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
                    err=True)
-        return 1
+        return EXIT_INTERNAL
     return 0
 
 

@@ -9,13 +9,19 @@ from typing import Literal
 
 PI_CLASSES = ("none", "pi", "sensitive")
 GRADES = ("general", "important", "core")
-STATUSES = ("pass", "fail", "warn", "error", "skipped", "needs_review")
+STATUSES = ("pass", "fail", "warn", "error", "skipped", "needs_review", "not_assessed")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 HANDLINGS = ("keep", "coarsen", "pseudonymize", "aggregate", "drop")
 
 Pi = Literal["none", "pi", "sensitive"]
 Grade = Literal["general", "important", "core"]
-Status = Literal["pass", "fail", "warn", "error", "skipped", "needs_review"]
+Status = Literal["pass", "fail", "warn", "error", "skipped", "needs_review", "not_assessed"]
+AssetKind = Literal["vehicle", "platform", "model"]
+ASSET_KINDS = ("vehicle", "platform", "model")
+# Where a criterion's numbers come from: a legal clause, a published standard, the user's acceptance
+# profile, or our own engineering default (said as such in every report).
+CriterionSource = Literal["clause", "standard", "acceptance", "engineering_default"]
+CRITERION_SOURCES = ("clause", "standard", "acceptance", "engineering_default")
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Handling = Literal["keep", "coarsen", "pseudonymize", "aggregate", "drop"]
 

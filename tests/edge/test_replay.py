@@ -20,11 +20,11 @@ def sample_log(tmp_path_factory):
     return path
 
 
-def _replay(tmp_path, log, *extra):
+def _replay(tmp_path, log, *extra, rc=0):
     out = tmp_path / "out"
     proc = run_cli("edge", "replay", str(log), "--dbc", str(SAMPLE_DBC), "--out", str(out),
                    "--key-file", str(tmp_path / "k.key"), *extra)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == rc, proc.stderr
     doc = json.loads((out / "results.json").read_text())
     return out, validate_results(doc)
 
@@ -112,9 +112,32 @@ def test_cabin_data_while_sensor_off_is_a_finding(tmp_path):
     payload = bytearray(64)
     payload[11:19] = b"\x11" * 8
     log.write_text("".join(f"(1767225600.{i:06d}) can0 601##1{payload.hex().upper()}\n" for i in range(50)))
-    _, doc = _replay(tmp_path, log)
+    _, doc = _replay(tmp_path, log, rc=1)  # a failed check: exit 1
     check = next(c for c in doc["checks"] if c["id"] == "edge.cabin.default_off")
     assert check["status"] == "fail" and check["evidence"]["frames_by_message"]["OMS_CabinMedia"] == 50
+    # only cabin frames were seen: the checks about positions and identifiers could not be judged
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert status["edge.uplink.location_precision"] == status["edge.uplink.no_clear_vin"] == "not_assessed"
+
+
+@pytest.mark.parametrize("content", [b"", None, b"# a comment only\n"], ids=["zero_bytes", "random_bytes", "comment"])
+def test_a_log_with_nothing_decodable_earns_no_pass(tmp_path, content):
+    import random
+
+    log = tmp_path / "x.log"
+    log.write_bytes(content if content is not None else random.Random(5).randbytes(100_000))
+    out, doc = _replay(tmp_path, log, rc=2)  # results.json is written before the error
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert "pass" not in status.values(), status
+    assert status["edge.input.frames"] == "error"
+    for cid in ("edge.uplink.location_precision", "edge.uplink.no_clear_vin", "edge.cabin.default_off",
+                "edge.uplink.no_cabin_biometric_exterior_media", "edge.spool.no_loss"):
+        c = next(c for c in doc["checks"] if c["id"] == cid)
+        assert c["status"] == "not_assessed" and "too little evidence" in c["reason"], c
+        assert c["criterion"]["minimum"] and c["observed"]
+    assert doc["summary"]["warnings"] and doc["subject"]["asset"] == {"kind": "vehicle", "name": "sample_vehicle",
+                                                                      "version": ""}
+    json.loads((out / "results.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
 
 
 def test_bad_inputs_fail_cleanly(tmp_path, sample_log):

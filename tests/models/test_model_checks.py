@@ -77,9 +77,9 @@ def test_square_attack_on_non_square_images_within_budget():
     assert r.queries <= 400 + 5 and (not r.success or r.l2 > 0)
 
 
-def _check(args, out):
+def _check(args, out, rc=0):
     proc = run_cli("model-check", *args, "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == rc, proc.stderr
     return json.loads(out.read_text())
 
 
@@ -121,13 +121,14 @@ def test_integrity_expected_hash_and_signature(tmp_path, data):
     base = ["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
             "--suite", "quick", "--time-budget", "0"]
 
-    def status(extra):
-        doc = _check(base + extra, tmp_path / "i.json")
+    def status(extra, rc):
+        doc = _check(base + extra, tmp_path / "i.json", rc)
         return next(c for c in doc["checks"] if c["id"] == "models.integrity.hash")["status"]
 
-    assert status(["--expected-sha256", "0" * 64]) == "fail"
-    assert status(["--signature", str(tmp_path / "good.sig"), "--public-key", str(tmp_path / "pub.pem")]) == "pass"
-    assert status(["--signature", str(tmp_path / "bad.sig"), "--public-key", str(tmp_path / "pub.pem")]) == "fail"
+    assert status(["--expected-sha256", "0" * 64], 1) == "fail"
+    assert status(["--signature", str(tmp_path / "good.sig"), "--public-key", str(tmp_path / "pub.pem")], 0) == "pass"
+    assert status(["--signature", str(tmp_path / "bad.sig"), "--public-key", str(tmp_path / "pub.pem")], 1) == "fail"
+    assert status([], 0) == "not_assessed"  # nothing to compare the hash with: no verdict
 
 
 def test_image_folder_and_budgets(tmp_path):
@@ -167,3 +168,93 @@ def test_bad_inputs_are_one_line(tmp_path, data, kind):
 
 def test_demo_models_are_small():
     assert SIGNS_MODEL.stat().st_size + STEERING_MODEL.stat().st_size < 5 * 1024 * 1024
+
+
+ROBUSTNESS = ("models.corruption.", "models.metamorphic.", "models.adversarial.", "models.certified.")
+
+
+def test_without_an_acceptance_profile_no_robustness_check_passes(tmp_path, data):
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                  "--suite", "quick"], tmp_path / "a.json")
+    robust = [c for c in doc["checks"] if c["id"].startswith(ROBUSTNESS)]
+    assert robust and not [c["id"] for c in robust if c["status"] == "pass"]
+    assert {c["status"] for c in robust} <= {"needs_review", "not_assessed", "skipped"}
+    mce = next(c for c in doc["checks"] if c["id"] == "models.corruption.mce")
+    assert mce["status"] == "not_assessed" and "reference" in mce["reason"]  # never AlexNet for road signs
+    clean = next(c for c in doc["checks"] if c["id"] == "models.clean.performance")
+    assert clean["status"] == "needs_review" and clean["metrics"]["p_value_vs_chance"] < 1e-6
+    assert doc["subject"]["asset"]["kind"] == "model" and doc["subject"]["asset"]["version"]
+
+
+def test_acceptance_thresholds_decide_and_are_cited(tmp_path, data):
+    prof = tmp_path / "acc.toml"
+    prof.write_text("[clean]\nmin_accuracy = 0.5\n[adversarial]\nmax_success_linf = 0.0\n"
+                    "[certified]\nradius = 0.25\nmin_accuracy = 0.0\n")
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                  "--suite", "quick", "--acceptance", str(prof), "--eps-linf", "0.2"], tmp_path / "a.json", rc=1)
+    by = {c["id"]: c for c in doc["checks"]}
+    assert by["models.clean.performance"]["status"] == "pass"
+    assert by["models.clean.performance"]["criterion"]["source"] == "acceptance"
+    assert str(prof) in by["models.clean.performance"]["criterion"]["ref"]
+    sq = by["models.adversarial.square_linf"]
+    assert (sq["status"] == "fail") == (sq["metrics"]["success_rate"] > 0)
+    assert by["models.certified.accuracy"]["status"] == "pass"
+    assert 0.25 in by["models.certified.accuracy"]["metrics"]["certified_accuracy"]["radius"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[clean]\nmin_acuracy = 0.5\n")
+    proc = run_cli("model-check", "--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task",
+                   "classification", "--acceptance", str(bad), "--out", str(tmp_path / "x.json"))
+    assert proc.returncode == 2 and "min_acuracy" in proc.stderr and "bad.toml" in proc.stderr
+
+
+@pytest.mark.parametrize("wrong", [["--mean", "5,5,5"], ["--channels", "BGR"]], ids=["mean", "channels"])
+def test_wrong_preprocessing_fails_clean_performance(tmp_path, data, wrong):
+    """The command line wins over the sidecar (one precedence rule), and a model no better than chance fails."""
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                  "--suite", "quick", *wrong], tmp_path / "w.json", rc=1)
+    clean = next(c for c in doc["checks"] if c["id"] == "models.clean.performance")
+    assert clean["status"] == "fail" and "preprocessing" in clean["reason"], clean
+    assert clean["metrics"]["p_value_vs_chance"] >= 0.01
+
+
+def test_degraded_but_better_than_chance_needs_a_threshold(tmp_path, data):
+    """--scale 255 saturates the demo model to ~48 % (chance 27 %): better than chance, so only an
+    acceptance threshold can fail it; without one it is needs_review, never pass."""
+    args = ["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+            "--suite", "quick", "--scale", "255"]
+    doc = _check(args, tmp_path / "a.json")
+    clean = next(c for c in doc["checks"] if c["id"] == "models.clean.performance")
+    assert clean["status"] == "needs_review" and clean["metrics"]["accuracy"] < 0.7
+    assert doc["subject"]["preprocess"]["scale"] == 255.0  # the command line won over the sidecar
+    prof = tmp_path / "acc.toml"
+    prof.write_text("[clean]\nmin_accuracy = 0.9\n")
+    doc = _check(args + ["--acceptance", str(prof)], tmp_path / "b.json", rc=1)
+    assert next(c for c in doc["checks"] if c["id"] == "models.clean.performance")["status"] == "fail"
+
+
+def test_a_coin_flip_classifier_fails_and_scores_no_mce(tmp_path, monkeypatch):
+    mod = tmp_path / "coin_model.py"
+    mod.write_text("import numpy as np\n_rng = np.random.default_rng(0)\n"
+                   "def predict(batch):\n    return _rng.random((len(batch), 2))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    x = np.random.default_rng(1).random((80, 16, 16, 3))
+    y = np.random.default_rng(2).integers(0, 2, 80)
+    np.savez(tmp_path / "coin.npz", x=x, y=y)
+    proc = run_cli("model-check", "--model", "coin_model:predict", "--data", str(tmp_path / "coin.npz"), "--task",
+                   "classification", "--suite", "quick", "--out", str(tmp_path / "c.json"),
+                   env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads((tmp_path / "c.json").read_text())
+    by = {c["id"]: c for c in doc["checks"]}
+    assert by["models.clean.performance"]["status"] == "fail"
+    assert by["models.corruption.mce"]["status"] == "not_assessed" and "mce" not in doc["summary"]
+    sys.modules.pop("coin_model", None)
+
+
+def test_too_few_images_are_not_assessed(tmp_path):
+    x, y = signs(8, 21)
+    np.savez(tmp_path / "few.npz", x=x, y=y)
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(tmp_path / "few.npz"), "--task", "classification",
+                  "--suite", "quick"], tmp_path / "f.json")
+    clean = next(c for c in doc["checks"] if c["id"] == "models.clean.performance")
+    assert clean["status"] == "not_assessed" and "images = 8" in clean["reason"]

@@ -31,8 +31,11 @@ def real_outputs(tmp_path_factory):
     write_json(d / "probes" / "results.json", doc)
     x, y = signs(60, 3)
     np.savez(d / "signs.npz", x=x, y=y)
+    acceptance = d / "acceptance.toml"  # certified accuracy judged against a declared threshold
+    acceptance.write_text("[certified]\nradius = 0.25\nmin_accuracy = 0.0\n")
     proc = run_cli("model-check", "--model", str(SIGNS_MODEL), "--data", str(d / "signs.npz"), "--task",
-                   "classification", "--suite", "quick", "--out", str(d / "models" / "results.json"))
+                   "classification", "--suite", "quick", "--acceptance", str(acceptance),
+                   "--out", str(d / "models" / "results.json"))
     assert proc.returncode == 0, proc.stderr
     (d / "signs.npz").unlink()
     assert FLAWS

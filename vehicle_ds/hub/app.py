@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..catalog import CATALOG_SCHEMA
 from ..errors import SchemaError
-from ..results import RESULTS_SCHEMA, validate_results
+from ..results import LEGACY_RESULTS_SCHEMAS, RESULTS_SCHEMA, validate_results
 from ..uplink_format import BatchFormatError, decode_batch_bytes, summarize
 from .db import Batch, Device, Document, Enrollment, Org, User, make_engine, now, sessions
 from .security import (
@@ -31,6 +31,8 @@ from .security import (
     AUD_DEVICE,
     AUD_USER,
     DEVICE_TTL_S,
+    PER_IDENTITY_BURST,
+    PER_IDENTITY_RATE,
     USER_TTL_S,
     Keys,
     RateLimiter,
@@ -87,7 +89,7 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
     Sessions = sessions(engine)
     with Sessions() as s:
         keys = Keys(s)
-    per_identity = RateLimiter(rate=50, burst=60)
+    per_identity = RateLimiter(rate=PER_IDENTITY_RATE, burst=PER_IDENTITY_BURST)
     per_address = RateLimiter(rate=10, burst=20)  # login and device flows, before anyone is known
     app = FastAPI(title="vehicle-ds hub", version="1", docs_url="/docs", redoc_url=None)
     app.state.sessions = Sessions
@@ -302,7 +304,9 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
             latest[f"{d.kind}:{json.dumps(d.body.get('subject', d.body.get('sources')), sort_keys=True)[:512]}"] = d
         if not latest:
             raise HTTPException(404, "no documents uploaded for this organisation yet")
-        inputs = [Input(f"hub:document/{d.id}", d.sha256, d.kind, d.body) for d in latest.values()]
+        inputs = [Input(f"hub:document/{d.id}", d.sha256, d.kind,
+                        d.body if d.kind == "catalog" else validate_results(d.body, f"hub:document/{d.id}"))
+                  for d in latest.values()]
         rep = build_report(inputs)
         rep["hub"] = {"uplink_batches": s.scalar(select(func.count()).select_from(Batch)
                                                  .where(Batch.org_id == caller.org_id))}
@@ -323,7 +327,7 @@ def _batch_meta(b: Batch) -> dict[str, Any]:
 def _validate_document(doc: Any) -> str:
     if not isinstance(doc, dict):
         raise HTTPException(422, "a document is a JSON object")
-    if doc.get("schema") == RESULTS_SCHEMA:
+    if doc.get("schema") in (RESULTS_SCHEMA, *LEGACY_RESULTS_SCHEMAS):
         try:
             validate_results(doc, "upload")
         except SchemaError as exc:

@@ -85,6 +85,11 @@ class Keys:
                           options={"require": ["exp", "iat", "nbf", "sub", "iss", "aud"]}, leeway=5)
 
 
+# The hub's documented per-identity limit (token bucket): the self-probe declares it so its rate-limit check
+# counts refusals against it instead of depending on how fast the machine sends.
+PER_IDENTITY_RATE, PER_IDENTITY_BURST = 50, 60
+
+
 @dataclass
 class _Bucket:
     tokens: float

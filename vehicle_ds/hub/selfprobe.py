@@ -15,6 +15,7 @@ import httpx
 
 from ..uplink_format import MAGIC, SCHEMA
 from .admin import add_enrollment, add_user
+from .security import PER_IDENTITY_BURST, PER_IDENTITY_RATE
 
 ENDPOINTS = [  # (path, extra TOML)
     ("/api/v1/users/me", 'expects = ["identifier", "contact"]'),
@@ -106,6 +107,7 @@ owns = {{doc_id = ["{owns[n]["doc_id"][0]}"], batch_id = ["{owns[n]["batch_id"][
 name = "vehicle-ds hub (self-probe)"
 base_url = "{base_url}"
 allow_hosts = ["{host}"]
+rate_limit = {{per_s = {PER_IDENTITY_RATE}, burst = {PER_IDENTITY_BURST}}}
 {f'ca_cert = "{Path(ca_cert).resolve()}"' if ca_cert else ""}
 
 [jwt]

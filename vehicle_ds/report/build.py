@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import sys
 from collections import Counter
 from importlib import resources
@@ -15,6 +14,7 @@ from ..results import now_iso
 from ..taxonomy import TAXONOMY
 from .derive import catalog_checks
 from .inputs import Input
+from .verdicts import EVIDENCE_KINDS, SECTION_ASSET, Attestation, asset_verdict, matches, worst
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,37 +29,18 @@ _SEV_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 def load_requirements() -> list[dict[str, Any]]:
     text = resources.files("vehicle_ds").joinpath("data/requirements.toml").read_text("utf-8")
     reqs = tomllib.loads(text)["requirement"]
-    for r in reqs:
+    for r in reqs:  # packaging errors, caught by the tests
         for b in r["basis"]:
-            if b not in TAXONOMY.basis:  # a packaging error, caught by the tests
+            if b not in TAXONOMY.basis:
                 raise ValueError(f"{r['id']}: unknown basis {b}")
+        if r.get("kind", "check") == "check" and (not r.get("needs") or set(r["needs"]) - set(EVIDENCE_KINDS)):
+            raise ValueError(f"{r['id']}: 'needs' must list evidence kinds among {EVIDENCE_KINDS}")
     return reqs
 
 
 def _basis(ids: list[str]) -> list[dict[str, str]]:
     return [{"id": b, "status": TAXONOMY.basis[b].status, "zh": TAXONOMY.basis[b].zh, "en": TAXONOMY.basis[b].en}
             for b in ids]
-
-
-def _matches(check_id: str, patterns: list[str]) -> bool:
-    """``a.b`` matches itself; ``a.b.*`` matches ``a.b`` and everything below it; other globs by fnmatch."""
-    for p in patterns:
-        if check_id == p or (p.endswith(".*") and check_id == p[:-2]):
-            return True
-        if "*" in p and fnmatch.fnmatchcase(check_id, p):
-            return True
-    return False
-
-
-def _requirement_status(checks: list[dict[str, Any]]) -> str:
-    statuses = {c["status"] for c in checks}
-    if not checks or statuses <= {"skipped"}:
-        return "not_assessed"
-    if "fail" in statuses:
-        return "fail"
-    if statuses & {"warn", "needs_review", "error"}:
-        return "needs_review"
-    return "pass"
 
 
 def _next_dec15(today: dt.date) -> str:
@@ -92,37 +73,71 @@ def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date
     return {"zh": "", "en": ""}
 
 
-def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str, Any]:
-    today = today or dt.date.today()
-    catalogs = [i.doc for i in inputs if i.kind == "catalog"]
-    # every check, tagged with the input it came from
+def _group(checks: list[dict[str, Any]], idx: list[int]) -> list[dict[str, Any]]:
+    """Evidence folded per check id: counts by status, and the first non-passing instance to link to."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for i in idx:
+        c = checks[i]
+        g = grouped.setdefault(c["id"], {"id": c["id"], "counts": {}, "first": i})
+        g["counts"][c["status"]] = g["counts"].get(c["status"], 0) + 1
+        if c["status"] != "pass" and checks[g["first"]]["status"] == "pass":
+            g["first"] = i
+    return list(grouped.values())
+
+
+def _tagged_checks(inputs: list[Input]) -> list[dict[str, Any]]:
+    """Every check, tagged with the input, component and asset it came from."""
     checks: list[dict[str, Any]] = []
     for idx, inp in enumerate(inputs):
         source = catalog_checks(inp.doc) if inp.kind == "catalog" else inp.doc.get("checks", [])
         for c in source:
-            checks.append({**c, "component": inp.kind, "input": idx})
-    requirements = []
-    covered: set[int] = set()
-    for r in load_requirements():
-        kind = r.get("kind", "check")
-        evidence = [i for i, c in enumerate(checks) if _matches(c["id"], r.get("evidence", []))]
-        covered.update(evidence)
-        status = "needs_review" if kind == "processor" else _requirement_status([checks[i] for i in evidence])
-        basis = _basis(r["basis"])
-        grouped: dict[str, dict[str, Any]] = {}
-        for i in evidence:
-            c = checks[i]
-            g = grouped.setdefault(c["id"], {"id": c["id"], "counts": {}, "first": i})
-            g["counts"][c["status"]] = g["counts"].get(c["status"], 0) + 1
-            if c["status"] != "pass" and checks[g["first"]]["status"] == "pass":
-                g["first"] = i
-        requirements.append({
-            "id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
-            "status": status, "basis": basis, "evidence_by_check": list(grouped.values()),
-            "unverified_basis": [b["id"] for b in basis if b["status"] != "verified"],
-            "evidence": evidence, "evidence_patterns": r.get("evidence", []),
-            "note": _processor_notes(r["id"], catalogs, today) if kind == "processor" else {"zh": "", "en": ""},
-        })
+            checks.append({**c, "component": inp.kind, "input": idx, "asset": inp.asset, "asset_key": inp.asset_key})
+    return checks
+
+
+def _assets(inputs: list[Input]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for inp in inputs:
+        out.setdefault(inp.asset_key, inp.asset)
+    return out
+
+
+def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[str, dict[str, str]],
+                 attestations: list[Attestation], catalogs: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+    kind = r.get("kind", "check")
+    basis = _basis(r["basis"])
+    base = {"id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
+            "basis": basis, "unverified_basis": [b["id"] for b in basis if b["status"] != "verified"],
+            "needs": r.get("needs", []), "evidence_patterns": r.get("evidence", [])}
+    if kind == "processor":
+        return {**base, "status": "needs_review", "reason": "an organisation-level duty: a person confirms it",
+                "by_asset": [], "evidence": [], "evidence_by_check": [],
+                "note": _processor_notes(r["id"], catalogs, today)}
+    asset_kind = SECTION_ASSET[r["section"]]
+    by_asset = []
+    for key, asset in assets.items():
+        if asset["kind"] != asset_kind:
+            continue
+        idx = [i for i, c in enumerate(checks) if c["asset_key"] == key and matches(c["id"], r.get("evidence", []))]
+        attested = [a for a in attestations if a.covers(r["id"], key)]
+        verdict = asset_verdict(r, [checks[i] for i in idx], attested)
+        by_asset.append({"asset": asset, "key": key, **verdict, "evidence": idx, "evidence_by_check": _group(checks, idx),
+                         "attestations": [a.__dict__ for a in attested]})
+    evidence = sorted(i for a in by_asset for i in a["evidence"])
+    status = worst([a["status"] for a in by_asset]) if by_asset else "not_assessed"
+    reason = "" if by_asset else f"no {asset_kind} among the inputs"
+    return {**base, "status": status, "reason": reason, "by_asset": by_asset, "evidence": evidence,
+            "evidence_by_check": _group(checks, evidence), "note": {"zh": "", "en": ""}}
+
+
+def build_report(inputs: list[Input], today: dt.date | None = None,
+                 attestations: list[Attestation] | None = None) -> dict[str, Any]:
+    today = today or dt.date.today()
+    catalogs = [i.doc for i in inputs if i.kind == "catalog"]
+    checks = _tagged_checks(inputs)
+    assets = _assets(inputs)
+    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today) for r in load_requirements()]
+    covered = {i for r in requirements for i in r["evidence"]}
     req_counts = Counter(r["status"] for r in requirements)
     findings = [c for c in checks if c["status"] in ("fail", "warn", "error", "needs_review")]
     sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
@@ -134,7 +149,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str,
     overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
                                                                    req_counts["not_assessed"]) else "pass"
     inventory = []
-    for inp in inputs:
+    for n, inp in enumerate(inputs):
         if inp.kind != "catalog":
             continue
         doc = inp.doc
@@ -144,7 +159,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str,
             grade_by_cat.setdefault(e["category"], Counter())[e["grade"]] += 1
             pi_by_cat.setdefault(e["category"], Counter())[e["pi"]] += 1
         inventory.append({
-            "input": inputs.index(inp), "policy": doc["policy"], "sources": doc["sources"],
+            "input": n, "asset": inp.asset, "policy": doc["policy"], "sources": doc["sources"],
             "counts": summarize(doc), "grade_by_category": {k: dict(v) for k, v in grade_by_cat.items()},
             "pi_by_category": {k: dict(v) for k, v in pi_by_cat.items()},
             "combinations": doc["combinations"],
@@ -161,6 +176,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None) -> dict[str,
                     "findings": len(findings), "top_risks": top},
         "requirements": requirements,
         "inventory": inventory,
+        "assets": list(assets.values()),
         "uplink": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
                    for i, inp in enumerate(inputs) if inp.kind == "edge"],
         "interfaces": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..catalog import CATALOG_SCHEMA
+from ..catalog import CATALOG_SCHEMA, vehicle_asset
 from ..errors import InputError, SchemaError
-from ..results import RESULTS_SCHEMA, validate_results
+from ..results import LEGACY_RESULTS_SCHEMAS, RESULTS_SCHEMA, validate_results
 
 
 @dataclass
@@ -20,8 +20,24 @@ class Input:
     kind: str  # "catalog" | "edge" | "probes" | "models"
     doc: dict[str, Any]
 
+    @property
+    def asset(self) -> dict[str, str]:
+        """What this input is about: the results document's ``subject.asset``; a catalog's ``asset`` (older
+        catalogs: the vehicle named after its databases, as ``vehicle-ds catalog`` names it)."""
+        if self.kind == "catalog":
+            if isinstance(self.doc.get("asset"), dict):
+                return self.doc["asset"]
+            return vehicle_asset([s.get("path", "") for s in self.doc.get("sources", [])]).to_json()
+        return self.doc["subject"]["asset"]
+
+    @property
+    def asset_key(self) -> str:
+        a = self.asset
+        return f"{a['kind']}:{a['name']}" + (f"@{a['version']}" if a.get("version") else "")
+
     def describe(self) -> dict[str, Any]:
-        d = {"path": self.path, "sha256": self.sha256, "kind": self.kind, "schema": self.doc.get("schema")}
+        d = {"path": self.path, "sha256": self.sha256, "kind": self.kind, "schema": self.doc.get("schema"),
+             "asset": self.asset}
         if self.kind != "catalog":
             d.update({"tool": self.doc.get("tool"), "started": self.doc.get("started"),
                       "finished": self.doc.get("finished"), "settings": self.doc.get("settings", {})})
@@ -54,8 +70,8 @@ def _load_file(p: Path) -> Input:
     if schema == CATALOG_SCHEMA:
         validate_catalog(doc, str(p))
         kind = "catalog"
-    elif schema == RESULTS_SCHEMA:
-        validate_results(doc, str(p))
+    elif schema in (RESULTS_SCHEMA, *LEGACY_RESULTS_SCHEMAS):
+        doc = validate_results(doc, str(p))  # @1 documents come back upgraded: their passes need review
         kind = doc["component"]
     else:
         raise SchemaError(f"unknown schema {schema!r} (expected {CATALOG_SCHEMA} or {RESULTS_SCHEMA})", path=str(p))
@@ -74,7 +90,7 @@ def load_inputs(paths: list[str | Path]) -> list[Input]:
                     head = json.loads(f.read_text("utf-8"))
                 except (OSError, ValueError):
                     continue
-                if isinstance(head, dict) and head.get("schema") in (CATALOG_SCHEMA, RESULTS_SCHEMA):
+                if isinstance(head, dict) and head.get("schema") in (CATALOG_SCHEMA, RESULTS_SCHEMA, *LEGACY_RESULTS_SCHEMAS):
                     found.append(f)
             if not found:
                 raise InputError("no catalog or results documents in this folder", path=str(p))

@@ -45,6 +45,16 @@ LABELS: dict[str, dict[str, str]] = {
     "certified": {"zh": "可证明准确率随半径变化", "en": "Certified accuracy versus radius"},
     "note": {"zh": "说明", "en": "Note"}, "input": {"zh": "输入", "en": "Input"},
     "overall": {"zh": "总体结论", "en": "Overall"}, "filter": {"zh": "筛选信号…", "en": "Filter signals…"},
+    "asset": {"zh": "对象", "en": "Asset"}, "reason": {"zh": "原因", "en": "Reason"},
+    "criterion": {"zh": "判定标准", "en": "Criterion"}, "observed": {"zh": "观测量", "en": "Observed"},
+    "vehicle": {"zh": "车辆", "en": "vehicle"}, "platform": {"zh": "平台", "en": "platform"},
+    "model": {"zh": "模型", "en": "model"},
+    "clause": {"zh": "法规条款", "en": "legal clause"}, "standard": {"zh": "标准", "en": "standard"},
+    "acceptance": {"zh": "验收配置", "en": "acceptance profile"},
+    "engineering_default": {"zh": "工程默认值", "en": "engineering default"},
+    "earned_note": {"zh": "每项检查须达到其判定标准声明的最少观测量方可判为符合,否则为未评估",
+                    "en": "a check passes only with at least its criterion's declared minimum of observed evidence; "
+                          "less is 'not assessed'"},
 }
 
 
@@ -52,22 +62,28 @@ def label(key: str, lang: str) -> str:
     return LABELS.get(key, {}).get(lang, key)
 
 
+def asset_name(a: dict[str, str], lang: str) -> str:
+    """How a report names an asset: its kind, name and version."""
+    return f"{label(a['kind'], lang)} {a['name']}" + (f" ({a['version']})" if a.get("version") else "")
+
+
 def _model_charts(report: dict[str, Any], lang: str) -> list[str]:
+    """Charts of the model results, each titled with the model it is about (assets are never merged)."""
     out = []
     for c in report["checks"]:
         if c["component"] != "models":
             continue
-        m = c.get("metrics", {})
+        m, who = c.get("metrics", {}), asset_name(c["asset"], lang)
         if isinstance(m.get("corruption_error"), dict) and m["corruption_error"]:
             series = {k: [float(x) for x in v] for k, v in m["corruption_error"].items()}
             n = max(len(v) for v in series.values())
-            out.append(charts.line_chart(series, list(range(1, n + 1)), label("error_vs_severity", lang),
+            out.append(charts.line_chart(series, list(range(1, n + 1)), f"{label('error_vs_severity', lang)} — {who}",
                                          "severity", "error", y_max=1.0))
         cert = m.get("certified_accuracy")
         if isinstance(cert, dict) and cert.get("radius") and cert.get("accuracy"):
             out.append(charts.line_chart({"certified": [float(a) for a in cert["accuracy"]]},
-                                         [float(r) for r in cert["radius"]], label("certified", lang), "radius",
-                                         "accuracy", y_max=1.0))
+                                         [float(r) for r in cert["radius"]], f"{label('certified', lang)} — {who}",
+                                         "radius", "accuracy", y_max=1.0))
     return out
 
 
@@ -99,7 +115,8 @@ def to_html(report: dict[str, Any], lang: str) -> str:
         if any(by_sev.values()) else ""
     return render_template("report.html.j2", r=report, lang=lang, L=lambda k: label(k, lang), tax=TAXONOMY,
                            inv_charts=inv_charts, downloads=downloads, sev_chart=sev_chart,
-                           model_charts=_model_charts(report, lang), dumps=_evidence_json)
+                           model_charts=_model_charts(report, lang), dumps=_evidence_json,
+                           asset_name=lambda a: asset_name(a, lang))
 
 
 def _evidence_json(obj: Any) -> str:
@@ -107,31 +124,55 @@ def _evidence_json(obj: Any) -> str:
     return text if len(text) < 4000 else text[:4000] + "\n…"
 
 
+def _criterion_md(c: dict[str, Any], lang: str) -> str:
+    crit = c.get("criterion")
+    if not crit:
+        return label("none", lang)
+    src = label(crit["source"], lang) + (f" {crit['ref']}" if crit.get("ref") else "")
+    return f"{crit['text']} ({src})"
+
+
 def to_markdown(report: dict[str, Any], lang: str) -> str:
     L = lambda k: label(k, lang)  # noqa: E731
     s = report["summary"]["requirements"]
     lines = [f"# {L('title')}", "", f"**{L('overall')}: {L(report['status'])}** — "
              + ", ".join(f"{L(k)} {v}" for k, v in s.items()), "", f"## {L('matrix')}", "",
-             f"| id | {L('requirement')} | {L('status')} | {L('basis')} | {L('evidence')} |", "|---|---|---|---|---|"]
+             f"| id | {L('requirement')} | {L('asset')} | {L('status')} | {L('reason')} | {L('basis')} | {L('evidence')} |",
+             "|---|---|---|---|---|---|---|"]
     for r in report["requirements"]:
+        if r["kind"] == "processor":
+            continue
         basis = ", ".join(b["id"] + ("*" if b["status"] != "verified" else "") for b in r["basis"])
-        ev = ", ".join(sorted({f"`{report['checks'][i]['id']}`" for i in r["evidence"]})) or r["note"][lang] or "—"
-        lines.append(f"| {r['id']} | {r['title'][lang]} | {L(r['status'])} | {basis} | {ev} |")
-    lines += ["", f"\\* {L('unverified_note')}", "", f"## {L('top_risks')}", ""]
+        rows = r["by_asset"] or [{"asset": None, "status": r["status"], "reason": r["reason"], "evidence": []}]
+        for a in rows:
+            ev = ", ".join(sorted({f"`{report['checks'][i]['id']}`" for i in a["evidence"]})) or "—"
+            who = asset_name(a["asset"], lang) if a["asset"] else "—"
+            lines.append(f"| {r['id']} | {r['title'][lang]} | {who} | {L(a['status'])} | {a['reason'] or ''} | {basis} "
+                         f"| {ev} |")
+    lines += ["", f"\\* {L('unverified_note')}. {L('not_assessed_note')}; {L('earned_note')}.", "",
+              f"## {L('processor')}", "", f"| id | {L('requirement')} | {L('status')} | {L('note')} |", "|---|---|---|---|"]
+    for r in report["requirements"]:
+        if r["kind"] == "processor":
+            lines.append(f"| {r['id']} | {r['title'][lang]} | {L(r['status'])} | {r['note'][lang]} |")
+    lines += ["", f"## {L('top_risks')}", ""]
     top = report["summary"]["top_risks"]
     if not top:
         lines.append(f"- {L('none')}")
     for i in top:
         c = report["checks"][i]
-        lines.append(f"- **{L(c['severity'])}** `{c['id']}` — {c['title']}")
-    findings = [c for c in report["checks"] if c["status"] in ("fail", "warn", "needs_review", "error")]
-    lines += ["", f"## {L('checks')} ({len(report['checks'])})", "", f"| {L('check')} | {L('status')} | {L('severity')} | |",
-              "|---|---|---|---|"]
-    for c in sorted(findings, key=lambda c: (c["status"] != "fail", c["severity"], c["id"])):
-        lines.append(f"| `{c['id']}` | {L(c['status'])} | {L(c['severity'])} | {c['title']} |")
+        lines.append(f"- **{L(c['severity'])}** `{c['id']}` — {c['title']} — {asset_name(c['asset'], lang)}")
+    findings = [c for c in report["checks"] if c["status"] in ("fail", "warn", "needs_review", "error", "not_assessed")]
+    lines += ["", f"## {L('checks')} ({len(report['checks'])})", "",
+              f"| {L('asset')} | {L('check')} | {L('status')} | {L('severity')} | {L('criterion')} | {L('observed')} | |",
+              "|---|---|---|---|---|---|---|"]
+    for c in sorted(findings, key=lambda c: (c["asset_key"], c["status"] != "fail", c["severity"], c["id"])):
+        observed = ", ".join(f"{k} {v}" for k, v in (c.get("observed") or {}).items()) or "—"
+        why = f" ({c['reason']})" if c.get("reason") else ""
+        lines.append(f"| {asset_name(c['asset'], lang)} | `{c['id']}` | {L(c['status'])} | {L(c['severity'])} | "
+                     f"{_criterion_md(c, lang)} | {observed} | {c['title']}{why} |")
     lines += ["", f"## {L('appendix')}", ""]
     for i in report["inputs"]:
-        lines.append(f"- `{i['path']}` ({i['kind']}) sha256 `{i['sha256'][:16]}…`")
+        lines.append(f"- `{i['path']}` ({i['kind']}, {asset_name(i['asset'], lang)}) sha256 `{i['sha256'][:16]}…`")
     lines.append(f"- vehicle-ds {report['tool']['version']}, generated {report['generated']}")
     return "\n".join(lines) + "\n"
 
