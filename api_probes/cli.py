@@ -48,6 +48,8 @@ def probe(
     console.print(table)
     s = doc["summary"]
     console.print(f"{s['findings']} finding(s); {s['requests_sent']} requests in {s['elapsed_s']}s -> {out}")
+    if s["findings"]:
+        raise typer.Exit(1)  # a finding: exit 1, as every vehicle-ds command does for a failed check
 
 
 PROG = "vehicle-ds probe"

@@ -69,11 +69,13 @@ class RequestLog:
 
 
 class SafeClient:
-    def __init__(self, profile: Profile, allow_unsafe: bool = False) -> None:
+    def __init__(self, profile: Profile, allow_unsafe: bool = False, transport: httpx.BaseTransport | None = None) -> None:
+        """``transport`` replaces the network (httpx.MockTransport in a probe's unit test); the safety rules,
+        budget and masking still apply."""
         self.profile = profile
         self.allow_unsafe = allow_unsafe and profile.allow_unsafe
         verify: bool | str = profile.ca_cert or True
-        self._http = httpx.Client(verify=verify, timeout=10.0, follow_redirects=False)
+        self._http = httpx.Client(verify=verify, timeout=10.0, follow_redirects=False, transport=transport)
         self.sent = 0
         self.blocked = 0
         self.log = RequestLog()

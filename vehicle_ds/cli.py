@@ -173,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         rc = app(args=args, prog_name="vehicle-ds", standalone_mode=False)
         if isinstance(rc, int):  # typer.Exit(n) comes back as a return value without standalone mode
             return rc
-    except click.exceptions.Exit as exc:
+    # Typer ≥ 0.2x vendors its own click: its exceptions are caught beside click's.
+    except (click.exceptions.Exit, typer.Exit) as exc:
         return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, typer.Abort):
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:  # bad arguments: bad input
-        exc.show()
+    except (click.ClickException, typer.TyperException) as exc:  # bad arguments: bad input
+        exc.show()  # type: ignore[union-attr]
         return EXIT_BAD_INPUT
     except VehicleDsError as exc:
         if debug:

@@ -1,0 +1,167 @@
+"""Authorization: object- and function-level access, enumeration, mass assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context, accepted_as, fill
+from .registry import _AUTHZ, Probe, _own_values, _reads, probe, result
+
+
+@probe("probes.bola", "Identity A cannot read identity B's objects", "OWASP-API1:2023", "CWE-639", _AUTHZ, "critical")
+def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A reads B's vehicle, trips or account by putting B's id in the path or query (SiriusXM 2022)."""
+    out = []
+    owners = ctx.owners()
+    if len(owners) < 2:
+        return [result(p, "skipped", {"reason": "needs two owner identities with objects"})]
+    for e in _reads(ctx, with_objects=True):
+        tried = 0
+        for a in owners:
+            for b in owners:
+                if a is b:
+                    continue
+                vals_b = _own_values(ctx, b.name, e)
+                if vals_b is None:
+                    continue
+                tried += 1
+                path = fill(e.path, vals_b)
+                mine = ctx.client.request("GET", path, token=ctx.tokens[b.name])
+                if mine.status != 200:
+                    out.append(result(p, "error", {"reason": f"{b.name} cannot read its own object", **mine.evidence()},
+                                      e.label))
+                    break
+                theirs = ctx.client.request("GET", path, token=ctx.tokens[a.name])
+                leaked = accepted_as(theirs, mine)
+                if leaked or (theirs.status is not None and 200 <= theirs.status < 300 and mine.status == 200):
+                    out.append(result(p, "fail", {"as": a.name, "object_of": b.name, **theirs.evidence()}, e.label))
+                    break
+            else:
+                continue
+            break
+        else:
+            if tried:
+                out.append(result(p, "pass", {"pairs": tried}, e.label, observed={"requests": 2 * tried}))
+    return out
+
+
+@probe("probes.bfla", "Lower roles cannot call privileged functions", "OWASP-API5:2023", "CWE-285", _AUTHZ, "critical")
+def bfla(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """An owner (or dealer) token reaches an admin function (Kia dealer portal 2024)."""
+    out = []
+    for e in _reads(ctx):
+        if not e.roles:
+            continue
+        lower = [i for i in ctx.profile.identities if i.role not in e.roles and i.name in ctx.tokens]
+        if not lower:
+            continue
+        hits = []
+        for i in lower:
+            vals = _own_values(ctx, i.name, e) or {}
+            ex = ctx.client.request("GET", fill(e.path, vals), token=ctx.tokens[i.name])
+            if ex.status is not None and 200 <= ex.status < 300:
+                hits.append({"as": i.name, "role": i.role, **ex.evidence()})
+        out.append(result(p, "fail" if hits else "pass", {"allowed_roles": e.roles, "reached_by": hits}, e.label,
+                          observed={"requests": len(lower)}))
+    return out
+
+
+@probe("probes.enum.sequential_ids", "Object ids are not guessable neighbours", "OWASP-API1:2023", "CWE-639",
+       _AUTHZ, "high")
+def sequential_ids(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """Numeric ids next to one's own reach other people's objects: the whole fleet can be enumerated."""
+    out = []
+    for e in _reads(ctx, with_objects=True):
+        for ident in ctx.owners():
+            vals = _own_values(ctx, ident.name, e)
+            if vals is None or not all(v.isdigit() for v in vals.values()):
+                continue
+            own = {v for k in e.objects.values() for v in ident.owns.get(k, [])}
+            hits, guesses = [], 0
+            for delta in (1, 2, 3, -1, -2, 5, 10):
+                guess = {k: str(int(v) + delta) for k, v in vals.items()}
+                if set(guess.values()) & own:
+                    continue
+                guesses += 1
+                ex = ctx.client.request("GET", fill(e.path, guess), token=ctx.tokens[ident.name])
+                if ex.status is not None and 200 <= ex.status < 300:
+                    hits.append(ex.evidence(200))
+                    break
+            out.append(result(p, "fail" if hits else "pass", {"as": ident.name, "reached": hits}, e.label,
+                              observed={"requests": guesses}))
+            break
+    if not out:
+        out.append(result(p, "not_assessed", {}, reason="no numeric object ids in the profile: nothing to enumerate",
+                          observed={"requests": 0}))
+    return out
+
+
+def _values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
+    """Every value of ``key`` in a JSON body: under the JSON pointer if the profile gives one, else anywhere
+    in the nesting (APIs wrap the object: ``{"data": {"user": {...}}}``)."""
+    if pointer:
+        for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]:
+            if isinstance(doc, dict) and part in doc:
+                doc = doc[part]
+            elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+                doc = doc[int(part)]
+            else:
+                return []
+        return [doc[key]] if isinstance(doc, dict) and key in doc else []
+    found: list[Any] = []
+    stack = [doc]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, dict):
+            if key in d:
+                found.append(d[key])
+            stack.extend(d.values())
+        elif isinstance(d, list):
+            stack.extend(d)
+    return found
+
+
+@probe("probes.mass_assignment", "Writes do not store fields the client must not set", "OWASP-API3:2023", "CWE-915",
+       _AUTHZ, "critical")
+def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A write carrying ``role`` (or another protected field) is stored. Judged by the effect: the write's own
+    answer echoing the value fails the check whatever a later read shows; the read-back (a JSON pointer or a
+    search of the nested body) is the second witness. Writes: opt-in only; every write is listed in the
+    results' ``changes`` and undone with the profile's ``revert`` body."""
+    out = []
+    for e in ctx.profile.endpoints:
+        spec = e.mass_assignment
+        if not spec:
+            continue
+        if not ctx.allow_unsafe:
+            out.append(result(p, "skipped", {"reason": "write probe: run with --allow-unsafe on a test account"},
+                              e.label))
+            continue
+        ident = ctx.owners()[0].name
+        fields = dict(spec.get("fields", {}))
+        read_path, pointer = spec.get("read", e.path), spec.get("pointer")
+        ex = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=fields)
+        echoed = [k for k, v in fields.items() if ex.ok and v in _values_of(ex.json(), k, pointer)]
+        read = ctx.client.request("GET", read_path, token=ctx.tokens[ident])
+        after = {k: _values_of(read.json(), k, pointer) for k in fields}
+        stored = sorted(set(echoed) | {k for k, v in fields.items() if v in after[k]})
+        change = {"check": p.id, "as": ident, "request": f"{e.method} {e.path}", "fields": sorted(fields),
+                  "accepted": ex.ok, "stored": stored, "reverted": None}
+        if ex.ok and spec.get("revert"):
+            undo = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=dict(spec["revert"]))
+            change["reverted"] = undo.ok
+        ctx.changes.append(change)
+        ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,
+              "read_back": {k: v[:3] for k, v in after.items()}, "write": ex.evidence(), "read": read.evidence()}
+        if stored:
+            status, why = "fail", ""
+        elif not ex.ok:
+            status, why = "pass", ""  # the write was refused
+        elif all(after[k] for k in fields):
+            status, why = "pass", ""  # the read-back shows every field, none with the value sent
+        else:
+            status, why = "needs_review", ("the write was accepted and the protected field is visible neither in its "
+                                           "answer nor in the read-back: declare mass_assignment.pointer or a read "
+                                           "endpoint that shows it")
+        out.append(result(p, status, ev, e.label, observed={"requests": 2}, reason=why))
+    return out

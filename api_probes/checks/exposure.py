@@ -1,0 +1,35 @@
+"""Data exposure: personal data in responses beyond what the endpoint declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context, fill
+from ..detectors import findings
+from .registry import Probe, _own_values, _owner_of, _reads, probe, result
+
+
+@probe("probes.exposure", "Responses carry no personal data beyond what the function needs", "OWASP-API3:2023",
+       "CWE-213", ("CN-ADR-6", "GBT44464-5.5"), "high")
+def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The body holds personal or sensitive data (valid VINs, resident ids, phones, plates, precise
+    coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare."""
+    out = []
+    for e in _reads(ctx):
+        owner = _owner_of(ctx, e)
+        if owner is None:
+            continue
+        if e.roles and ctx.identity(owner).role not in e.roles:
+            owner = next((i.name for i in ctx.profile.identities if i.role in e.roles and i.name in ctx.tokens), None)
+            if owner is None:
+                continue
+        ex = ctx.client.request("GET", fill(e.path, _own_values(ctx, owner, e) or {}), token=ctx.tokens[owner])
+        if ex.status != 200:
+            continue
+        found = findings(ex.json(), e.path)
+        extra = [f for f in found if f["category"] not in e.expects]
+        sev = "high" if any(f["sensitive"] for f in extra) else "medium"
+        out.append(result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
+                                                          "found": len(found)}, e.label, severity=sev,
+                          observed={"requests": 1}))
+    return out

@@ -1,0 +1,221 @@
+"""JWT attacks: forged, unsigned, confused and lifetime-violating tokens, judged by content."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import forge
+from ..context import Context, accepted_as
+from .registry import _AUTH, Probe, probe, result
+
+
+def _jwt_setup(ctx: Context, p: Probe):
+    e = ctx.reference_endpoint()
+    owners = ctx.owners()
+    if e is None or not owners:
+        return None, None, None, [result(p, "skipped", {"reason": "no reference endpoint or owner identity"})]
+    ident = owners[0].name
+    token = ctx.tokens[ident]
+    base = ctx.baseline(ident, e.path)
+    if base.status != 200:
+        return None, None, None, [result(p, "error", {"reason": "the genuine token is refused", **base.evidence()})]
+    return e, token, base, None
+
+
+def _try_tokens(ctx: Context, p: Probe, tokens: dict[str, str]) -> list[dict[str, Any]]:
+    e, _, base, early = _jwt_setup(ctx, p)
+    if early:
+        return early
+    accepted = {}
+    for label, tok in tokens.items():
+        ex = ctx.client.request("GET", e.path, token=tok)
+        if accepted_as(ex, base):
+            accepted[label] = ex.evidence()
+    # The genuine token must still work afterwards (jwt_tool's persistence check).
+    again = ctx.client.request("GET", e.path, token=ctx.tokens[ctx.owners()[0].name])
+    ev = {"variants_tried": sorted(tokens), "accepted": accepted, "genuine_token_still_works": again.status == 200}
+    if not accepted and again.status != 200:  # the oracle itself broke (revoked session, limits): inconclusive
+        return [result(p, "error", {**ev, "reason": "the genuine token stopped working"}, e.label)]
+    return [result(p, "fail" if accepted else "pass", ev, e.label, observed={"requests": len(tokens) + 1})]
+
+
+def _token(ctx: Context) -> str | None:
+    owners = ctx.owners()
+    return ctx.tokens.get(owners[0].name) if owners else None
+
+
+@probe("probes.jwt.alg_none", "alg none is refused in every spelling", "OWASP-API2:2023", "CWE-347", _AUTH, "critical")
+def alg_none(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """An unsigned token (alg none/None/NONE/nOnE or empty) is accepted: anyone can mint any identity."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    return _try_tokens(ctx, p, {f"alg={a!r}": t for a, t in zip([*forge.ALG_NONE_SPELLINGS, ""],
+                                                                 forge.alg_none_tokens(tok), strict=True)})
+
+
+@probe("probes.jwt.signature_not_verified", "A stripped, truncated or altered signature is refused",
+       "OWASP-API2:2023", "CWE-347", _AUTH, "critical")
+def signature(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The server accepts a token whose signature is missing or wrong: it does not verify signatures."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    return _try_tokens(ctx, p, {"stripped": forge.stripped(tok), "truncated": forge.truncated(tok),
+                                "bit_flipped": forge.bit_flipped(tok)})
+
+
+@probe("probes.jwt.claims_tampered", "Claims changed under the old signature are refused", "OWASP-API2:2023",
+       "CWE-347", _AUTH, "critical")
+def claims_tampered(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """Identity A's token with B's subject (A's signature kept) is accepted as B: account takeover."""
+    owners = ctx.owners()
+    e = ctx.reference_endpoint()
+    if len(owners) < 2 or e is None:
+        return [result(p, "skipped", {"reason": "needs two owner identities"})]
+    a, b = owners[0].name, owners[1].name
+    sub_b = forge.split(ctx.tokens[b])[1].get("sub")
+    forged = forge.tampered(ctx.tokens[a], sub=sub_b)
+    ex = ctx.client.request("GET", e.path, token=forged)
+    took_over = accepted_as(ex, ctx.baseline(b, e.path))
+    return [result(p, "fail" if took_over else "pass", {"claim": "sub", "as": b, **ex.evidence()}, e.label)]
+
+
+def _signed_variants(ctx: Context, claims: dict[str, Any]) -> str | None:
+    tok = _token(ctx)
+    if tok is None or ctx.signing_key is None:
+        return None
+    head, payload, *_ = forge.split(tok)
+    new = {**payload, **claims}
+    if isinstance(ctx.signing_key, (bytes, str)):
+        key = ctx.signing_key.encode() if isinstance(ctx.signing_key, str) else ctx.signing_key
+        return forge.hs_sign({k: v for k, v in head.items() if k != "alg"}, new, key, head.get("alg", "HS256")
+                             if str(head.get("alg", "")).startswith("HS") else "HS256")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if isinstance(ctx.signing_key, ec.EllipticCurvePrivateKey):
+        return forge.es256_sign({k: v for k, v in head.items() if k != "alg"}, new, ctx.signing_key)
+    return forge.rsa_sign({k: v for k, v in head.items() if k != "alg"}, new, ctx.signing_key)
+
+
+def _lifetime_probe(ctx: Context, p: Probe, claims: dict[str, Any], why: str) -> list[dict[str, Any]]:
+    tok = _signed_variants(ctx, claims)
+    if tok is None:
+        ident = ctx.owners()[0] if ctx.owners() else None
+        if p.id == "probes.jwt.expired" and ident is not None and ident.expired_token:
+            return _try_tokens(ctx, p, {"expired_token_replay": ident.expired_token})
+        return [result(p, "skipped", {"reason": f"{why}: needs jwt.test_signing_key (test environments), an "
+                                                "expired_token for an identity, or a cracked weak secret"})]
+    return _try_tokens(ctx, p, {"signed": tok})
+
+
+@probe("probes.jwt.expired", "Expired tokens are refused", "OWASP-API2:2023", "CWE-613", _AUTH, "high")
+def expired(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A correctly signed token whose exp has passed is still accepted."""
+    return _lifetime_probe(ctx, p, {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200,
+                                    "nbf": int(time.time()) - 7200}, "expiry")
+
+
+@probe("probes.jwt.not_yet_valid", "Tokens are refused before nbf", "OWASP-API2:2023", "CWE-613", _AUTH, "medium")
+def not_yet_valid(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A correctly signed token whose nbf lies in the future is accepted."""
+    return _lifetime_probe(ctx, p, {"nbf": int(time.time()) + 86400, "iat": int(time.time()) + 86400,
+                                    "exp": int(time.time()) + 90000}, "not-before")
+
+
+@probe("probes.jwt.wrong_audience", "Tokens for another audience or issuer are refused", "OWASP-API2:2023",
+       "CWE-287", (*_AUTH,), "high")
+def wrong_audience(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A token issued for another audience (another app or region) or by another issuer is accepted."""
+    a = _signed_variants(ctx, {"aud": "another-app"})
+    i = _signed_variants(ctx, {"iss": "https://other-issuer.invalid"})
+    if a is None or i is None:
+        return [result(p, "skipped", {"reason": "needs jwt.test_signing_key or a cracked weak secret"})]
+    return _try_tokens(ctx, p, {"aud=another-app": a, "iss=other-issuer": i})
+
+
+@probe("probes.jwt.key_confusion", "RS/ES -> HS key confusion is refused", "OWASP-API2:2023", "CWE-347", _AUTH,
+       "critical")
+def key_confusion(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """HS256 signed with the platform's own public key (in any common encoding) is accepted."""
+    tok = _token(ctx)
+    if tok is None or ctx.public_pem is None:
+        return [result(p, "skipped", {"reason": "no published JWKS or public key"})]
+    return _try_tokens(ctx, p, forge.key_confusion_tokens(tok, ctx.public_pem))
+
+
+@probe("probes.jwt.embedded_jwk", "A key embedded in the header (jwk) is not trusted", "OWASP-API2:2023", "CWE-347",
+       _AUTH, "critical")
+def embedded_jwk(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The server verifies with the key the token itself carries (CVE-2018-0114)."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _head, payload, *_ = forge.split(tok)
+    forged = forge.rsa_sign({"typ": "JWT", "jwk": forge.rsa_public_jwk(key)}, payload, key)
+    return _try_tokens(ctx, p, {"jwk": forged})
+
+
+@probe("probes.jwt.jku_x5u", "Key URLs in the header (jku, x5u) are not followed", "OWASP-API2:2023", "CWE-918",
+       _AUTH, "critical")
+def jku_x5u(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The server fetches verification keys from a URL the token names (here: the probe's loopback listener)."""
+    tok = _token(ctx)
+    if tok is None or ctx.listener is None:
+        return [result(p, "skipped", {"reason": "no token or the loopback listener is off"})]
+    _head, payload, *_ = forge.split(tok)
+    key = ctx.listener.key
+    tokens = {h: forge.rsa_sign({"typ": "JWT", h: f"{ctx.listener.url}/{h}.json", "kid": "probe"}, payload, key)
+              for h in ("jku", "x5u")}
+    before = len(ctx.listener.fetches)
+    out = _try_tokens(ctx, p, tokens)
+    fetched = ctx.listener.fetches[before:]
+    out[0]["evidence"]["listener_fetches"] = fetched
+    if fetched and out[0]["status"] == "pass":
+        out[0]["status"], out[0]["severity"] = "fail", "high"  # it fetched, even if it then refused
+    return out
+
+
+@probe("probes.jwt.kid_injection", "kid path traversal and SQL injection are refused", "OWASP-API2:2023", "CWE-22",
+       _AUTH, "critical")
+def kid_injection(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The kid header selects a key from a file or database the attacker controls (/dev/null, SQLi)."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    return _try_tokens(ctx, p, {f"kid={kid!r}": t for kid, t in forge.kid_tokens(tok)})
+
+
+@probe("probes.jwt.psychic_signature", "ECDSA r = s = 0 (psychic signature) is refused", "OWASP-API2:2023",
+       "CWE-347", _AUTH, "critical")
+def psychic(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """An ES256 token with an all-zero signature is accepted (CVE-2022-21449)."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    return _try_tokens(ctx, p, {"es256_r0_s0": forge.psychic_es256(tok)})
+
+
+@probe("probes.jwt.weak_secret", "HMAC tokens are not signed with a guessable secret", "OWASP-API2:2023", "CWE-798",
+       _AUTH, "critical")
+def weak_secret(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The HMAC secret of a captured token is in a dictionary (offline, no request sent): anyone can sign."""
+    tok = _token(ctx)
+    if tok is None:
+        return [result(p, "skipped", {"reason": "no token"})]
+    alg = forge.split(tok)[0].get("alg")
+    if not str(alg).startswith("HS"):
+        return [result(p, "pass", {"alg": alg, "note": "asymmetric signature: no shared secret to guess"},
+                       observed={"tokens_examined": 1}, minimum={"tokens_examined": 1})]
+    t0 = time.monotonic()
+    secret = forge.crack_hs(tok)
+    ev = {"alg": alg, "seconds": round(time.monotonic() - t0, 2), "dictionary": len(forge.COMMON_SECRETS)}
+    if secret is None:
+        return [result(p, "pass", ev, observed={"candidates": len(forge.COMMON_SECRETS)}, minimum={"candidates": 1})]
+    ctx.signing_key = secret.encode()  # the later lifetime/audience probes can now sign real attack tokens
+    ev["secret"] = f"{secret[:1]}***{secret[-1:]} ({len(secret)} chars)"
+    return [result(p, "fail", ev, observed={"tokens_examined": 1})]

@@ -1,0 +1,101 @@
+"""The probe registry: each probe is a plain function with a stable id and a docstring saying what its
+finding proves. A probe returns one check per endpoint (or one for the target). Oracles judge by content:
+a forged or foreign request "succeeds" only if it gets what the rightful identity gets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from vehicle_ds.results import Criterion, check
+from vehicle_ds.vocabulary import Severity, Status
+
+from ..client import BudgetExhausted, SafetyError, mask
+from ..context import Context
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: str
+    title: str
+    owasp: str
+    cwe: str
+    requirements: tuple[str, ...]
+    severity: str
+    fn: Callable[[Context, Probe], list[dict[str, Any]]]
+
+
+REGISTRY: list[Probe] = []
+
+
+def probe(pid: str, title: str, owasp: str, cwe: str, requirements: tuple[str, ...], severity: str):
+    def deco(fn):
+        REGISTRY.append(Probe(pid, title, owasp, cwe, requirements, severity, fn))
+        return fn
+    return deco
+
+
+def _requests_in(evidence: Any) -> int:
+    """Exchanges recorded in a piece of evidence (every ``Exchange.evidence()`` carries a ``request``)."""
+    if isinstance(evidence, dict):
+        return int("request" in evidence and "status" in evidence) + sum(_requests_in(v) for v in evidence.values())
+    if isinstance(evidence, list):
+        return sum(_requests_in(v) for v in evidence)
+    return 0
+
+
+def result(p: Probe, status: Status, evidence: dict[str, Any] | None = None, endpoint: str = "",
+           severity: Severity | None = None, metrics: dict[str, Any] | None = None, *,
+           observed: dict[str, Any] | None = None, minimum: dict[str, float] | None = None,
+           reason: str = "") -> dict[str, Any]:
+    """One check of a probe. Its criterion is the probe's title under its OWASP category; a pass needs at
+    least one request that put the question to the target (``observed``; by default the exchanges in the
+    evidence), else it is ``not_assessed``."""
+    evidence = evidence or {}
+    if status == "skipped" and not reason:
+        reason = str(evidence.get("reason", ""))
+    crit = Criterion(p.title, "standard", p.owasp, minimum if minimum is not None else {"requests": 1})
+    c = check(p.id, p.title + (f" — {endpoint}" if endpoint else ""), status, severity or p.severity,  # type: ignore[arg-type]
+              [*p.requirements, p.owasp], evidence, metrics, criterion=crit,
+              observed=observed if observed is not None else {"requests": _requests_in(evidence)}, reason=reason)
+    return {**c, "owasp": p.owasp, "cwe": p.cwe, "endpoint": endpoint}
+
+
+_AUTH = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
+_AUTHZ = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
+
+
+def _reads(ctx: Context, with_objects: bool | None = None):
+    for e in ctx.profile.endpoints:
+        if e.safe and e.method == "GET" and (with_objects is None or bool(e.objects) == with_objects):
+            yield e
+
+
+def _own_values(ctx: Context, ident: str, e) -> dict[str, str] | None:
+    owns = ctx.identity(ident).owns
+    vals = {}
+    for param, kind in e.objects.items():
+        if not owns.get(kind):
+            return None
+        vals[param] = owns[kind][0]
+    return vals
+
+
+def _owner_of(ctx: Context, e) -> str | None:
+    for i in ctx.owners():
+        if _own_values(ctx, i.name, e) is not None:
+            return i.name
+    return next(iter(ctx.tokens), None) if not e.objects else None
+
+
+def run_probe(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    ctx.client.check_id = p.id
+    try:
+        return p.fn(ctx, p)
+    except SafetyError as exc:
+        return [result(p, "skipped", {"reason": f"not sent: {exc}"})]
+    except BudgetExhausted:
+        raise
+    except Exception as exc:  # a probe bug must not hide the other findings
+        return [result(p, "error", {"error": mask(f"{type(exc).__name__}: {exc}")})]
