@@ -43,6 +43,7 @@ class Exchange:
     headers: dict[str, str]
     elapsed_ms: float
     error: str = ""
+    set_cookies: dict[str, str] = field(default_factory=dict)  # cookies this response set (never sent back unasked)
 
     @property
     def ok(self) -> bool:
@@ -93,13 +94,15 @@ class SafeClient:
             raise SafetyError(f"host {host} is not in the allowlist")
         if bypass_endpoint_list:
             return
-        path = urlsplit(url).path
+        parts = urlsplit(url)
+        path = parts.path
         login = self.profile.login or {}
         if login and path == login.get("path") and method == str(login.get("method", "POST")).upper():
             return  # the declared login flow
-        ep = self.profile.endpoint(method, path)
+        ep = self.profile.endpoint(method, path, parts.query)
         if ep is None or not ep.safe:
-            raise SafetyError(f"{method} {path} is not an endpoint the profile marks safe")
+            shown = path + (f"?{parts.query}" if parts.query else "")
+            raise SafetyError(f"{method} {mask(shown)} is not an endpoint the profile marks safe")
         if method not in SAFE_METHODS and not self.allow_unsafe:
             raise SafetyError(f"{method} needs an explicit opt-in (--allow-unsafe and safety.allow_unsafe)")
 
@@ -118,11 +121,14 @@ class SafeClient:
                 self._next_slot = max(now, self._next_slot) + 1.0 / rate
             self.sent += 1
 
-    def request(self, method: str, url: str, *, token: str | None = None, headers: dict[str, str] | None = None,
-                json_body: Any = None, params: dict[str, str] | None = None, paced: bool = True,
-                any_path: bool = False) -> Exchange:
-        """Send one request if the profile allows it. ``any_path`` is for probes that must reach a path
-        outside the endpoint list on an allowed host (plain-HTTP and error probes), GET only."""
+    def request(self, method: str, url: str, *, token: str | None = None, cookies: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None, json_body: Any = None, form: dict[str, str] | None = None,
+                params: dict[str, str] | None = None, paced: bool = True, any_path: bool = False) -> Exchange:
+        """Send one request if the profile allows it, carrying exactly the credentials given: ``token`` as a
+        bearer header, ``cookies`` as the Cookie header, nothing else (there is no cookie jar: a cookie set by
+        one answer is never sent with another request unless a probe passes it). ``any_path`` is for probes
+        that must reach a path outside the endpoint list on an allowed host (plain-HTTP and error probes),
+        GET only."""
         method = method.upper()
         if not url.startswith(("http://", "https://")):
             url = self.profile.base_url + url
@@ -138,8 +144,11 @@ class SafeClient:
         h = dict(headers or {})
         if token:
             h["Authorization"] = f"Bearer {token}"
+        if cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        carried = "+".join(k for k, v in (("token", token), ("cookie", cookies)) if v) or "none"
         for attempt in range(3):
-            ex = self._send(method, url, h, json_body, params)
+            ex = self._send(method, url, h, json_body, params, form, carried)
             # Honour the target's rate limit (a 429 is not an answer to the probe's question); the
             # deliberate burst of the rate-limit probe is unpaced and wants to see the 429.
             if ex.status != 429 or not paced or attempt == 2:
@@ -149,14 +158,17 @@ class SafeClient:
         return ex
 
     def _send(self, method: str, url: str, headers: dict[str, str], json_body: Any,
-              params: dict[str, str] | None) -> Exchange:
+              params: dict[str, str] | None, form: dict[str, str] | None = None, carried: str = "none") -> Exchange:
         t0 = time.perf_counter()
         try:
-            r = self._http.request(method, url, headers=headers, json=json_body, params=params)
-            ex = Exchange(method, str(r.url), r.status_code, r.content, dict(r.headers), (time.perf_counter() - t0) * 1000)
+            r = self._http.request(method, url, headers=headers, json=json_body, params=params, data=form)
+            ex = Exchange(method, str(r.url), r.status_code, r.content, dict(r.headers), (time.perf_counter() - t0) * 1000,
+                          set_cookies=dict(r.cookies))
         except httpx.HTTPError as exc:
             ex = Exchange(method, url, None, b"", {}, (time.perf_counter() - t0) * 1000, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._http.cookies.clear()  # no jar: every request carries exactly the credentials it names
         self.log.entries.append({"n": self.sent, "check": self.check_id, "method": method, "url": mask(ex.url),
-                                 "status": ex.status, "ms": round(ex.elapsed_ms, 1),
+                                 "credentials": carried, "status": ex.status, "ms": round(ex.elapsed_ms, 1),
                                  **({"error": mask(ex.error)[:200]} if ex.error else {})})
         return ex

@@ -8,6 +8,8 @@ from typing import Any
 from .client import Exchange, SafeClient
 from .profile import Endpoint, Identity, Profile
 
+AUTH_METHODS = ("token", "cookie")
+
 
 @dataclass
 class Context:
@@ -15,19 +17,37 @@ class Context:
     client: SafeClient
     tokens: dict[str, str]
     allow_unsafe: bool = False
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # session cookies per identity
+    # how the target accepts an identity (measured at start): ownership checks run once per method
+    methods: tuple[str, ...] = ("token",)
     public_pem: bytes | None = None
     signing_key: Any = None  # a test-environment key that signs like the platform (HS secret or RSA key)
     listener: Any = None
     notes: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # every object or field a probe wrote
-    _baseline: dict[tuple[str, str], Exchange] = field(default_factory=dict)
+    _baseline: dict[tuple[str, str, str], Exchange] = field(default_factory=dict)
 
     def identity(self, name: str) -> Identity:
         return next(i for i in self.profile.identities if i.name == name)
 
+    def has_credentials(self, name: str) -> bool:
+        return name in self.tokens or bool(self.cookies.get(name))
+
+    def auth(self, name: str, via: str | None = None) -> dict[str, Any]:
+        """The request arguments that carry exactly identity ``name``'s credentials by one method (``token``
+        or ``cookie``; default: the first the target accepts that this identity has)."""
+        if via is None:
+            via = next((m for m in self.methods if self._has(name, m)), "token")
+        if via == "cookie":
+            return {"cookies": self.cookies.get(name) or None}
+        return {"token": self.tokens.get(name)}
+
+    def _has(self, name: str, via: str) -> bool:
+        return bool(self.cookies.get(name)) if via == "cookie" else name in self.tokens
+
     def owners(self) -> list[Identity]:
         """Identities of the ordinary (non-admin) role, for cross-user tests."""
-        return [i for i in self.profile.identities if i.role != "admin" and i.name in self.tokens]
+        return [i for i in self.profile.identities if i.role != "admin" and self.has_credentials(i.name)]
 
     def reference_endpoint(self) -> Endpoint | None:
         """A safe, authenticated read endpoint without object ids: where token attacks are judged."""
@@ -37,21 +57,27 @@ class Context:
                      and e.roles is None), None)
 
     def reference_and_identity(self) -> tuple[Endpoint, str] | None:
-        """The reference endpoint and the first identity with a token, if both exist."""
-        e, ident = self.reference_endpoint(), next(iter(self.tokens), None)
+        """The reference endpoint and the first identity with credentials, if both exist."""
+        e = self.reference_endpoint()
+        ident = next((i.name for i in self.profile.identities if self.has_credentials(i.name)), None)
         return (e, ident) if e is not None and ident is not None else None
 
-    def baseline(self, ident: str, path: str) -> Exchange:
-        key = (ident, path)
+    def baseline(self, ident: str, path: str, via: str | None = None) -> Exchange:
+        key = (ident, path, via or "")
         if key not in self._baseline:
-            self._baseline[key] = self.client.request("GET", path, token=self.tokens[ident])
+            self._baseline[key] = self.client.request("GET", path, **self.auth(ident, via))
         return self._baseline[key]
 
 
 def fill(path: str, values: dict[str, str]) -> str:
+    """Put object ids into a path template; ids in its query string are URL-encoded."""
+    from urllib.parse import quote
+
+    head, sep, query = path.partition("?")
     for k, v in values.items():
-        path = path.replace("{" + k + "}", v)
-    return path
+        head = head.replace("{" + k + "}", v)
+        query = query.replace("{" + k + "}", quote(v, safe=""))
+    return head + sep + query
 
 
 def accepted_as(ex: Exchange, baseline: Exchange) -> bool:

@@ -64,6 +64,44 @@ def tampered(token: str, **claims: Any) -> str:
     return f"{h}.{b64u(compact({**payload, **claims}))}.{s}"
 
 
+# Claims that differ between any two tokens of one person: never the caller's identity.
+NON_IDENTITY_CLAIMS = frozenset({"iat", "exp", "nbf", "jti", "auth_time", "sid", "nonce", "at_hash"})
+
+
+def flat_claims(payload: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Leaf claims by dotted path (``user.id``), so nested identity claims can be compared and swapped."""
+    out: dict[str, Any] = {}
+    for k, v in payload.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flat_claims(v, path + "."))
+        else:
+            out[path] = v
+    return out
+
+
+def identity_claims(token_a: str, token_b: str) -> list[str]:
+    """The claims that tell two identities apart (``sub``, ``user_id``, ``uid``, ``vin``, nested ones): leaves
+    whose values differ between their tokens, time and session claims aside."""
+    a, b = flat_claims(split(token_a)[1]), flat_claims(split(token_b)[1])
+    return sorted(k for k in a.keys() & b.keys() if a[k] != b[k] and k.split(".")[-1] not in NON_IDENTITY_CLAIMS)
+
+
+def tampered_paths(token: str, values: dict[str, Any]) -> str:
+    """Set claims by dotted path, the old signature kept."""
+    import copy
+
+    _, payload, h, _, s = split(token)
+    payload = copy.deepcopy(payload)
+    for path, value in values.items():
+        node = payload
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return f"{h}.{b64u(compact(payload))}.{s}"
+
+
 def hs_sign(header: dict[str, Any], payload: dict[str, Any], key: bytes, alg: str = "HS256") -> str:
     digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
     signing_input = f"{b64u(compact({**header, 'alg': alg}))}.{b64u(compact(payload))}"

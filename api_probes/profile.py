@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from vehicle_ds.errors import InputError
 from vehicle_ds.tomlfile import read_toml
@@ -23,6 +23,7 @@ class Identity:
     password: str | None = None
     owns: dict[str, list[str]] = field(default_factory=dict)
     expired_token: str | None = None
+    cookies: dict[str, str] = field(default_factory=dict)  # a session the tester pasted (login sets its own)
 
 
 @dataclass
@@ -40,11 +41,22 @@ class Endpoint:
     def label(self) -> str:
         return f"{self.method} {self.path}"
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
+        """The method, the path (``{x}`` stands for one segment) and, when the profile's path carries a query
+        string (``/transactions?account={n}``), every parameter it names (literal values must be equal;
+        templated ones anything non-empty). Other query parameters are allowed."""
         if method.upper() != self.method:
             return False
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(self.path)) + "$"
-        return re.match(pattern, path) is not None
+        path_tpl, _, query_tpl = self.path.partition("?")
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path_tpl)) + "$"
+        if re.match(pattern, path) is None:
+            return False
+        given = dict(parse_qsl(query, keep_blank_values=True))
+        for name, value in parse_qsl(query_tpl, keep_blank_values=True):
+            templated = re.fullmatch(r"\{[^}]+\}", value) is not None
+            if name not in given or (not templated and given[name] != value) or (templated and not given[name]):
+                return False
+        return True
 
 
 @dataclass
@@ -69,6 +81,7 @@ class Profile:
     listener: bool = True
     path: str = ""
     version: str = ""
+    identity_claims: list[str] | None = None  # JWT claims (dotted for nested) that name the caller; None: inferred
     # The rate limit the platform documents (token bucket: refill per second, burst): the rate-limit probe
     # then counts answers against it instead of hoping a burst is fast enough (same verdict on a busy machine).
     declared_rate: float | None = None
@@ -78,8 +91,8 @@ class Profile:
     def host(self) -> str:
         return urlsplit(self.base_url).hostname or ""
 
-    def endpoint(self, method: str, path: str) -> Endpoint | None:
-        return next((e for e in self.endpoints if e.matches(method, path)), None)
+    def endpoint(self, method: str, path: str, query: str = "") -> Endpoint | None:
+        return next((e for e in self.endpoints if e.matches(method, path, query)), None)
 
 
 def _limit(target: dict[str, Any], key: str, p: Path) -> float | None:
@@ -110,7 +123,8 @@ def load_profile(path: str | Path) -> Profile:
         idents = [Identity(name=str(i["name"]), role=str(i.get("role", "user")), token=i.get("token"),
                            username=i.get("username"), password=i.get("password"),
                            owns={k: [str(x) for x in v] for k, v in i.get("owns", {}).items()},
-                           expired_token=i.get("expired_token"))
+                           expired_token=i.get("expired_token"),
+                           cookies={str(k): str(v) for k, v in (i.get("cookies") or {}).items()})
                   for i in raw.get("identity", [])]
         eps = [Endpoint(method=str(e.get("method", "GET")).upper(), path=str(e["path"]), safe=bool(e.get("safe", False)),
                         auth=bool(e.get("auth", True)), roles=e.get("roles"), objects=dict(e.get("objects", {})),
@@ -129,6 +143,7 @@ def load_profile(path: str | Path) -> Profile:
             time_s=float(budget.get("time_s", 120)), burst=int(budget.get("burst", 30)),
             allow_unsafe=bool(safety.get("allow_unsafe", False)), listener=bool(safety.get("listener", True)),
             path=str(p), version=str(t.get("version", "")),
+            identity_claims=[str(c) for c in jwt_cfg["identity_claims"]] if "identity_claims" in jwt_cfg else None,
             declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
         )
     except KeyError as exc:

@@ -14,33 +14,56 @@ from vehicle_ds.results import Asset, finish, new_results
 
 from .checks import REGISTRY, result, run_probe
 from .client import BudgetExhausted, SafeClient, mask
-from .context import Context
+from .context import AUTH_METHODS, Context, accepted_as
 from .listener import KeyListener
 from .profile import Profile
 
 FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and audience probes sign
 
 
-def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], list[str]]:
-    tokens, problems = {}, []
+def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], dict[str, dict[str, str]], list[str]]:
+    """Tokens and session cookies per identity: given in the profile, or from the login flow (JSON or
+    form-encoded, e.g. an OAuth2 password grant). A cookie the login sets belongs to that identity only."""
+    tokens: dict[str, str] = {}
+    cookies: dict[str, dict[str, str]] = {}
+    problems = []
     login = profile.login or {}
     for ident in profile.identities:
         if ident.token:
             tokens[ident.name] = ident.token
+        if ident.cookies:
+            cookies[ident.name] = dict(ident.cookies)
+        if ident.token or ident.cookies:
             continue
         if not (login and ident.username):
-            problems.append(f"{ident.name}: no token and no login flow")
+            problems.append(f"{ident.name}: no token, no cookies and no login flow")
             continue
         body = {k: str(v).replace("{username}", ident.username or "").replace("{password}", ident.password or "")
                 for k, v in login.get("body", {"username": "{username}", "password": "{password}"}).items()}
-        ex = client.request(str(login.get("method", "POST")), str(login["path"]), json_body=body)
-        data = ex.json() if ex.status == 200 else None
+        form = str(login.get("format", "json")) == "form"
+        ex = client.request(str(login.get("method", "POST")), str(login["path"]), json_body=None if form else body,
+                            form=body if form else None)
+        data = ex.json() if ex.ok else None
         field = str(login.get("token_field", "access_token"))
         if isinstance(data, dict) and data.get(field):
             tokens[ident.name] = str(data[field])
-        else:
+        if ex.ok and ex.set_cookies:
+            cookies[ident.name] = dict(ex.set_cookies)
+        if ident.name not in tokens and ident.name not in cookies:
             problems.append(f"{ident.name}: login failed ({ex.status or ex.error})")
-    return tokens, problems
+    return tokens, cookies, problems
+
+
+def _auth_methods(ctx: Context) -> tuple[str, ...]:
+    """How the target accepts an identity: each credential alone is compared with both together on the
+    reference endpoint. Ownership checks then run once per accepted method."""
+    e = ctx.reference_endpoint()
+    both = next((i.name for i in ctx.owners() if i.name in ctx.tokens and ctx.cookies.get(i.name)), None)
+    if e is None or both is None:
+        return ("token",) if ctx.tokens else ("cookie",)
+    base = ctx.client.request("GET", e.path, token=ctx.tokens[both], cookies=ctx.cookies[both])
+    accepted = tuple(m for m in AUTH_METHODS if accepted_as(ctx.client.request("GET", e.path, **ctx.auth(both, m)), base))
+    return accepted or ("token",)
 
 
 def _public_key(client: SafeClient, profile: Profile) -> bytes | None:
@@ -94,9 +117,11 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
         health = client.request("GET", profile.base_url + "/", any_path=True)
         if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
             raise InputError(f"target unreachable: {mask(health.error)}", path=profile.path)
-        tokens, problems = _login(client, profile)
-        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe,
+        tokens, cookies, problems = _login(client, profile)
+        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies,
                       public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
+        ctx.methods = _auth_methods(ctx)
+        doc["subject"]["auth_methods"] = list(ctx.methods)
         if problems:
             checks.append({**result(REGISTRY[0], "error", {"login_problems": problems}), "id": "probes.setup.login",
                            "title": "Every identity could log in", "requirements": []})

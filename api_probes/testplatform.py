@@ -52,6 +52,8 @@ FLAWS = {
     "cors": "reflects any Origin with credentials allowed",
     "verbose_errors": "returns stack traces on errors",
     "no_rate_limit": "no rate limiting",
+    "bola_query": "the trip-details endpoint (object id in the query string) does not check ownership",
+    "db_errors": "database error text and the failing SQL statement in 500 answers",
 }
 
 ISSUER = "https://auth.testplatform.invalid"
@@ -93,6 +95,7 @@ class State:
     vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
     trips: dict[str, dict[str, Any]] = field(default_factory=dict)
     hits: dict[str, list[float]] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> user id
 
 
 def _b64url(b: bytes) -> str:
@@ -103,7 +106,10 @@ def _b64d(s: str) -> bytes:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def create_app(flaws: set[str] | None = None) -> FastAPI:
+def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> FastAPI:
+    """``identity_claim`` names the JWT claim that identifies the caller; with ``user_id`` every token's ``sub``
+    is the app's client id, as on many real platforms. Login sets a session cookie as well as returning a
+    token, and either authenticates."""
     flaws = set(flaws or ())
     unknown = flaws - set(FLAWS)
     if unknown:
@@ -145,6 +151,8 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         now = int(time.time())
         claims = {"sub": user.id, "role": user.role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
                   "exp": now + ttl}
+        if identity_claim != "sub":
+            claims.update({"sub": "mobile-app", identity_claim: user.id})
         if "weak_secret" in flaws:
             return jwt.encode(claims, WEAK_SECRET, algorithm="HS256")
         return jwt.encode(claims, private, algorithm="RS256", headers={"kid": "platform-1"})
@@ -203,9 +211,14 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         elif "token_in_query" in flaws:
             token = request.query_params.get("access_token") or request.query_params.get("token")
         if not token:
-            raise HTTPException(401, "authentication required")
+            sid = request.cookies.get("sid")
+            user = st.users.get(st.sessions.get(sid or "", ""))
+            if user is None:
+                raise HTTPException(401, "authentication required")
+            limit(request, user.id)
+            return user
         claims = verify(token)
-        user = st.users.get(str(claims.get("sub")))
+        user = st.users.get(str(claims.get(identity_claim)))
         if user is None:
             raise HTTPException(401, "unknown subject")
         limit(request, user.id)
@@ -257,12 +270,16 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         return {"keys": [] if "weak_secret" in flaws else [jwk_pub]}
 
     @app.post("/api/v1/login")
-    async def login(request: Request) -> dict[str, Any]:
+    async def login(request: Request) -> JSONResponse:
         body = await request.json()
         user = next((u for u in st.users.values() if u.username == body.get("username")), None)
         if user is None or not hmac.compare_digest(user.password, str(body.get("password", ""))):
             raise HTTPException(401, "invalid credentials")
-        return {"access_token": issue(user), "token_type": "Bearer", "expires_in": 900}
+        sid = secrets.token_urlsafe(16)
+        st.sessions[sid] = user.id
+        response = JSONResponse({"access_token": issue(user), "token_type": "Bearer", "expires_in": 900})
+        response.set_cookie("sid", sid, httponly=True, secure=True, samesite="lax")
+        return response
 
     @app.get("/api/v1/users/me")
     def me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -288,8 +305,13 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         return {"vehicles": [{"vin": vin, "model": v["model"]} for vin, v in st.vehicles.items() if v["owner"] == u.id]}
 
     @app.get("/api/v1/vehicles/{vin}")
-    def vehicle(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+    def vehicle(vin: str, request: Request, authorization: str | None = Header(None)) -> Any:
         u = current(request, authorization)
+        if "db_errors" in flaws and len(vin) != 17:
+            return PlainTextResponse(
+                f'psycopg.errors.InvalidTextRepresentation: ERROR:  invalid input syntax for type character(17): '
+                f'"{vin}"\nLINE 1: SELECT v.vin, v.model, v.owner_id FROM vehicles v WHERE v.vin = \'{vin}\'\n',
+                status_code=500)
         if "verbose_errors" in flaws and len(vin) != 17:
             raise ValueError(f"malformed VIN {vin!r}: expected 17 characters")
         v = vehicle_for(u, vin)
@@ -324,6 +346,14 @@ def create_app(flaws: set[str] | None = None) -> FastAPI:
         if t is None or ("sequential_ids" not in flaws and "bola" not in flaws and t["owner"] != u.id):
             raise HTTPException(404, "no such trip")
         return {"id": t["id"], "vin": t["vin"], "km": t["km"]}
+
+    @app.get("/api/v1/trip-details")
+    def trip_details(trip_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        t = st.trips.get(trip_id)
+        if t is None or ("bola_query" not in flaws and t["owner"] != u.id):
+            raise HTTPException(404, "no such trip")
+        return {"id": t["id"], "vin": t["vin"], "km": t["km"], "start": t["start"]}
 
     @app.post("/api/v1/vehicles/{vin}/commands/unlock")
     def unlock(vin: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -382,11 +412,11 @@ def make_tls(directory: Path) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def platform(flaws: set[str], tls: dict[str, Path]):
+def platform(flaws: set[str], tls: dict[str, Path], identity_claim: str = "sub"):
     """The test platform on loopback over TLS (plus plain HTTP when that flaw is on)."""
     from vehicle_ds.hub.serve import free_port, serve_in_thread
 
-    app = create_app(flaws)
+    app = create_app(flaws, identity_claim)
     port = free_port()
     http_port = free_port()
     with contextlib.ExitStack() as stack:
@@ -427,6 +457,8 @@ owns = {{vin = {vins!r}, trip_id = {trips!r}, user_id = ["{uid}"]}}
         ('PATCH', '/api/v1/users/me',
          'mass_assignment = {read = "/api/v1/users/me", fields = {role = "admin"}, revert = {role = "owner"}}'),
         ('POST', '/api/v1/vehicles/{vin}/commands/unlock', 'objects = {vin = "vin"}'),
+        ('GET', '/api/v1/trip-details?trip_id={trip_id}',
+         'objects = {trip_id = "trip_id"}\nexpects = ["vehicle_identifier", "location"]'),
     ]
     eps = "".join(f'''
 [[endpoint]]
@@ -435,7 +467,7 @@ path = "{p}"
 safe = {"true" if m == "GET" or m == "PATCH" else "false"}
 {extra}
 ''' for m, p, extra in endpoints)
-    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 22))
+    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 21))
     text = f'''
 [target]
 name = "Test vehicle platform"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context, accepted_as, fill
-from .registry import _AUTH, Probe, _own_values, _owner_of, _reads, probe, result
+from ..profile import Endpoint
+from .registry import _AUTH, Probe, _own_values, _owner_of, _reads, per_endpoint, probe, result
 
 
 @probe("probes.auth.unauthenticated", "Endpoint refuses requests without credentials", "OWASP-API2:2023", "CWE-306",
@@ -13,20 +14,18 @@ from .registry import _AUTH, Probe, _own_values, _owner_of, _reads, probe, resul
 def unauthenticated(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """A request with no credentials gets the data an identity gets: the endpoint has no authentication
     (NissanConnect 2016)."""
-    out = []
-    for e in _reads(ctx):
-        if not e.auth:
-            continue
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
         owner = _owner_of(ctx, e)
         if owner is None:
-            continue
-        path = fill(e.path, _own_values(ctx, owner, e) or {})
-        ex = ctx.client.request("GET", path)
+            return []
+        # no token, no cookie: the client keeps no jar, so cookies set at login are not carried here
+        ex = ctx.client.request("GET", fill(e.path, _own_values(ctx, owner, e) or {}))
         ok = ex.status in (401, 403)
-        leak = ex.status is not None and 200 <= ex.status < 300
-        out.append(result(p, "fail" if leak else "pass" if ok else "warn", ex.evidence(), e.label,
-                          severity=None if leak else "low"))
-    return out
+        return [result(p, "fail" if ex.ok else "pass" if ok else "warn", ex.evidence(), e.label,
+                       severity=None if ex.ok else "low")]
+
+    return per_endpoint(p, (e for e in _reads(ctx) if e.auth), one)
 
 
 @probe("probes.auth.invalid_token", "Endpoint refuses a garbled token", "OWASP-API2:2023", "CWE-287", _AUTH, "critical")
@@ -48,7 +47,9 @@ def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint or identity"})]
     e, ident = ref
-    base = ctx.baseline(ident, e.path)
+    if ident not in ctx.tokens:
+        return [result(p, "skipped", {"reason": "the identity has no token (cookie session only)"}, e.label)]
+    base = ctx.baseline(ident, e.path, "token")
     hits = []
     for name in ("access_token", "token"):
         ex = ctx.client.request("GET", e.path, params={name: ctx.tokens[ident]})

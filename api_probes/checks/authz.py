@@ -5,73 +5,81 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context, accepted_as, fill
-from .registry import _AUTHZ, Probe, _own_values, _reads, probe, result
+from ..profile import Endpoint
+from .registry import _AUTHZ, Probe, _own_values, _reads, per_endpoint, probe, result
+
+
+def _bola_pair(ctx: Context, p: Probe, e: Endpoint, a: str, b: str, via: str, label: str) -> dict[str, Any] | None:
+    """A tries B's object with A's own credentials (by one method); None when B's object is not in the profile."""
+    vals_b = _own_values(ctx, b, e)
+    if vals_b is None:
+        return None
+    path = fill(e.path, vals_b)
+    mine = ctx.client.request("GET", path, **ctx.auth(b, via))
+    if mine.status != 200:
+        return result(p, "error", {"reason": f"{b} cannot read its own object", **mine.evidence()}, label)
+    theirs = ctx.client.request("GET", path, **ctx.auth(a, via))
+    if accepted_as(theirs, mine) or theirs.ok:
+        return result(p, "fail", {"as": a, "object_of": b, "credentials": via, **theirs.evidence()}, label)
+    return {}
 
 
 @probe("probes.bola", "Identity A cannot read identity B's objects", "OWASP-API1:2023", "CWE-639", _AUTHZ, "critical")
 def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """A reads B's vehicle, trips or account by putting B's id in the path or query (SiriusXM 2022)."""
-    out = []
-    owners = ctx.owners()
+    """A reads B's vehicle, trips or account by putting B's id in the path or query (SiriusXM 2022). Run once per
+    authentication method the target accepts (token, session cookie), each request carrying only that one."""
+    owners = [o.name for o in ctx.owners()]
     if len(owners) < 2:
         return [result(p, "skipped", {"reason": "needs two owner identities with objects"})]
-    for e in _reads(ctx, with_objects=True):
-        tried = 0
-        for a in owners:
-            for b in owners:
-                if a is b:
-                    continue
-                vals_b = _own_values(ctx, b.name, e)
-                if vals_b is None:
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
+        out = []
+        for via in ctx.methods:
+            label = e.label + (f" [{via}]" if len(ctx.methods) > 1 else "")
+            tried = 0
+            verdict = None
+            for a, b in ((a, b) for a in owners for b in owners if a != b):
+                verdict = _bola_pair(ctx, p, e, a, b, via, label)
+                if verdict is None:
                     continue
                 tried += 1
-                path = fill(e.path, vals_b)
-                mine = ctx.client.request("GET", path, token=ctx.tokens[b.name])
-                if mine.status != 200:
-                    out.append(result(p, "error", {"reason": f"{b.name} cannot read its own object", **mine.evidence()},
-                                      e.label))
-                    break
-                theirs = ctx.client.request("GET", path, token=ctx.tokens[a.name])
-                leaked = accepted_as(theirs, mine)
-                if leaked or (theirs.status is not None and 200 <= theirs.status < 300 and mine.status == 200):
-                    out.append(result(p, "fail", {"as": a.name, "object_of": b.name, **theirs.evidence()}, e.label))
+                if verdict:  # a failure or a broken oracle ends this endpoint
+                    out.append(verdict)
                     break
             else:
-                continue
-            break
-        else:
-            if tried:
-                out.append(result(p, "pass", {"pairs": tried}, e.label, observed={"requests": 2 * tried}))
-    return out
+                if tried:
+                    out.append(result(p, "pass", {"pairs": tried, "credentials": via}, label,
+                                      observed={"requests": 2 * tried}))
+        return out
+
+    return per_endpoint(p, (e for e in _reads(ctx, with_objects=True) if e.auth), one)
 
 
 @probe("probes.bfla", "Lower roles cannot call privileged functions", "OWASP-API5:2023", "CWE-285", _AUTHZ, "critical")
 def bfla(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """An owner (or dealer) token reaches an admin function (Kia dealer portal 2024)."""
-    out = []
-    for e in _reads(ctx):
-        if not e.roles:
-            continue
-        lower = [i for i in ctx.profile.identities if i.role not in e.roles and i.name in ctx.tokens]
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
+        lower = [i for i in ctx.profile.identities if i.role not in (e.roles or []) and ctx.has_credentials(i.name)]
         if not lower:
-            continue
+            return []
         hits = []
         for i in lower:
-            vals = _own_values(ctx, i.name, e) or {}
-            ex = ctx.client.request("GET", fill(e.path, vals), token=ctx.tokens[i.name])
-            if ex.status is not None and 200 <= ex.status < 300:
+            ex = ctx.client.request("GET", fill(e.path, _own_values(ctx, i.name, e) or {}), **ctx.auth(i.name))
+            if ex.ok:
                 hits.append({"as": i.name, "role": i.role, **ex.evidence()})
-        out.append(result(p, "fail" if hits else "pass", {"allowed_roles": e.roles, "reached_by": hits}, e.label,
-                          observed={"requests": len(lower)}))
-    return out
+        return [result(p, "fail" if hits else "pass", {"allowed_roles": e.roles, "reached_by": hits}, e.label,
+                       observed={"requests": len(lower)})]
+
+    return per_endpoint(p, (e for e in _reads(ctx) if e.roles and e.auth), one)
 
 
 @probe("probes.enum.sequential_ids", "Object ids are not guessable neighbours", "OWASP-API1:2023", "CWE-639",
        _AUTHZ, "high")
 def sequential_ids(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """Numeric ids next to one's own reach other people's objects: the whole fleet can be enumerated."""
-    out = []
-    for e in _reads(ctx, with_objects=True):
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
         for ident in ctx.owners():
             vals = _own_values(ctx, ident.name, e)
             if vals is None or not all(v.isdigit() for v in vals.values()):
@@ -83,17 +91,17 @@ def sequential_ids(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                 if set(guess.values()) & own:
                     continue
                 guesses += 1
-                ex = ctx.client.request("GET", fill(e.path, guess), token=ctx.tokens[ident.name])
-                if ex.status is not None and 200 <= ex.status < 300:
+                ex = ctx.client.request("GET", fill(e.path, guess), **ctx.auth(ident.name))
+                if ex.ok:
                     hits.append(ex.evidence(200))
                     break
-            out.append(result(p, "fail" if hits else "pass", {"as": ident.name, "reached": hits}, e.label,
-                              observed={"requests": guesses}))
-            break
-    if not out:
-        out.append(result(p, "not_assessed", {}, reason="no numeric object ids in the profile: nothing to enumerate",
-                          observed={"requests": 0}))
-    return out
+            return [result(p, "fail" if hits else "pass", {"as": ident.name, "reached": hits}, e.label,
+                           observed={"requests": guesses})]
+        return []
+
+    out = per_endpoint(p, (e for e in _reads(ctx, with_objects=True) if e.auth), one)
+    return out or [result(p, "not_assessed", {}, reason="no numeric object ids in the profile: nothing to enumerate",
+                          observed={"requests": 0})]
 
 
 def _values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
@@ -140,15 +148,15 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         ident = ctx.owners()[0].name
         fields = dict(spec.get("fields", {}))
         read_path, pointer = spec.get("read", e.path), spec.get("pointer")
-        ex = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=fields)
+        ex = ctx.client.request(e.method, e.path, **ctx.auth(ident), json_body=fields)
         echoed = [k for k, v in fields.items() if ex.ok and v in _values_of(ex.json(), k, pointer)]
-        read = ctx.client.request("GET", read_path, token=ctx.tokens[ident])
+        read = ctx.client.request("GET", read_path, **ctx.auth(ident))
         after = {k: _values_of(read.json(), k, pointer) for k in fields}
         stored = sorted(set(echoed) | {k for k, v in fields.items() if v in after[k]})
         change = {"check": p.id, "as": ident, "request": f"{e.method} {e.path}", "fields": sorted(fields),
                   "accepted": ex.ok, "stored": stored, "reverted": None}
         if ex.ok and spec.get("revert"):
-            undo = ctx.client.request(e.method, e.path, token=ctx.tokens[ident], json_body=dict(spec["revert"]))
+            undo = ctx.client.request(e.method, e.path, **ctx.auth(ident), json_body=dict(spec["revert"]))
             change["reverted"] = undo.ok
         ctx.changes.append(change)
         ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,

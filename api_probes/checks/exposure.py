@@ -6,7 +6,8 @@ from typing import Any
 
 from ..context import Context, fill
 from ..detectors import findings
-from .registry import Probe, _own_values, _owner_of, _reads, probe, result
+from ..profile import Endpoint
+from .registry import Probe, _own_values, _owner_of, _reads, per_endpoint, probe, result
 
 
 @probe("probes.exposure", "Responses carry no personal data beyond what the function needs", "OWASP-API3:2023",
@@ -14,22 +15,22 @@ from .registry import Probe, _own_values, _owner_of, _reads, probe, result
 def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The body holds personal or sensitive data (valid VINs, resident ids, phones, plates, precise
     coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare."""
-    out = []
-    for e in _reads(ctx):
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
         owner = _owner_of(ctx, e)
+        if owner is not None and e.roles and ctx.identity(owner).role not in e.roles:
+            owner = next((i.name for i in ctx.profile.identities if i.role in e.roles and ctx.has_credentials(i.name)),
+                         None)
         if owner is None:
-            continue
-        if e.roles and ctx.identity(owner).role not in e.roles:
-            owner = next((i.name for i in ctx.profile.identities if i.role in e.roles and i.name in ctx.tokens), None)
-            if owner is None:
-                continue
-        ex = ctx.client.request("GET", fill(e.path, _own_values(ctx, owner, e) or {}), token=ctx.tokens[owner])
+            return []
+        ex = ctx.client.request("GET", fill(e.path, _own_values(ctx, owner, e) or {}), **ctx.auth(owner))
         if ex.status != 200:
-            continue
+            return []
         found = findings(ex.json(), e.path)
         extra = [f for f in found if f["category"] not in e.expects]
         sev = "high" if any(f["sensitive"] for f in extra) else "medium"
-        out.append(result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
-                                                          "found": len(found)}, e.label, severity=sev,
-                          observed={"requests": 1}))
-    return out
+        return [result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
+                                                       "found": len(found)}, e.label, severity=sev,
+                       observed={"requests": 1})]
+
+    return per_endpoint(p, _reads(ctx), one)

@@ -10,14 +10,19 @@ from ..context import Context, accepted_as
 from .registry import _AUTH, Probe, probe, result
 
 
+def _token_owners(ctx: Context) -> list[str]:
+    """Owners that hold a token (a cookie-only session has nothing to forge)."""
+    return [o.name for o in ctx.owners() if o.name in ctx.tokens]
+
+
 def _jwt_setup(ctx: Context, p: Probe):
     e = ctx.reference_endpoint()
-    owners = ctx.owners()
+    owners = _token_owners(ctx)
     if e is None or not owners:
-        return None, None, None, [result(p, "skipped", {"reason": "no reference endpoint or owner identity"})]
-    ident = owners[0].name
+        return None, None, None, [result(p, "skipped", {"reason": "no reference endpoint or owner with a token"})]
+    ident = owners[0]
     token = ctx.tokens[ident]
-    base = ctx.baseline(ident, e.path)
+    base = ctx.baseline(ident, e.path, "token")
     if base.status != 200:
         return None, None, None, [result(p, "error", {"reason": "the genuine token is refused", **base.evidence()})]
     return e, token, base, None
@@ -33,7 +38,7 @@ def _try_tokens(ctx: Context, p: Probe, tokens: dict[str, str]) -> list[dict[str
         if accepted_as(ex, base):
             accepted[label] = ex.evidence()
     # The genuine token must still work afterwards (jwt_tool's persistence check).
-    again = ctx.client.request("GET", e.path, token=ctx.tokens[ctx.owners()[0].name])
+    again = ctx.client.request("GET", e.path, token=ctx.tokens[_token_owners(ctx)[0]])
     ev = {"variants_tried": sorted(tokens), "accepted": accepted, "genuine_token_still_works": again.status == 200}
     if not accepted and again.status != 200:  # the oracle itself broke (revoked session, limits): inconclusive
         return [result(p, "error", {**ev, "reason": "the genuine token stopped working"}, e.label)]
@@ -41,8 +46,8 @@ def _try_tokens(ctx: Context, p: Probe, tokens: dict[str, str]) -> list[dict[str
 
 
 def _token(ctx: Context) -> str | None:
-    owners = ctx.owners()
-    return ctx.tokens.get(owners[0].name) if owners else None
+    owners = _token_owners(ctx)
+    return ctx.tokens[owners[0]] if owners else None
 
 
 @probe("probes.jwt.alg_none", "alg none is refused in every spelling", "OWASP-API2:2023", "CWE-347", _AUTH, "critical")
@@ -69,17 +74,24 @@ def signature(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 @probe("probes.jwt.claims_tampered", "Claims changed under the old signature are refused", "OWASP-API2:2023",
        "CWE-347", _AUTH, "critical")
 def claims_tampered(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """Identity A's token with B's subject (A's signature kept) is accepted as B: account takeover."""
-    owners = ctx.owners()
+    """Identity A's token with B's identity claims (A's signature kept) is accepted as B: account takeover. The
+    identity claims are those the profile names (``jwt.identity_claims``), else those that differ between A's
+    and B's tokens (``sub``, ``user_id``, ``uid``, ``vin``, nested ones)."""
+    owners = _token_owners(ctx)
     e = ctx.reference_endpoint()
     if len(owners) < 2 or e is None:
-        return [result(p, "skipped", {"reason": "needs two owner identities"})]
-    a, b = owners[0].name, owners[1].name
-    sub_b = forge.split(ctx.tokens[b])[1].get("sub")
-    forged = forge.tampered(ctx.tokens[a], sub=sub_b)
+        return [result(p, "skipped", {"reason": "needs two owner identities with tokens"})]
+    a, b = owners[0], owners[1]
+    claims = ctx.profile.identity_claims or forge.identity_claims(ctx.tokens[a], ctx.tokens[b])
+    if not claims:
+        return [result(p, "not_assessed", {}, e.label, observed={"requests": 0},
+                       reason="A's and B's tokens carry the same claims: no identity claim to swap "
+                              "(name it with jwt.identity_claims)")]
+    b_claims = forge.flat_claims(forge.split(ctx.tokens[b])[1])
+    forged = forge.tampered_paths(ctx.tokens[a], {c: b_claims.get(c) for c in claims})
     ex = ctx.client.request("GET", e.path, token=forged)
-    took_over = accepted_as(ex, ctx.baseline(b, e.path))
-    return [result(p, "fail" if took_over else "pass", {"claim": "sub", "as": b, **ex.evidence()}, e.label)]
+    took_over = accepted_as(ex, ctx.baseline(b, e.path, "token"))
+    return [result(p, "fail" if took_over else "pass", {"claims": claims, "as": b, **ex.evidence()}, e.label)]
 
 
 def _signed_variants(ctx: Context, claims: dict[str, Any]) -> str | None:

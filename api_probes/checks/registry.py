@@ -4,7 +4,7 @@ a forged or foreign request "succeeds" only if it gets what the rightful identit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from vehicle_ds.vocabulary import Severity, Status
 
 from ..client import BudgetExhausted, SafetyError, mask
 from ..context import Context
+from ..profile import Endpoint
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,22 @@ def _owner_of(ctx: Context, e) -> str | None:
     for i in ctx.owners():
         if _own_values(ctx, i.name, e) is not None:
             return i.name
-    return next(iter(ctx.tokens), None) if not e.objects else None
+    if e.objects:
+        return None
+    return next((i.name for i in ctx.profile.identities if ctx.has_credentials(i.name)), None)
+
+
+def per_endpoint(p: Probe, endpoints: Iterable[Endpoint], one: Callable[[Endpoint], list[dict[str, Any]]]
+                 ) -> list[dict[str, Any]]:
+    """Run a check endpoint by endpoint: a request the safety rules refuse on one endpoint is recorded against
+    that endpoint (skipped, with the reason) and the check goes on with the others."""
+    out: list[dict[str, Any]] = []
+    for e in endpoints:
+        try:
+            out.extend(one(e))
+        except SafetyError as exc:
+            out.append(result(p, "skipped", {"reason": f"not sent: {exc}"}, e.label))
+    return out
 
 
 def run_probe(ctx: Context, p: Probe) -> list[dict[str, Any]]:

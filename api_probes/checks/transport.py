@@ -6,7 +6,9 @@ import time
 from typing import Any
 
 from ..context import Context, fill
-from .registry import Probe, _owner_of, _reads, probe, result
+from ..error_signatures import disclosures
+from ..profile import Endpoint
+from .registry import Probe, _owner_of, _reads, per_endpoint, probe, result
 
 
 @probe("probes.transport.plain_http", "The API is not served over plain HTTP", "OWASP-API8:2023", "CWE-319",
@@ -44,9 +46,9 @@ def hsts(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """Without HSTS a client can be downgraded to plain HTTP."""
     if not ctx.profile.base_url.startswith("https://"):
         return [result(p, "skipped", {"reason": "not HTTPS"})]
-    e = ctx.reference_endpoint()
-    ident = next(iter(ctx.tokens), None)
-    ex = ctx.client.request("GET", e.path if e else "/", token=ctx.tokens.get(ident or ""))
+    ref = ctx.reference_and_identity()
+    ex = ctx.client.request("GET", ref[0].path, **ctx.auth(ref[1])) if ref else ctx.client.request("GET", "/",
+                                                                                                 any_path=True)
     has = any(k.lower() == "strict-transport-security" for k in ex.headers)
     return [result(p, "pass" if has else "fail", {"headers": sorted(ex.headers)[:30]},
                    observed={"requests": int(ex.status is not None)})]
@@ -61,7 +63,7 @@ def cors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         return [result(p, "skipped", {"reason": "no reference endpoint"})]
     e, ident = ref
     origin = "https://probe-origin.invalid"
-    ex = ctx.client.request("GET", e.path, token=ctx.tokens[ident], headers={"Origin": origin})
+    ex = ctx.client.request("GET", e.path, **ctx.auth(ident), headers={"Origin": origin})
     h = {k.lower(): v for k, v in ex.headers.items()}
     allow = h.get("access-control-allow-origin")
     bad = allow in (origin, "*") and h.get("access-control-allow-credentials", "").lower() == "true"
@@ -70,24 +72,22 @@ def cors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                    observed={"requests": int(ex.status is not None)})]
 
 
-@probe("probes.config.verbose_errors", "Errors do not leak stack traces", "OWASP-API8:2023", "CWE-209",
-       ("R155-A5",), "medium")
+@probe("probes.config.verbose_errors", "Errors do not leak stack traces, database errors or SQL",
+       "OWASP-API8:2023", "CWE-209", ("R155-A5",), "medium")
 def verbose_errors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """A malformed object id makes the server answer with a stack trace (internals for an attacker)."""
-    markers = ("Traceback (most recent call last)", "Exception in thread", "at java.", "at org.", "SQLSTATE",
-               "stack trace", 'File "/')
-    out = []
-    for e in _reads(ctx, with_objects=True):
+    """A malformed object id makes the server answer with internals: a stack trace in any language, database
+    or ORM error text (PostgreSQL, MySQL, SQLite, Oracle, SQL Server), the failing SQL statement, or server
+    file paths (api_probes/error_signatures.py)."""
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
         owner = _owner_of(ctx, e)
         if owner is None:
-            continue
-        bad_vals = {k: "x'%22<>" for k in e.objects}
-        ex = ctx.client.request("GET", fill(e.path, bad_vals), token=ctx.tokens[owner])
-        text = ex.body.decode("utf-8", "replace")
-        leak = [m for m in markers if m in text]
-        out.append(result(p, "fail" if leak else "pass", {"markers": leak, **ex.evidence(300)}, e.label))
-        if leak:
-            break
+            return []
+        ex = ctx.client.request("GET", fill(e.path, {k: "x'%22<>" for k in e.objects}), **ctx.auth(owner))
+        leak = disclosures(ex.body.decode("utf-8", "replace"))
+        return [result(p, "fail" if leak else "pass", {"disclosed": leak, **ex.evidence(300)}, e.label)]
+
+    out = per_endpoint(p, (e for e in _reads(ctx, with_objects=True) if e.auth), one)
     return out or [result(p, "skipped", {"reason": "no endpoint with object ids"})]
 
 
@@ -111,7 +111,7 @@ def rate_limit(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     served, allowed = 0, float("inf")
     t0 = time.monotonic()
     while len(statuses) < limit_n:
-        ex = ctx.client.request("GET", e.path, token=ctx.tokens[ident], paced=False)
+        ex = ctx.client.request("GET", e.path, **ctx.auth(ident), paced=False)
         statuses.append(ex.status)
         served += ex.ok
         if ex.status == 429:

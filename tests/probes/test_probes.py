@@ -23,7 +23,7 @@ FLAW_PROBES = {
     "mass_assignment_hidden": "probes.mass_assignment", "exposure": "probes.exposure",
     "plain_http": "probes.transport.plain_http", "no_hsts": "probes.transport.hsts",
     "cors": "probes.config.cors", "verbose_errors": "probes.config.verbose_errors",
-    "no_rate_limit": "probes.limits.rate_limit",
+    "no_rate_limit": "probes.limits.rate_limit", "bola_query": "probes.bola", "db_errors": "probes.config.verbose_errors",
 }
 
 
@@ -44,7 +44,17 @@ def _run(tmp_path, tls, flaws, only=None, allow_unsafe=False, signing=True):
 
 
 def test_secure_platform_has_zero_findings(tmp_path, tls):
+    """Login sets a session cookie as well as returning a token: the unauthenticated check still sends
+    nothing, so every protected endpoint refuses it (no cookie jar carries the login's session)."""
     doc, _ = _run(tmp_path, tls, set(), allow_unsafe=True)
+    assert doc["subject"]["auth_methods"] == ["token", "cookie"]
+    unauth = [c for c in doc["checks"] if c["id"] == "probes.auth.unauthenticated"]
+    assert len(unauth) >= 25 and all(c["status"] == "pass" for c in unauth)
+    assert all(e["credentials"] == "none" for e in doc["request_log"] if e["check"] == "probes.auth.unauthenticated")
+    # ownership is tested once per accepted method, each request carrying only that one
+    bola_labels = {c["endpoint"] for c in doc["checks"] if c["id"] == "probes.bola"}
+    assert "GET /api/v1/trip-details?trip_id={trip_id} [cookie]" in bola_labels
+    assert {e["credentials"] for e in doc["request_log"] if e["check"] == "probes.bola"} == {"token", "cookie"}
     fails = [(c["id"], c.get("endpoint")) for c in doc["checks"] if c["status"] in ("fail", "error", "warn")]
     assert not fails, fails
     ran = {c["id"] for c in doc["checks"] if c["status"] == "pass"}
@@ -133,3 +143,35 @@ def test_budget_is_a_hard_limit(tmp_path, tls):
         doc = run(prof)
     assert doc["summary"]["requests_sent"] == 25 and doc["summary"]["budget"]["exhausted"]
     assert any(c["status"] == "skipped" and "budget" in str(c["evidence"]) for c in doc["checks"])
+
+
+def test_database_errors_are_verbose_errors_with_the_signature_named(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, {"db_errors"}, only=["probes.config.verbose_errors"])
+    [bad] = [c for c in doc["checks"] if c["status"] == "fail"]
+    assert {"postgresql error", "sql statement"} <= set(bad["evidence"]["disclosed"])
+
+
+def test_claims_tampering_finds_the_identity_claim_that_is_not_sub(tmp_path, tls):
+    with platform({"no_signature_check"}, tls, identity_claim="user_id") as (app, url, http_port):
+        prof = load_profile(write_profile(tmp_path, app, url, http_port, tls))
+        doc = run(prof, only=["probes.jwt.claims_tampered"])
+    [c] = [c for c in doc["checks"] if c["id"] == "probes.jwt.claims_tampered"]
+    assert c["status"] == "fail" and c["evidence"]["claims"] == ["user_id"]
+
+
+def test_a_refused_endpoint_does_not_silence_the_check(tmp_path, tls):
+    """An object id with a slash makes one endpoint's request fall outside the safe list: that endpoint is
+    reported skipped with the reason, and the check still judges every other endpoint."""
+    from api_probes.profile import Endpoint
+
+    with platform({"bola"}, tls) as (app, url, http_port):
+        prof = load_profile(write_profile(tmp_path, app, url, http_port, tls))
+        prof.endpoints.append(Endpoint(method="GET", path="/api/v1/docs/{doc_id}", safe=True, objects={"doc_id": "doc"}))
+        for ident in prof.identities:
+            ident.owns["doc"] = [f"{ident.name}/manual.pdf"]
+        doc = run(prof, only=["probes.bola"])
+    by_endpoint = {c["endpoint"]: c for c in doc["checks"] if c["id"] == "probes.bola"}
+    refused = by_endpoint["GET /api/v1/docs/{doc_id}"]
+    assert refused["status"] == "skipped" and "not an endpoint the profile marks safe" in refused["reason"]
+    assert by_endpoint["GET /api/v1/vehicles/{vin}/location [token]"]["status"] == "fail"
+    assert by_endpoint["GET /api/v1/trip-details?trip_id={trip_id} [cookie]"]["status"] == "pass"
