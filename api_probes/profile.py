@@ -81,6 +81,11 @@ class Profile:
     listener: bool = True
     path: str = ""
     version: str = ""
+    environment: str = "production"  # "test": a lab target; plain HTTP on loopback is information, not a finding
+    extra_secrets: list[str] = field(default_factory=list)  # HMAC candidates the tester suspects
+    crack_seconds: float = 120.0  # a safety stop for the offline search; a stopped search is not_assessed
+    secrets_file: str | None = None  # one candidate per line
+    extra_secret_words: list[str] = field(default_factory=list)  # words to decorate (the API's title, ...)
     identity_claims: list[str] | None = None  # JWT claims (dotted for nested) that name the caller; None: inferred
     # The rate limit the platform documents (token bucket: refill per second, burst): the rate-limit probe
     # then counts answers against it instead of hoping a burst is fast enough (same verdict on a busy machine).
@@ -127,11 +132,13 @@ def load_profile(path: str | Path) -> Profile:
                            cookies={str(k): str(v) for k, v in (i.get("cookies") or {}).items()})
                   for i in raw.get("identity", [])]
         eps = [Endpoint(method=str(e.get("method", "GET")).upper(), path=str(e["path"]), safe=bool(e.get("safe", False)),
-                        auth=bool(e.get("auth", True)), roles=e.get("roles"), objects=dict(e.get("objects", {})),
+                        auth=bool(e.get("auth", True)) and not bool(e.get("public", False)),
+                        roles=e.get("roles"), objects=dict(e.get("objects", {})),
                         expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"))
                for e in raw.get("endpoint", [])]
         budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})
-        for label, f in (("target.ca_cert", rel(t.get("ca_cert"))), ("jwt.public_key", rel(jwt_cfg.get("public_key")))):
+        for label, f in (("target.ca_cert", rel(t.get("ca_cert"))), ("jwt.public_key", rel(jwt_cfg.get("public_key"))),
+                         ("jwt.secrets_file", rel(jwt_cfg.get("secrets_file")))):
             if f is not None and not Path(f).is_file():
                 raise InputError(f"{label}: no such file {f}", path=str(p))
         return Profile(
@@ -142,8 +149,11 @@ def load_profile(path: str | Path) -> Profile:
             max_requests=int(budget.get("max_requests", 1000)), rate_per_s=float(budget.get("rate_per_s", 50)),
             time_s=float(budget.get("time_s", 120)), burst=int(budget.get("burst", 30)),
             allow_unsafe=bool(safety.get("allow_unsafe", False)), listener=bool(safety.get("listener", True)),
-            path=str(p), version=str(t.get("version", "")),
+            path=str(p), version=str(t.get("version", "")), environment=str(t.get("environment", "production")),
             identity_claims=[str(c) for c in jwt_cfg["identity_claims"]] if "identity_claims" in jwt_cfg else None,
+            extra_secrets=[str(w) for w in jwt_cfg.get("extra_secrets", [])], secrets_file=rel(jwt_cfg.get("secrets_file")),
+            extra_secret_words=[str(w) for w in jwt_cfg.get("secret_words", [])],
+            crack_seconds=float(jwt_cfg.get("crack_seconds", 120.0)),
             declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
         )
     except KeyError as exc:

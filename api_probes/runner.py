@@ -17,6 +17,7 @@ from .client import BudgetExhausted, SafeClient, mask
 from .context import AUTH_METHODS, Context, accepted_as
 from .listener import KeyListener
 from .profile import Profile
+from .rootcause import findings, fold
 
 FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and audience probes sign
 
@@ -151,12 +152,13 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
         client.close()
     for c in checks:  # keep DESIGN's check shape; owasp/cwe/endpoint stay as extra keys
         c.setdefault("metrics", {})
-    sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
+    fold(checks)
+    sev = Counter(c["severity"] for c in checks if c["status"] == "fail" and "folded_into" not in c)
     summary = {"requests_sent": client.sent, "requests_blocked_by_safety": client.blocked,
                "budget": {"max_requests": profile.max_requests, "exhausted": exhausted},
                "elapsed_s": round(time.monotonic() - t0, 2),
                "checks": dict(Counter(c["status"] for c in checks)), "findings_by_severity": dict(sev),
-               "findings": sum(1 for c in checks if c["status"] == "fail")}
+               "findings": findings(checks), "failed_checks": sum(1 for c in checks if c["status"] == "fail")}
     doc["checks"] = checks
     doc["request_log"] = client.log.entries
     doc["changes"] = ctx.changes if ctx is not None else []

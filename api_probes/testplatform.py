@@ -39,6 +39,9 @@ FLAWS = {
     "kid_traversal": "reads the HMAC key from the file the kid names",
     "psychic": "ECDSA verifier accepts r = s = 0 (CVE-2022-21449)",
     "weak_secret": "signs tokens with HS256 and a dictionary secret",
+    "user_enumeration": "login answers 404 'no such user' for an unknown user, 401 for a wrong password",
+    "header_disclosure": "X-Powered-By and a versioned Server header",
+    "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
     "token_in_query": "accepts the token in the query string",
     "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
     "bfla": "admin endpoints do not check the role (Kia dealer portal 2024)",
@@ -59,6 +62,7 @@ FLAWS = {
 ISSUER = "https://auth.testplatform.invalid"
 AUDIENCE = "vehicle-api"
 WEAK_SECRET = "changeme"
+COMMON_WORD_SECRET = "elephant"
 
 
 def vin_check_digit(vin17: str) -> str:
@@ -120,6 +124,7 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
     jwk_pub = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
     jwk_pub.update({"kid": "platform-1", "use": "sig", "alg": "RS256"})
     st = State(flaws)
+    hs_secret = WEAK_SECRET if "weak_secret" in flaws else COMMON_WORD_SECRET if "common_word_secret" in flaws else None
     users = [
         User("u-1001", "alice", "alice-pass-1", "owner", "Zhang Wei", "13812345678", "110101199003074578",
              (39.9087243, 116.3974771)),
@@ -153,8 +158,8 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
                   "exp": now + ttl}
         if identity_claim != "sub":
             claims.update({"sub": "mobile-app", identity_claim: user.id})
-        if "weak_secret" in flaws:
-            return jwt.encode(claims, WEAK_SECRET, algorithm="HS256")
+        if hs_secret:
+            return jwt.encode(claims, hs_secret, algorithm="HS256")
         return jwt.encode(claims, private, algorithm="RS256", headers={"kid": "platform-1"})
 
     def verify(token: str) -> dict[str, Any]:
@@ -191,8 +196,8 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
                 sig = _b64d(token.split(".")[2])
                 if len(sig) == 64 and int.from_bytes(sig[:32], "big") == 0 and int.from_bytes(sig[32:], "big") == 0:
                     return jwt.decode(token, options={"verify_signature": False, **opts}, **kw)
-            if "weak_secret" in flaws:
-                return jwt.decode(token, WEAK_SECRET, algorithms=["HS256"], options=opts, **kw)
+            if hs_secret:
+                return jwt.decode(token, hs_secret, algorithms=["HS256"], options=opts, **kw)
             return jwt.decode(token, private.public_key(), algorithms=["RS256"], options=opts, **kw)
         except (jwt.PyJWTError, OSError, ValueError, KeyError):
             raise HTTPException(401, "invalid token") from None
@@ -259,6 +264,9 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
         response.headers["Cache-Control"] = "no-store"
+        if "header_disclosure" in flaws:
+            response.headers["X-Powered-By"] = "FastAPI/0.110.0"
+            response.headers["Server"] = "uvicorn/0.29.0 (Debian)"
         return response
 
     @app.get("/health")
@@ -267,12 +275,14 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
 
     @app.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:
-        return {"keys": [] if "weak_secret" in flaws else [jwk_pub]}
+        return {"keys": [] if hs_secret else [jwk_pub]}
 
     @app.post("/api/v1/login")
     async def login(request: Request) -> JSONResponse:
         body = await request.json()
         user = next((u for u in st.users.values() if u.username == body.get("username")), None)
+        if user is None and "user_enumeration" in flaws:
+            raise HTTPException(404, "no such user")
         if user is None or not hmac.compare_digest(user.password, str(body.get("password", ""))):
             raise HTTPException(401, "invalid credentials")
         sid = secrets.token_urlsafe(16)

@@ -56,3 +56,35 @@ def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         if accepted_as(ex, base):
             hits.append(ex.evidence())
     return [result(p, "fail" if hits else "pass", {"accepted": hits}, e.label, observed={"requests": 2})]
+
+
+@probe("probes.auth.user_enumeration", "Login answers the same for an unknown user and a wrong password",
+       "OWASP-API2:2023", "CWE-204", _AUTH, "medium")
+def user_enumeration(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The login answers an unknown user differently from a known user with a wrong password (status or
+    body): anyone can test which accounts exist. One wrong password per known user, so no lockout is risked.
+    Response times are reported, not judged (they depend on the machine)."""
+    login = ctx.profile.login or {}
+    known = next((i for i in ctx.profile.identities if i.username), None)
+    if not login.get("path") or known is None:
+        return [result(p, "skipped", {"reason": "no login flow or no identity with a username"})]
+    import secrets
+
+    wrong = "probe-wrong-" + secrets.token_hex(6)
+    unknown_user = "probe-nobody-" + secrets.token_hex(6)
+    answers = {}
+    for label, user in (("wrong_password", known.username or ""), ("unknown_user", unknown_user)):
+        body = {k: str(v).replace("{username}", user).replace("{password}", wrong)
+                for k, v in login.get("body", {"username": "{username}", "password": "{password}"}).items()}
+        form = str(login.get("format", "json")) == "form"
+        ex = ctx.client.request(str(login.get("method", "POST")), str(login["path"]), json_body=None if form else body,
+                                form=body if form else None)
+        text = ex.body.decode("utf-8", "replace").replace(user, "{username}")
+        answers[label] = {"status": ex.status, "body": text[:300], "ms": round(ex.elapsed_ms, 1)}
+    a, b = answers["wrong_password"], answers["unknown_user"]
+    differ = [k for k in ("status", "body") if a[k] != b[k]]
+    if a["status"] is not None and 200 <= a["status"] < 300:
+        return [result(p, "error", {"answers": answers}, str(login["path"]), observed={"requests": 2},
+                       reason="a wrong password was accepted: the oracle is broken (check the login body)")]
+    return [result(p, "fail" if differ else "pass", {"differs_in": differ, "answers": answers}, str(login["path"]),
+                   observed={"requests": 2})]

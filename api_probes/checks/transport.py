@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -17,7 +18,12 @@ def plain_http(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """Data travels unencrypted: the base URL is http://, or the same API answers on the plain-HTTP port."""
     url = ctx.profile.base_url
     if url.startswith("http://"):
-        return [result(p, "fail", {"base_url": url, "note": "the profile's base URL is plain HTTP"})]
+        if ctx.profile.environment == "test" and ctx.profile.host in ("127.0.0.1", "localhost", "::1"):
+            return [result(p, "warn", {"base_url": url}, severity="info", observed={"requests": 0}, minimum={},
+                           reason="a test environment on loopback (target.environment = \"test\"): plain HTTP is "
+                                  "reported for information")]
+        return [result(p, "fail", {"base_url": url, "note": "the profile's base URL is plain HTTP"},
+                       observed={"base_url_checked": 1}, minimum={})]
     port = ctx.profile.http_port
     if port is None:  # the base URL is HTTPS; whether the API also answers in clear is untested
         return [result(p, "not_assessed", {"base_url": url}, observed={"requests": 0},
@@ -51,6 +57,28 @@ def hsts(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                                                                                                  any_path=True)
     has = any(k.lower() == "strict-transport-security" for k in ex.headers)
     return [result(p, "pass" if has else "fail", {"headers": sorted(ex.headers)[:30]},
+                   observed={"requests": int(ex.status is not None)})]
+
+
+_VERSIONED = re.compile(r"\d+\.\d+")
+_DISCLOSING = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator", "x-drupal-cache",
+               "x-runtime-version", "x-php-version")
+
+
+@probe("probes.config.header_disclosure", "Response headers do not disclose the software and its version",
+       "OWASP-API8:2023", "CWE-200", ("R155-A5",), "low")
+def header_disclosure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """Headers name the framework (X-Powered-By, X-AspNet-Version, …) or a versioned Server/Via: an attacker
+    learns which published vulnerabilities to try."""
+    ref = ctx.reference_and_identity()
+    if ref is None:
+        return [result(p, "skipped", {"reason": "no reference endpoint"})]
+    e, ident = ref
+    ex = ctx.client.request("GET", e.path, **ctx.auth(ident))
+    h = {k.lower(): v for k, v in ex.headers.items()}
+    found = {k: h[k] for k in _DISCLOSING if k in h}
+    found.update({k: h[k] for k in ("server", "via") if k in h and _VERSIONED.search(h[k])})
+    return [result(p, "fail" if found else "pass", {"disclosed": found}, e.label,
                    observed={"requests": int(ex.status is not None)})]
 
 

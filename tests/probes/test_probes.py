@@ -24,6 +24,8 @@ FLAW_PROBES = {
     "plain_http": "probes.transport.plain_http", "no_hsts": "probes.transport.hsts",
     "cors": "probes.config.cors", "verbose_errors": "probes.config.verbose_errors",
     "no_rate_limit": "probes.limits.rate_limit", "bola_query": "probes.bola", "db_errors": "probes.config.verbose_errors",
+    "common_word_secret": "probes.jwt.weak_secret", "user_enumeration": "probes.auth.user_enumeration",
+    "header_disclosure": "probes.config.header_disclosure",
 }
 
 
@@ -69,7 +71,7 @@ def test_secure_platform_has_zero_findings(tmp_path, tls):
 def test_probe_finds_its_flaw(tmp_path, tls, flaw):
     pid = FLAW_PROBES[flaw]
     doc, _ = _run(tmp_path, tls, {flaw}, only=[pid], allow_unsafe=flaw.startswith("mass_assignment"),
-                  signing=flaw != "weak_secret")
+                  signing=flaw not in ("weak_secret", "common_word_secret"))
     mine = [c for c in doc["checks"] if c["id"] == pid]
     assert any(c["status"] == "fail" for c in mine), json.dumps(mine, indent=1)[:3000]
     for c in mine:
@@ -175,3 +177,14 @@ def test_a_refused_endpoint_does_not_silence_the_check(tmp_path, tls):
     assert refused["status"] == "skipped" and "not an endpoint the profile marks safe" in refused["reason"]
     assert by_endpoint["GET /api/v1/vehicles/{vin}/location [token]"]["status"] == "fail"
     assert by_endpoint["GET /api/v1/trip-details?trip_id={trip_id} [cookie]"]["status"] == "pass"
+
+
+def test_one_root_cause_is_one_finding_with_its_variants(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, {"no_signature_check"}, only=["probes.jwt"])
+    root = next(c for c in doc["checks"] if c["id"] == "probes.jwt.signature_not_verified")
+    assert root["status"] == "fail" and {"probes.jwt.alg_none", "probes.jwt.claims_tampered"} <= set(root["variants"])
+    folded = [c for c in doc["checks"] if c.get("folded_into") == "probes.jwt.signature_not_verified"]
+    assert folded and all(c["status"] in ("fail", "needs_review") for c in folded)
+    assert doc["summary"]["findings"] == 1 and doc["summary"]["failed_checks"] > 1
+    jku = next(c for c in doc["checks"] if c["id"] == "probes.jwt.jku_x5u")
+    assert jku["status"] != "fail" and jku["evidence"]["listener_fetches"] == []  # accepted, never fetched

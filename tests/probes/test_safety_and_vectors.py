@@ -61,12 +61,30 @@ def test_key_confusion_encodings():
     assert forge.hs_resign_segments(h, p, pem) == toks["spki_pem"]
 
 
-def test_offline_crack_is_bounded_and_finds_weak_secrets():
-    weak = forge.hs_sign({"typ": "JWT"}, {"sub": "x"}, b"changeme")
-    assert forge.crack_hs(weak, time_budget_s=5) == "changeme"
-    assert forge.crack_hs(forge.hs_sign({}, {"sub": "x"}, b"4711"), time_budget_s=5) == "4711"
+def test_offline_crack_finds_weak_secrets_and_says_when_it_was_cut():
+    from api_probes.secrets import candidates, public_list
+
+    assert len(public_list()) > 100_000
+    for secret in ("changeme", "elephant", "4711", "031337"):  # built-in, a common word of the public list, digits
+        res = forge.crack_hs(forge.hs_sign({"typ": "JWT"}, {"sub": "x"}, secret.encode()), candidates())
+        assert res.secret == secret and res.complete and res.tried >= 1
     strong = forge.hs_sign({}, {"sub": "x"}, b"k3Jq-9vX!long-random-secret")
-    assert forge.crack_hs(strong, time_budget_s=0.5, digits_up_to=4) is None
+    res = forge.crack_hs(strong, candidates(digits_up_to=2))
+    assert res.secret is None and res.complete and res.tried > 100_000 and res.per_second > 0
+    cut = forge.crack_hs(strong, candidates(), time_budget_s=0)
+    assert cut.secret is None and not cut.complete  # a stopped search proves nothing
+
+
+def test_profile_and_derived_candidates(tmp_path):
+    from api_probes.secrets import candidates
+
+    words = tmp_path / "words.txt"
+    words.write_text("first-guess\nhorsebattery\n")
+    prof = Profile(name="Acme Telematics", base_url="https://api.acme.test", allow_hosts=["api.acme.test"],
+                   identities=[], endpoints=[], extra_secrets=["team-secret"], secrets_file=str(words))
+    for secret in ("team-secret", "horsebattery", "acme_secret", "Telematics123", "jwtacme"):
+        res = forge.crack_hs(forge.hs_sign({}, {"sub": "x"}, secret.encode()), candidates(prof, digits_up_to=0))
+        assert res.secret == secret, secret
 
 
 def test_detectors():

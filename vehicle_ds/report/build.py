@@ -144,7 +144,8 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
     open_by_sev: dict[str, dict[str, int]] = {s: {} for s in _SEV_ORDER}
     for c in findings:
         open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
-    top = sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error")),
+    # one row per root cause: a variant folded into another finding (probes' rootcause) is not a top risk
+    top = sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
                  key=lambda i: (_SEV_ORDER[checks[i]["severity"]], checks[i]["id"]))[:10]
     overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
                                                                    req_counts["not_assessed"]) else "pass"
