@@ -4,8 +4,6 @@ secrets masked in what is kept as evidence."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,16 +12,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .profile import SAFE_METHODS, Profile
+from vehicle_ds.evidence import default_masker
 
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
-_SECRET_QS = re.compile(r"((?:access_token|token|api_key|apikey|password|secret)=)[^&\s\"]+", re.I)
+from .profile import SAFE_METHODS, Profile
 
 
 def mask(text: str) -> str:
-    """Tokens, keys and passwords never appear in clear in evidence or logs."""
-    text = _JWT.sub(lambda m: f"eyJ…[jwt sha256:{hashlib.sha256(m.group().encode()).hexdigest()[:10]}]", text)
-    return _SECRET_QS.sub(r"\1***", text)
+    """Tokens, keys, passwords and personal data never appear in clear in evidence or logs (the core's
+    masker: secrets become ***, personal data a keyed pseudonym)."""
+    return default_masker().text(text)
 
 
 class SafetyError(Exception):
@@ -59,9 +56,17 @@ class Exchange:
             return None
 
     def evidence(self, limit: int = 600) -> dict[str, Any]:
-        text = self.body[:limit].decode("utf-8", "replace")
+        """The exchange as evidence, masked: a JSON body is masked value by value (credential keys, personal
+        keys, patterns) before it is cut to ``limit`` characters; any other body as text."""
+        import json
+
+        doc = self.json()
+        if doc is not None:
+            text = json.dumps(default_masker().json(doc), ensure_ascii=False)[:limit]
+        else:
+            text = mask(self.body[: limit * 2].decode("utf-8", "replace"))[:limit]
         return {"request": mask(f"{self.method} {self.url}"), "status": self.status,
-                "response_excerpt": mask(text), **({"error": self.error} if self.error else {})}
+                "response_excerpt": text, **({"error": mask(self.error)} if self.error else {})}
 
 
 @dataclass

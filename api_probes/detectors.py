@@ -12,30 +12,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from vehicle_ds import Classifier, Field, load_policy
+from vehicle_ds.evidence import default_masker
+from vehicle_ds.evidence.masking import cn_id_valid, vin_valid
+
+__all__ = ["cn_id_valid", "findings", "vin_valid"]
 
 _VIN = re.compile(r"(?<![A-Z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Z0-9])")
 _ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{5,6}")
-_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def vin_valid(vin: str) -> bool:
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
-    r = total % 11
-    return vin[8] == ("X" if r == 10 else str(r))
-
-
-def cn_id_valid(num: str) -> bool:
-    """GB 11643 (ISO 7064 MOD 11-2) checksum of an 18-digit resident identity number."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(num[:17], weights, strict=True))
-    return "10X98765432"[total % 11] == num[17].upper()
-
-
+_HASH = re.compile(r"^(?:\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$\S+|\$[56]\$\S+|"
+                   r"pbkdf2_sha\d+\$\d+\$\S+|[a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$")
+_PASSWORD_KEY = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|pass|passphrase)(?:[_-]?hash)?$", re.I)
+_SECRET_KEY = re.compile(r"^(?:.*[_-])?(?:secret|client_secret|api_?key|apikey|access_key|secret_key|private_key|"
+                         r"token|access_token|refresh_token)$", re.I)
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+_ENV_HINTS = {"PATH", "HOME", "HOSTNAME", "PWD", "USER", "SHELL", "LANG"}
 def _walk(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -57,14 +49,50 @@ def classifier() -> Classifier:
     return _CLASSIFIER
 
 
+def _credential_kind(key: str, value: Any) -> str | None:
+    """Credentials in a response: a password field, a password hash, a secret or key, a private key."""
+    if not isinstance(value, str) or not value:
+        return None
+    if "PRIVATE KEY-----" in value:
+        return "private_key"
+    if _PASSWORD_KEY.match(key):
+        return "password_hash" if _HASH.match(value) else "password"
+    if _HASH.match(value) and value.startswith("$"):
+        return "password_hash"
+    if _SECRET_KEY.match(key) and len(value) >= 8:
+        return "api_key_or_secret"
+    return None
+
+
+def _environment_dumps(body: Any, path: str = "") -> Iterator[str]:
+    """Objects that look like a process environment: many UPPER_SNAKE keys, some of them well known."""
+    if isinstance(body, dict):
+        names = [k for k in body if isinstance(k, str) and _ENV_NAME.match(k)]
+        if len(names) >= 5 and (set(names) & _ENV_HINTS or sum("_" in n for n in names) >= 3):
+            yield path or "$"
+        for k, v in body.items():
+            yield from _environment_dumps(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(body, list):
+        for i, v in enumerate(body[:200]):
+            yield from _environment_dumps(v, f"{path}[{i}]")
+
+
 def findings(body: Any, context: str = "") -> list[dict[str, Any]]:
-    """Personal data in a JSON body: one item per (path, kind), values masked."""
+    """Personal data and credentials in a JSON body: one item per (path, kind), values as keyed pseudonyms."""
     out: list[dict[str, Any]] = []
     clf = classifier()
+    pid = default_masker().pid
+    for path in _environment_dumps(body):
+        out.append({"path": path, "category": "credential", "kind": "environment_dump", "sensitive": True,
+                    "value": "***"})
     for path, value in _walk(body):
         key = re.sub(r"\[\d+\]", "", path.split(".")[-1])
         text = str(value)
         kinds: list[tuple[str, str]] = []
+        cred = _credential_kind(key, value)
+        if cred:
+            out.append({"path": path, "category": "credential", "kind": cred, "sensitive": True, "value": "***"})
+            continue
         for m in _VIN.findall(text):
             if vin_valid(m):
                 kinds.append(("vehicle_identifier", "vin"))
@@ -88,9 +116,5 @@ def findings(body: Any, context: str = "") -> list[dict[str, Any]]:
         for category, kind in dict.fromkeys(kinds):
             out.append({"path": path, "category": category, "kind": kind,
                         "sensitive": category in ("national_id", "location", "biometric", "cabin"),
-                        "value": _mask_value(text)})
+                        "value": pid(text)})
     return out
-
-
-def _mask_value(text: str) -> str:
-    return text if len(text) <= 4 else text[:2] + "*" * (len(text) - 4) + text[-2:]

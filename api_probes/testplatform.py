@@ -41,6 +41,7 @@ FLAWS = {
     "weak_secret": "signs tokens with HS256 and a dictionary secret",
     "user_enumeration": "login answers 404 'no such user' for an unknown user, 401 for a wrong password",
     "header_disclosure": "X-Powered-By and a versioned Server header",
+    "credentials_in_response": "the admin user list returns every user's password and password hash",
     "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
     "token_in_query": "accepts the token in the query string",
     "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
@@ -126,11 +127,11 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
     st = State(flaws)
     hs_secret = WEAK_SECRET if "weak_secret" in flaws else COMMON_WORD_SECRET if "common_word_secret" in flaws else None
     users = [
-        User("u-1001", "alice", "alice-pass-1", "owner", "Zhang Wei", "13812345678", "110101199003074578",
+        User("u-1001", "alice", "alice-pass-1", "owner", "Zhang Wei", "13812345678", "110101199003074573",
              (39.9087243, 116.3974771)),
-        User("u-1002", "bob", "bob-pass-2", "owner", "Li Na", "13987654321", "310101198807126548",
+        User("u-1002", "bob", "bob-pass-2", "owner", "Li Na", "13987654321", "310101198807126546",
              (31.2304161, 121.4737012)),
-        User("u-9001", "admin", "admin-pass-9", "admin", "Ops Admin", "13700000000", "440301198001019876",
+        User("u-9001", "admin", "admin-pass-9", "admin", "Ops Admin", "13700000000", "440301198001019872",
              (22.5431, 114.0579)),
     ]
     st.users = {u.id: u for u in users}
@@ -375,7 +376,13 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
         u = current(request, authorization)
         if u.role != "admin" and "bfla" not in flaws:
             raise HTTPException(403, "forbidden")
-        return {"users": [{"id": x.id, "username": x.username, "phone": x.phone} for x in st.users.values()]}
+        users = [{"id": x.id, "username": x.username, "phone": x.phone} for x in st.users.values()]
+        if "credentials_in_response" in flaws:
+            for row, x in zip(users, st.users.values(), strict=True):
+                salt = hashlib.sha256(x.id.encode()).hexdigest()[:22]
+                digest = hashlib.sha256(x.password.encode()).hexdigest()[:31]
+                row.update(password=x.password, password_hash=f"$2b$12${salt}{digest}")
+        return {"users": users}
 
     for n in range(1, 22):  # plain informational endpoints, so a profile can list 30 endpoints
         def info(request: Request, authorization: str | None = Header(None), n: int = n) -> dict[str, Any]:

@@ -11,6 +11,12 @@ from hypothesis import settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DBC = ROOT / "dbc" / "sample_vehicle.dbc"
 
+# The evidence key of this test run (tests never touch the installation's key); subprocesses inherit it.
+if "VEHICLE_DS_EVIDENCE_KEY" not in os.environ:
+    import tempfile
+
+    os.environ["VEHICLE_DS_EVIDENCE_KEY"] = str(Path(tempfile.mkdtemp(prefix="vds-evidence-")) / "evidence.key")
+
 settings.register_profile("ci", max_examples=200, deadline=None)
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
@@ -24,7 +30,5 @@ def sample_dbc() -> Path:
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the installed command as a user would, in a separate process (``env`` adds to the environment)."""
-    import os
-
     return subprocess.run([sys.executable, "-m", "vehicle_ds.cli", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=timeout, env={**os.environ, **env} if env else None)

@@ -14,7 +14,9 @@ from .registry import Probe, _own_values, _owner_of, _reads, per_endpoint, probe
        "CWE-213", ("CN-ADR-6", "GBT44464-5.5"), "high")
 def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The body holds personal or sensitive data (valid VINs, resident ids, phones, plates, precise
-    coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare."""
+    coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare,
+    or credentials (passwords, password hashes, API keys and secrets, private keys, an environment dump),
+    which no endpoint may return. Evidence carries keyed pseudonyms, never the values."""
 
     def one(e: Endpoint) -> list[dict[str, Any]]:
         owner = _owner_of(ctx, e)
@@ -28,7 +30,8 @@ def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             return []
         found = findings(ex.json(), e.path)
         extra = [f for f in found if f["category"] not in e.expects]
-        sev = "high" if any(f["sensitive"] for f in extra) else "medium"
+        sev = ("critical" if any(f["category"] == "credential" for f in extra) else
+               "high" if any(f["sensitive"] for f in extra) else "medium")
         return [result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
                                                        "found": len(found)}, e.label, severity=sev,
                        observed={"requests": 1})]

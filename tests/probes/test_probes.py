@@ -25,7 +25,7 @@ FLAW_PROBES = {
     "cors": "probes.config.cors", "verbose_errors": "probes.config.verbose_errors",
     "no_rate_limit": "probes.limits.rate_limit", "bola_query": "probes.bola", "db_errors": "probes.config.verbose_errors",
     "common_word_secret": "probes.jwt.weak_secret", "user_enumeration": "probes.auth.user_enumeration",
-    "header_disclosure": "probes.config.header_disclosure",
+    "header_disclosure": "probes.config.header_disclosure", "credentials_in_response": "probes.exposure",
 }
 
 
@@ -188,3 +188,28 @@ def test_one_root_cause_is_one_finding_with_its_variants(tmp_path, tls):
     assert doc["summary"]["findings"] == 1 and doc["summary"]["failed_checks"] > 1
     jku = next(c for c in doc["checks"] if c["id"] == "probes.jwt.jku_x5u")
     assert jku["status"] != "fail" and jku["evidence"]["listener_fetches"] == []  # accepted, never fetched
+
+
+def test_credentials_in_a_response_are_found_and_never_written(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, {"credentials_in_response"}, only=["probes.exposure"])
+    [bad] = [c for c in doc["checks"] if c["status"] == "fail"]
+    kinds = {f["kind"] for f in bad["evidence"]["unexpected"]}
+    assert {"password", "password_hash"} <= kinds and bad["severity"] == "critical"
+
+
+PERSONAL = ("alice-pass-1", "bob-pass-2", "admin-pass-9", "changeme", "elephant", "13812345678", "13987654321",
+            "110101199003074573", "310101198807126546", "Zhang Wei", "Li Na", "京A·12345", "沪B·67890",
+            "39.9087243", "116.3974771", "39.9151234", "$2b$12$")
+
+
+def test_no_password_key_or_personal_datum_is_written_unmasked(tmp_path, tls):
+    """Every flaw on, including the ones that hand out passwords and personal data: the results file holds
+    none of them in clear (VINs too: only keyed pseudonyms)."""
+    from api_probes.testplatform import make_vin
+    from vehicle_ds.results import write_json
+
+    doc, _ = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit", "weak_secret"}, allow_unsafe=True)
+    out = write_json(tmp_path / "results.json", doc).read_text()
+    leaked = [v for v in (*PERSONAL, make_vin(1001), make_vin(1002)) if v in out]
+    assert not leaked, leaked
+    assert "pid:" in out  # the values are there as pseudonyms, so findings still correlate

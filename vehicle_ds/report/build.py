@@ -87,10 +87,15 @@ def _group(checks: list[dict[str, Any]], idx: list[int]) -> list[dict[str, Any]]
 
 def _tagged_checks(inputs: list[Input]) -> list[dict[str, Any]]:
     """Every check, tagged with the input, component and asset it came from."""
+    from ..evidence import default_masker
+
+    masker = default_masker()
     checks: list[dict[str, Any]] = []
     for idx, inp in enumerate(inputs):
         source = catalog_checks(inp.doc) if inp.kind == "catalog" else inp.doc.get("checks", [])
         for c in source:
+            if inp.kind == "probes":  # third-party content: masked again, whatever tool version wrote it
+                c = {**c, "evidence": masker.json(c.get("evidence", {}))}
             checks.append({**c, "component": inp.kind, "input": idx, "asset": inp.asset, "asset_key": inp.asset_key})
     return checks
 
