@@ -36,6 +36,8 @@ class Endpoint:
     objects: dict[str, str] = field(default_factory=dict)  # path/query parameter -> object kind
     expects: list[str] = field(default_factory=list)  # data categories the function legitimately returns
     mass_assignment: dict[str, Any] | None = None
+    cross_user: dict[str, Any] | None = None  # B writes to an object the probe creates for A (write probes)
+    account_change: dict[str, Any] | None = None  # B changes A's e-mail or password (write probes)
 
     @property
     def label(self) -> str:
@@ -134,7 +136,8 @@ def load_profile(path: str | Path) -> Profile:
         eps = [Endpoint(method=str(e.get("method", "GET")).upper(), path=str(e["path"]), safe=bool(e.get("safe", False)),
                         auth=bool(e.get("auth", True)) and not bool(e.get("public", False)),
                         roles=e.get("roles"), objects=dict(e.get("objects", {})),
-                        expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"))
+                        expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"),
+                        cross_user=e.get("cross_user"), account_change=e.get("account_change"))
                for e in raw.get("endpoint", [])]
         budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})
         for label, f in (("target.ca_cert", rel(t.get("ca_cert"))), ("jwt.public_key", rel(jwt_cfg.get("public_key"))),

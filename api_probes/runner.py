@@ -16,6 +16,7 @@ from .checks import REGISTRY, result, run_probe
 from .client import BudgetExhausted, SafeClient, mask
 from .context import AUTH_METHODS, Context, accepted_as
 from .listener import KeyListener
+from .login import login
 from .profile import Profile
 from .rootcause import findings, fold
 
@@ -23,12 +24,11 @@ FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and au
 
 
 def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], dict[str, dict[str, str]], list[str]]:
-    """Tokens and session cookies per identity: given in the profile, or from the login flow (JSON or
-    form-encoded, e.g. an OAuth2 password grant). A cookie the login sets belongs to that identity only."""
+    """Tokens and session cookies per identity: given in the profile, or from the login flow. A cookie the
+    login sets belongs to that identity only."""
     tokens: dict[str, str] = {}
     cookies: dict[str, dict[str, str]] = {}
     problems = []
-    login = profile.login or {}
     for ident in profile.identities:
         if ident.token:
             tokens[ident.name] = ident.token
@@ -36,22 +36,16 @@ def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], dict[s
             cookies[ident.name] = dict(ident.cookies)
         if ident.token or ident.cookies:
             continue
-        if not (login and ident.username):
+        if not (profile.login and ident.username):
             problems.append(f"{ident.name}: no token, no cookies and no login flow")
             continue
-        body = {k: str(v).replace("{username}", ident.username or "").replace("{password}", ident.password or "")
-                for k, v in login.get("body", {"username": "{username}", "password": "{password}"}).items()}
-        form = str(login.get("format", "json")) == "form"
-        ex = client.request(str(login.get("method", "POST")), str(login["path"]), json_body=None if form else body,
-                            form=body if form else None)
-        data = ex.json() if ex.ok else None
-        field = str(login.get("token_field", "access_token"))
-        if isinstance(data, dict) and data.get(field):
-            tokens[ident.name] = str(data[field])
-        if ex.ok and ex.set_cookies:
-            cookies[ident.name] = dict(ex.set_cookies)
-        if ident.name not in tokens and ident.name not in cookies:
-            problems.append(f"{ident.name}: login failed ({ex.status or ex.error})")
+        s = login(client, profile, ident.username, ident.password or "")
+        if s.token:
+            tokens[ident.name] = s.token
+        if s.cookies:
+            cookies[ident.name] = s.cookies
+        if not s.ok:
+            problems.append(f"{ident.name}: login failed ({s.exchange.status or s.exchange.error if s.exchange else '-'})")
     return tokens, cookies, problems
 
 

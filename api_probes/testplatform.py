@@ -42,6 +42,9 @@ FLAWS = {
     "user_enumeration": "login answers 404 'no such user' for an unknown user, 401 for a wrong password",
     "header_disclosure": "X-Powered-By and a versioned Server header",
     "credentials_in_response": "the admin user list returns every user's password and password hash",
+    "cross_user_write": "notes can be changed and deleted by any user, not only their owner",
+    "password_change_other": "PATCH /users/{id} changes any user's e-mail or password",
+    "registration_mass_assignment": "registration stores the role it is sent; the account read nests the user",
     "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
     "token_in_query": "accepts the token in the query string",
     "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
@@ -91,6 +94,7 @@ class User:
     phone: str
     id_number: str
     home: tuple[float, float]
+    email: str = ""
 
 
 @dataclass
@@ -101,6 +105,7 @@ class State:
     trips: dict[str, dict[str, Any]] = field(default_factory=dict)
     hits: dict[str, list[float]] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> user id
+    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _b64url(b: bytes) -> str:
@@ -296,8 +301,57 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
     def me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
         u = current(request, authorization)
         if "mass_assignment_hidden" in flaws:
-            return {"id": u.id, "username": u.username, "display_name": u.name}
-        return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
+            return {"id": u.id, "username": u.username, "display_name": u.name, "email": u.email}
+        return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name, "email": u.email}
+
+    @app.get("/api/v1/account")
+    def account(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        return {"data": {"user": {"id": u.id, "username": u.username, "role": u.role}}}
+
+    @app.post("/api/v1/register", status_code=201)
+    async def register(request: Request) -> dict[str, Any]:
+        body = await request.json()
+        name = str(body.get("username", ""))
+        if not name or any(u.username == name for u in st.users.values()):
+            raise HTTPException(409, "username taken")
+        uid = f"u-{2000 + len(st.users)}"
+        role = str(body.get("role", "owner")) if "registration_mass_assignment" in flaws else "owner"
+        st.users[uid] = User(uid, name, str(body.get("password", "")), role, "", "", "", (0.0, 0.0))
+        return {"data": {"user": {"id": uid, "username": name, "role": role}}}
+
+    @app.post("/api/v1/notes", status_code=201)
+    async def create_note(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        body = await request.json()
+        nid = secrets.token_hex(6)
+        st.notes[nid] = {"id": nid, "owner": u.id, "text": str(body.get("text", ""))[:200]}
+        return {"id": nid}
+
+    def note_for(u: User, nid: str) -> dict[str, Any]:
+        n = st.notes.get(nid)
+        if n is None or (n["owner"] != u.id and "cross_user_write" not in flaws):
+            raise HTTPException(404, "no such note")
+        return n
+
+    @app.get("/api/v1/notes/{note_id}")
+    def read_note(note_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        n = st.notes.get(note_id)
+        if n is None or n["owner"] != u.id:
+            raise HTTPException(404, "no such note")
+        return {"id": n["id"], "text": n["text"]}
+
+    @app.patch("/api/v1/notes/{note_id}")
+    async def change_note(note_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        n = note_for(current(request, authorization), note_id)
+        n["text"] = str((await request.json()).get("text", n["text"]))[:200]
+        return {"id": n["id"], "text": n["text"]}
+
+    @app.delete("/api/v1/notes/{note_id}", status_code=204)
+    def delete_note(note_id: str, request: Request, authorization: str | None = Header(None)) -> None:
+        n = note_for(current(request, authorization), note_id)
+        st.notes.pop(n["id"], None)
 
     @app.patch("/api/v1/users/me")
     async def update_me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -309,6 +363,20 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
             u.role = str(body["role"])
         user = {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name}
         return {"data": {"user": user}} if "mass_assignment_hidden" in flaws else user
+
+    # declared after PATCH /users/me, so that route keeps matching 'me'
+    @app.patch("/api/v1/users/{user_id}")
+    async def update_user(user_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        target = st.users.get(user_id)
+        if target is None or (target.id != u.id and "password_change_other" not in flaws):
+            raise HTTPException(404, "no such user")
+        body = await request.json()
+        if "email" in body:
+            target.email = str(body["email"])
+        if "password" in body:
+            target.password = str(body["password"])
+        return {"id": target.id, "updated": sorted(k for k in body if k in ("email", "password"))}
 
     @app.get("/api/v1/vehicles")
     def vehicles(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -476,15 +544,28 @@ owns = {{vin = {vins!r}, trip_id = {trips!r}, user_id = ["{uid}"]}}
         ('POST', '/api/v1/vehicles/{vin}/commands/unlock', 'objects = {vin = "vin"}'),
         ('GET', '/api/v1/trip-details?trip_id={trip_id}',
          'objects = {trip_id = "trip_id"}\nexpects = ["vehicle_identifier", "location"]'),
+        ('GET', '/api/v1/account', 'expects = ["identifier", "contact"]'),
+        ('POST', '/api/v1/register', 'auth = false\nmass_assignment = {register = true, fields = {role = "admin"}, '
+         'body = {username = "probe-{rand}", password = "Probe-{rand}-pw"}, read = "/api/v1/account", '
+         'pointer = "/data/user"}'),
+        ('POST', '/api/v1/notes', ''),
+        ('GET', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}'),
+        ('PATCH', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}\ncross_user = {create = {path = '
+         '"/api/v1/notes", body = {text = "probe note"}}, body = {text = "changed by another user"}, '
+         'read = "/api/v1/notes/{note_id}"}'),
+        ('DELETE', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}\ncross_user = {create = {path = '
+         '"/api/v1/notes", body = {text = "probe note"}}, read = "/api/v1/notes/{note_id}"}'),
+        ('PATCH', '/api/v1/users/{user_id}', 'objects = {user_id = "user_id"}\n'
+         'account_change = {field = "email", read = "/api/v1/users/me"}'),
     ]
     eps = "".join(f'''
 [[endpoint]]
 method = "{m}"
 path = "{p}"
-safe = {"true" if m == "GET" or m == "PATCH" else "false"}
+safe = {"false" if "commands" in p else "true"}
 {extra}
 ''' for m, p, extra in endpoints)
-    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 21))
+    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 14))
     text = f'''
 [target]
 name = "Test vehicle platform"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..context import Context, accepted_as, fill
+from ..login import login as log_in
 from ..profile import Endpoint
 from .registry import _AUTH, Probe, _own_values, _owner_of, _reads, per_endpoint, probe, result
 
@@ -74,11 +75,8 @@ def user_enumeration(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     unknown_user = "probe-nobody-" + secrets.token_hex(6)
     answers = {}
     for label, user in (("wrong_password", known.username or ""), ("unknown_user", unknown_user)):
-        body = {k: str(v).replace("{username}", user).replace("{password}", wrong)
-                for k, v in login.get("body", {"username": "{username}", "password": "{password}"}).items()}
-        form = str(login.get("format", "json")) == "form"
-        ex = ctx.client.request(str(login.get("method", "POST")), str(login["path"]), json_body=None if form else body,
-                                form=body if form else None)
+        ex = log_in(ctx.client, ctx.profile, user, wrong).exchange
+        assert ex is not None  # the profile has a login path (checked above)
         text = ex.body.decode("utf-8", "replace").replace(user, "{username}")
         answers[label] = {"status": ex.status, "body": text[:300], "ms": round(ex.elapsed_ms, 1)}
     a, b = answers["wrong_password"], answers["unknown_user"]

@@ -49,18 +49,19 @@ def _requests_in(evidence: Any) -> int:
 def result(p: Probe, status: Status, evidence: dict[str, Any] | None = None, endpoint: str = "",
            severity: Severity | None = None, metrics: dict[str, Any] | None = None, *,
            observed: dict[str, Any] | None = None, minimum: dict[str, float] | None = None,
-           reason: str = "") -> dict[str, Any]:
+           reason: str = "", owasp: str | None = None, cwe: str | None = None) -> dict[str, Any]:
     """One check of a probe. Its criterion is the probe's title under its OWASP category; a pass needs at
     least one request that put the question to the target (``observed``; by default the exchanges in the
     evidence), else it is ``not_assessed``."""
     evidence = evidence or {}
     if status == "skipped" and not reason:
         reason = str(evidence.get("reason", ""))
-    crit = Criterion(p.title, "standard", p.owasp, minimum if minimum is not None else {"requests": 1})
+    owasp, cwe = owasp or p.owasp, cwe or p.cwe  # a finding may belong elsewhere (an escalation is API5)
+    crit = Criterion(p.title, "standard", owasp, minimum if minimum is not None else {"requests": 1})
     c = check(p.id, p.title + (f" — {endpoint}" if endpoint else ""), status, severity or p.severity,  # type: ignore[arg-type]
-              [*p.requirements, p.owasp], evidence, metrics, criterion=crit,
+              [*p.requirements, owasp], evidence, metrics, criterion=crit,
               observed=observed if observed is not None else {"requests": _requests_in(evidence)}, reason=reason)
-    return {**c, "owasp": p.owasp, "cwe": p.cwe, "endpoint": endpoint}
+    return {**c, "owasp": owasp, "cwe": cwe, "endpoint": endpoint}
 
 
 _AUTH = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
@@ -90,6 +91,19 @@ def _owner_of(ctx: Context, e) -> str | None:
     if e.objects:
         return None
     return next((i.name for i in ctx.profile.identities if ctx.has_credentials(i.name)), None)
+
+
+def needs_unsafe(fn: Callable[[Context, Probe], list[dict[str, Any]]]) -> Callable[[Context, Probe], list[dict[str, Any]]]:
+    """Precondition of every write probe: --allow-unsafe and safety.allow_unsafe, else one skipped result."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+        if not ctx.allow_unsafe:
+            return [result(p, "skipped", {"reason": "write probe: run with --allow-unsafe on a test account "
+                                                    "(and safety.allow_unsafe in the profile)"})]
+        return fn(ctx, p)
+    return wrapper
 
 
 def per_endpoint(p: Probe, endpoints: Iterable[Endpoint], one: Callable[[Endpoint], list[dict[str, Any]]]

@@ -1,0 +1,206 @@
+"""Write probes (opt-in: --allow-unsafe and safety.allow_unsafe): mass assignment, including through
+registration; another user's object changed or deleted; another user's password or e-mail changed.
+
+Each is judged by its effect, never by a status code alone, and every object, account or field a probe
+creates or changes is listed in the results' ``changes`` and undone where the profile says how."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from ..context import Context, fill
+from ..login import login
+from ..profile import Endpoint
+from .registry import _AUTHZ, Probe, needs_unsafe, per_endpoint, probe, result
+
+PRIVILEGE_FIELDS = re.compile(r"role|admin|staff|superuser|permission|privilege|scope|group|is_?root|level|tier", re.I)
+
+
+def values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
+    """Every value of ``key`` in a JSON body: under the JSON pointer if the profile gives one, else anywhere
+    in the nesting (APIs wrap the object: ``{"data": {"user": {...}}}``)."""
+    if pointer:
+        for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]:
+            if isinstance(doc, dict) and part in doc:
+                doc = doc[part]
+            elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+                doc = doc[int(part)]
+            else:
+                return []
+        return [doc[key]] if isinstance(doc, dict) and key in doc else []
+    found: list[Any] = []
+    stack = [doc]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, dict):
+            if key in d:
+                found.append(d[key])
+            stack.extend(d.values())
+        elif isinstance(d, list):
+            stack.extend(d)
+    return found
+
+
+def _fresh(value: Any, tag: str) -> Any:
+    """Fill ``{rand}`` in a profile value with a per-run random tag (new accounts never collide)."""
+    return value.replace("{rand}", tag) if isinstance(value, str) else value
+
+
+def _judge(stored: list[str], accepted: bool, visible: bool) -> tuple[str, str]:
+    if stored:
+        return "fail", ""
+    if not accepted:
+        return "pass", ""  # the write was refused
+    if visible:
+        return "pass", ""  # the read-back shows every field, none with the value sent
+    return "needs_review", ("the write was accepted and the protected field is visible neither in its answer nor in "
+                            "the read-back: declare mass_assignment.pointer or a read endpoint that shows it")
+
+
+@probe("probes.mass_assignment", "Writes do not store fields the client must not set", "OWASP-API3:2023", "CWE-915",
+       _AUTHZ, "critical")
+@needs_unsafe
+def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A write carrying ``role`` (or another protected field) is stored. Judged by the effect: the write's own
+    answer echoing the value fails the check whatever a later read shows; the read-back (a JSON pointer or a
+    search of the nested body) is the second witness. With ``register = true`` the write is a registration:
+    the probe then logs in as the new account and reads it back. A stored privilege field (role, admin,
+    scope, …) is a privilege escalation and reported under API5."""
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
+        spec = e.mass_assignment or {}
+        tag = secrets.token_hex(4)
+        fields = dict(spec.get("fields", {}))
+        body = {**{k: _fresh(v, tag) for k, v in spec.get("body", {}).items()}, **fields}
+        read_path, pointer = spec.get("read", e.path), spec.get("pointer")
+        if spec.get("register"):
+            ex = ctx.client.request(e.method, e.path, json_body=body)  # a registration carries no credentials
+            user, pw = str(body.get(spec.get("username_field", "username"), "")), str(
+                body.get(spec.get("password_field", "password"), ""))
+            session = login(ctx.client, ctx.profile, user, pw) if ex.ok else None
+            creds = {"token": session.token, "cookies": session.cookies or None} if session and session.ok else None
+            who = f"new account {user}"
+        else:
+            who = ctx.owners()[0].name
+            creds = ctx.auth(who)
+            ex = ctx.client.request(e.method, e.path, **creds, json_body=body)
+        echoed = [k for k, v in fields.items() if ex.ok and v in values_of(ex.json(), k, pointer)]
+        read = ctx.client.request("GET", read_path, **creds) if creds else None
+        after = {k: values_of(read.json(), k, pointer) if read else [] for k in fields}
+        stored = sorted(set(echoed) | {k for k, v in fields.items() if v in after[k]})
+        change = {"check": p.id, "as": who, "request": f"{e.method} {e.path}", "fields": sorted(fields),
+                  "accepted": ex.ok, "stored": stored, "reverted": None,
+                  **({"created_account": who} if spec.get("register") and ex.ok else {})}
+        if ex.ok and spec.get("revert") and creds:
+            undo = ctx.client.request(spec["revert"].get("method", e.method), spec["revert"].get("path", e.path),
+                                      **creds, json_body=dict(spec["revert"].get("body", spec["revert"])))
+            change["reverted"] = undo.ok
+        ctx.changes.append(change)
+        ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,
+              "read_back": {k: v[:3] for k, v in after.items()}, "write": ex.evidence(),
+              **({"read": read.evidence()} if read else {})}
+        status, why = _judge(stored, ex.ok, all(after[k] for k in fields))
+        escalation = [k for k in stored if PRIVILEGE_FIELDS.search(k)]
+        if escalation:
+            ev["privilege_escalation"] = escalation
+        return [result(p, status, ev, e.label, observed={"requests": 2}, reason=why,
+                       **({"owasp": "OWASP-API5:2023", "cwe": "CWE-269"} if escalation else {}))]
+
+    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.mass_assignment), one)
+
+
+@probe("probes.bola.write", "Identity B cannot change or delete identity A's objects", "OWASP-API1:2023", "CWE-639",
+       _AUTHZ, "critical")
+@needs_unsafe
+def cross_user_write(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """B changes (PUT/PATCH) or deletes A's object with B's own credentials. The object is one the probe
+    creates for A first (``cross_user.create``), so no real data is touched; A then reads it back: a changed
+    field or a vanished object fails the check, whatever status B got. A deletes it afterwards."""
+    owners = [o.name for o in ctx.owners()]
+    if len(owners) < 2:
+        return [result(p, "skipped", {"reason": "needs two owner identities"})]
+    a, b = owners[0], owners[1]
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
+        spec = e.cross_user or {}
+        create = spec.get("create", {})
+        param = next(iter(e.objects), None)
+        made = ctx.client.request(create.get("method", "POST"), create["path"], **ctx.auth(a),
+                                  json_body=create.get("body", {}))
+        ids = values_of(made.json(), create.get("id_field", "id"), create.get("id_pointer"))
+        if not made.ok or not ids or param is None:
+            return [result(p, "error", {"create": made.evidence()}, e.label,
+                           reason="could not create A's object to test with (cross_user.create)")]
+        path = fill(e.path, {param: str(ids[0])})
+        read_path = fill(spec.get("read", e.path), {param: str(ids[0])})
+        before = ctx.client.request("GET", read_path, **ctx.auth(a))
+        body = spec.get("body", {})
+        attempt = ctx.client.request(e.method, path, **ctx.auth(b), json_body=body if e.method != "DELETE" else None)
+        after = ctx.client.request("GET", read_path, **ctx.auth(a))
+        if e.method == "DELETE":
+            effect = before.ok and after.status in (404, 410)
+        else:
+            effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
+        cleanup = None
+        if spec.get("cleanup", True):
+            cleanup = ctx.client.request("DELETE", path, **ctx.auth(a)).ok if not (e.method == "DELETE" and effect) else True
+        ctx.changes.append({"check": p.id, "as": b, "request": f"{e.method} {e.path}", "object_of": a,
+                            "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect,
+                            "reverted": cleanup})
+        ev = {"as": b, "object_of": a, "attempt": attempt.evidence(), "read_back": after.evidence()}
+        if effect:
+            return [result(p, "fail", ev, e.label, observed={"requests": 3})]
+        if attempt.ok:
+            return [result(p, "needs_review", ev, e.label, observed={"requests": 3},
+                           reason="B's write was accepted but A's read-back shows no change: declare cross_user.read")]
+        return [result(p, "pass", ev, e.label, observed={"requests": 3})]
+
+    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.cross_user), one)
+
+
+@probe("probes.bola.account_takeover", "Identity B cannot change identity A's password or e-mail",
+       "OWASP-API1:2023", "CWE-620", _AUTHZ, "critical")
+@needs_unsafe
+def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """B sets A's e-mail (or password) through an account endpoint with A's user id: the account is B's from
+    then on. For an e-mail the effect is read back as A; for a password, A logging in with the new one is the
+    effect. A's original e-mail is restored afterwards (or the profile's ``revert`` body is sent)."""
+    owners = [o for o in ctx.owners()]
+    if len(owners) < 2:
+        return [result(p, "skipped", {"reason": "needs two owner identities"})]
+    a, b = owners[0], owners[1]
+
+    def one(e: Endpoint) -> list[dict[str, Any]]:
+        spec = e.account_change or {}
+        field = str(spec.get("field", "email"))
+        value = _fresh(str(spec.get("value", "probe-{rand}@example.invalid" if field == "email" else "Probe-{rand}-pw")),
+                       secrets.token_hex(4))
+        vals = {param: a.owns.get(kind, [""])[0] for param, kind in e.objects.items()}
+        path = fill(e.path, vals)
+        read_path = spec.get("read", "")
+        before = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None
+        original = (values_of(before.json(), field) or [None])[0] if before and before.ok else None
+        attempt = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body={field: value})
+        if field == "password":
+            effect = bool(a.username) and login(ctx.client, ctx.profile, a.username or "", value).ok
+        else:
+            after = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None
+            effect = bool(after and after.ok and value in values_of(after.json(), field))
+        restored = None
+        if effect:
+            undo = spec.get("revert") or ({field: original} if original is not None else None)
+            if undo:
+                restored = ctx.client.request(e.method, path, **ctx.auth(a.name), json_body=undo).ok
+        ctx.changes.append({"check": p.id, "as": b.name, "request": f"{e.method} {e.path}", "account_of": a.name,
+                            "fields": [field], "accepted": attempt.ok, "changed": effect, "reverted": restored})
+        ev = {"as": b.name, "account_of": a.name, "field": field, "attempt": attempt.evidence()}
+        if effect:
+            return [result(p, "fail", ev, e.label, observed={"requests": 2})]
+        if attempt.ok:
+            return [result(p, "needs_review", ev, e.label, observed={"requests": 2},
+                           reason="B's change was accepted but its effect could not be seen (declare account_change.read)")]
+        return [result(p, "pass", ev, e.label, observed={"requests": 2})]
+
+    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.account_change), one)
