@@ -222,7 +222,7 @@ def test_no_password_key_or_personal_datum_is_written_unmasked(tmp_path, tls):
 
 
 def test_registration_mass_assignment_is_a_privilege_escalation(tmp_path, tls):
-    doc, app = _run(tmp_path, tls, {"registration_mass_assignment"}, only=["probes.mass_assignment"], allow_unsafe=True)
+    doc, _ = _run(tmp_path, tls, {"registration_mass_assignment"}, only=["probes.mass_assignment"], allow_unsafe=True)
     [bad] = [c for c in doc["checks"] if c["status"] == "fail"]
     assert bad["endpoint"] == "POST /api/v1/register" and bad["evidence"]["privilege_escalation"] == ["role"]
     assert bad["owasp"] == "OWASP-API5:2023" and "OWASP-API5:2023" in bad["requirements"]
