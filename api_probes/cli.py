@@ -17,6 +17,7 @@ def probe(
     out: Annotated[Path, typer.Option(help="Results document to write.")],
     allow_unsafe: Annotated[bool, typer.Option(help="Allow write probes (also needs safety.allow_unsafe).")] = False,
     only: Annotated[Optional[str], typer.Option(help="Comma list of probe ids or prefixes.")] = None,  # noqa: UP045
+    discover: Annotated[bool, typer.Option(help="Look for undocumented endpoints (GET only, within the budget).")] = False,
 ) -> None:
     """Authentication, authorization, data-exposure, transport and limit probes; results document out."""
     from rich.console import Console
@@ -34,10 +35,10 @@ def probe(
 
         with Progress(transient=True, console=console) as prog:
             task = prog.add_task("probing", total=None)
-            doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None,
+            doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None, discover=discover,
                       progress=lambda pid, n, total: prog.update(task, completed=n, total=total, description=pid))
     else:
-        doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None)
+        doc = run(profile, allow_unsafe=allow_unsafe, only=only.split(",") if only else None, discover=discover)
     write_json(out, doc)
     table = Table(title=f"probes of {profile.name}")
     for col in ("check", "endpoint", "status", "severity"):

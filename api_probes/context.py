@@ -20,6 +20,7 @@ class Context:
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)  # session cookies per identity
     # how the target accepts an identity (measured at start): ownership checks run once per method
     methods: tuple[str, ...] = ("token",)
+    discover: bool = False  # --discover: look for endpoints the profile does not list
     public_pem: bytes | None = None
     signing_key: Any = None  # a test-environment key that signs like the platform (HS secret or RSA key)
     listener: Any = None

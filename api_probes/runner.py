@@ -87,7 +87,7 @@ def _signing_key(spec: str | None) -> Any:
     return serialization.load_pem_private_key(Path(spec).read_bytes(), password=None)
 
 
-def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None,
+def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None, discover: bool = False,
         progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     if allow_unsafe and not profile.allow_unsafe:
         raise InputError("--allow-unsafe also needs safety.allow_unsafe = true in the profile", path=profile.path)
@@ -102,7 +102,7 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
                                  "identities": [{"name": i.name, "role": i.role} for i in profile.identities],
                                  "endpoints": len(profile.endpoints)},
                       {"max_requests": profile.max_requests, "rate_per_s": profile.rate_per_s, "time_s": profile.time_s,
-                       "burst": profile.burst, "allow_unsafe": client.allow_unsafe,
+                       "burst": profile.burst, "allow_unsafe": client.allow_unsafe, "discover": discover,
                        "probes": [p.id for p in probes]},
                       asset=Asset("platform", profile.name, profile.version))
     checks: list[dict[str, Any]] = []
@@ -116,6 +116,7 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
         ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies,
                       public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
         ctx.methods = _auth_methods(ctx)
+        ctx.discover = discover
         doc["subject"]["auth_methods"] = list(ctx.methods)
         if problems:
             checks.append({**result(REGISTRY[0], "error", {"login_problems": problems}), "id": "probes.setup.login",

@@ -45,6 +45,7 @@ FLAWS = {
     "cross_user_write": "notes can be changed and deleted by any user, not only their owner",
     "password_change_other": "PATCH /users/{id} changes any user's e-mail or password",
     "registration_mass_assignment": "registration stores the role it is sent; the account read nests the user",
+    "undocumented_endpoint": "an unlisted debug endpoint dumps the environment without authentication",
     "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
     "token_in_query": "accepts the token in the query string",
     "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
@@ -278,6 +279,12 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    if "undocumented_endpoint" in flaws:
+        @app.get("/api/v1/debug/env")
+        def debug_env() -> dict[str, Any]:
+            return {"PATH": "/usr/local/bin:/usr/bin", "HOME": "/srv/app", "DATABASE_URL": "postgresql://tsp:Tsp-db-2024@db/tsp",
+                    "JWT_SECRET": "Tsp-signing-2024", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "LANG": "C.UTF-8"}
 
     @app.get("/.well-known/jwks.json")
     def jwks() -> dict[str, Any]:

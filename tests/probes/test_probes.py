@@ -27,7 +27,7 @@ FLAW_PROBES = {
     "common_word_secret": "probes.jwt.weak_secret", "user_enumeration": "probes.auth.user_enumeration",
     "header_disclosure": "probes.config.header_disclosure", "credentials_in_response": "probes.exposure",
     "cross_user_write": "probes.bola.write", "password_change_other": "probes.bola.account_takeover",
-    "registration_mass_assignment": "probes.mass_assignment",
+    "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
 }
 WRITE_FLAWS = {"mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
                "registration_mass_assignment"}
@@ -42,17 +42,17 @@ def test_every_flaw_has_a_probe_and_every_probe_a_flaw():
     assert not untested, untested
 
 
-def _run(tmp_path, tls, flaws, only=None, allow_unsafe=False, signing=True):
+def _run(tmp_path, tls, flaws, only=None, allow_unsafe=False, signing=True, discover=False):
     with platform(flaws, tls) as (app, url, http_port):
         prof = load_profile(write_profile(tmp_path, app, url, http_port, tls, signing=signing,
                                           allow_unsafe=allow_unsafe))
-        return run(prof, allow_unsafe=allow_unsafe, only=only), app
+        return run(prof, allow_unsafe=allow_unsafe, only=only, discover=discover), app
 
 
 def test_secure_platform_has_zero_findings(tmp_path, tls):
     """Login sets a session cookie as well as returning a token: the unauthenticated check still sends
     nothing, so every protected endpoint refuses it (no cookie jar carries the login's session)."""
-    doc, _ = _run(tmp_path, tls, set(), allow_unsafe=True)
+    doc, _ = _run(tmp_path, tls, set(), allow_unsafe=True, discover=True)
     assert doc["subject"]["auth_methods"] == ["token", "cookie"]
     unauth = [c for c in doc["checks"] if c["id"] == "probes.auth.unauthenticated"]
     assert len(unauth) >= 20 and all(c["status"] == "pass" for c in unauth)
@@ -74,7 +74,7 @@ def test_secure_platform_has_zero_findings(tmp_path, tls):
 @pytest.mark.parametrize("flaw", sorted(FLAWS))
 def test_probe_finds_its_flaw(tmp_path, tls, flaw):
     pid = FLAW_PROBES[flaw]
-    doc, _ = _run(tmp_path, tls, {flaw}, only=[pid], allow_unsafe=flaw in WRITE_FLAWS,
+    doc, _ = _run(tmp_path, tls, {flaw}, only=[pid], allow_unsafe=flaw in WRITE_FLAWS, discover=pid.startswith("probes.inv"),
                   signing=flaw not in ("weak_secret", "common_word_secret"))
     mine = [c for c in doc["checks"] if c["id"] == pid]
     assert any(c["status"] == "fail" for c in mine), json.dumps(mine, indent=1)[:3000]
@@ -126,7 +126,8 @@ def test_a_write_whose_effect_cannot_be_seen_is_not_a_pass(tmp_path, tls):
     assert c["status"] == "needs_review" and "pointer" in c["reason"]
 
 
-MASKED_WHEN_ALL_ON = {"probes.jwt.key_confusion", "probes.jwt.psychic_signature", "probes.jwt.kid_injection",
+MASKED_WHEN_ALL_ON = {"probes.inventory.undocumented",  # discovery: opt-in
+                      "probes.jwt.key_confusion", "probes.jwt.psychic_signature", "probes.jwt.kid_injection",
                       "probes.jwt.jku_x5u", "probes.jwt.embedded_jwk", "probes.limits.rate_limit",
                       "probes.mass_assignment", "probes.bola.write", "probes.bola.account_takeover"}  # writes: opt-in
 
@@ -214,7 +215,7 @@ def test_no_password_key_or_personal_datum_is_written_unmasked(tmp_path, tls):
     from api_probes.testplatform import make_vin
     from vehicle_ds.results import write_json
 
-    doc, _ = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit", "weak_secret"}, allow_unsafe=True)
+    doc, _ = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit", "weak_secret"}, allow_unsafe=True, discover=True)
     out = write_json(tmp_path / "results.json", doc).read_text()
     leaked = [v for v in (*PERSONAL, make_vin(1001), make_vin(1002)) if v in out]
     assert not leaked, leaked
@@ -241,3 +242,16 @@ def test_cross_user_writes_are_judged_by_their_effect_and_cleaned_up(tmp_path, t
     assert st.notes == {}  # every note the probe created is gone
     assert st.users["u-1001"].email == ""  # alice's e-mail was restored
     assert all(c["reverted"] for c in doc["changes"])
+
+
+def test_discovery_finds_the_unlisted_debug_endpoint_and_what_it_leaks(tmp_path, tls):
+    doc, _ = _run(tmp_path, tls, {"undocumented_endpoint"}, only=["probes.inventory"], discover=True)
+    [c] = doc["checks"]
+    assert c["status"] == "fail" and c["severity"] == "critical" and c["owasp"] == "OWASP-API9:2023"
+    [hit] = c["evidence"]["undocumented"]
+    assert hit["path"] == "/api/v1/debug/env" and hit["without_credentials"]
+    assert {"kind": "environment_dump"}.items() <= hit["data"][0].items()
+    text = json.dumps(doc)
+    assert "Tsp-db-2024" not in text and "AKIAIOSFODNN7EXAMPLE" not in text and "Tsp-signing-2024" not in text
+    assert "/health" in c["evidence"]["expected_answers"]  # answering is a health endpoint's job
+    assert {e["method"] for e in doc["request_log"] if e["check"] == "probes.inventory.undocumented"} == {"GET"}

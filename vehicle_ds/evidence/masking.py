@@ -27,6 +27,7 @@ _SECRET_QS = re.compile(r"((?:access_token|refresh_token|token|api_?key|password
                         r"[^&\s\"']+", re.I)
 _SECRET_PAIR = re.compile(r"([\"']?(?:password|passwd|pwd|pass|secret|client_secret|api_?key|apikey|access_key|"
                           r"secret_key|private_key|token|refresh_token)[\"']?\s*[:=]\s*[\"']?)([^\"',}\s&]{1,200})", re.I)
+_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@\"']+:)([^@\s\"'/]+)(@)", re.I)
 _HASH = re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$[^\s\"']+|"
                    r"\$[56]\$[^\s\"'$]*\$?[./A-Za-z0-9]{43,86}|pbkdf2_sha\d+\$\d+\$[^\s\"'$]+\$[^\s\"']+")
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
@@ -99,6 +100,7 @@ class Masker:
         text = _PRIVATE_KEY.sub("[private key]", text)
         text = _JWT.sub(lambda m: f"eyJ…[jwt sha256:{hashlib.sha256(m.group().encode()).hexdigest()[:10]}]", text)
         text = _BEARER.sub(r"\1***", text)
+        text = _URL_CREDENTIALS.sub(r"\1***\3", text)
         text = _SECRET_QS.sub(r"\1***", text)
         text = _HASH.sub("[password hash]", text)
         text = _API_KEY.sub("[api key]", text)
