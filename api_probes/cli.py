@@ -53,10 +53,36 @@ def probe(
         raise typer.Exit(1)  # a finding: exit 1, as every vehicle-ds command does for a failed check
 
 
+init_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@init_app.command()
+def init(
+    openapi: Annotated[str, typer.Option(help="OpenAPI 3 document: a file or an http(s) URL.")],
+    out: Annotated[Path, typer.Option(help="The drafted target profile (TOML) to complete.")],
+) -> None:
+    """Draft a target profile from an OpenAPI document for a person to complete (CHANGE-ME marks the gaps)."""
+    from vehicle_ds.cli import write_output
+
+    from .draft import draft_profile, load_openapi
+
+    if out.exists():
+        from vehicle_ds.errors import InputError
+
+        raise InputError("exists: a drafted profile never overwrites one you may have completed", path=str(out))
+    doc, source = load_openapi(openapi)
+    text = draft_profile(doc, source)
+    write_output(text, out)
+    typer.echo(f"{text.count('[[endpoint]]')} endpoints drafted -> {out}; complete every CHANGE-ME", err=True)
+
+
 PROG = "vehicle-ds probe"
 
 
 def main(args: list[str]) -> None:
     from vehicle_ds.cli import run_subapp
 
-    run_subapp(app, args, PROG)
+    if args[:1] == ["init"]:  # `vehicle-ds probe init …` drafts a profile; everything else probes
+        run_subapp(init_app, args[1:], PROG + " init")
+    else:
+        run_subapp(app, args, PROG)

@@ -9,6 +9,7 @@ from .client import Exchange, SafeClient
 from .profile import Endpoint, Identity, Profile
 
 AUTH_METHODS = ("token", "cookie")
+PRIVILEGED_ROLES = frozenset({"admin", "staff", "employee", "dealer", "support", "operator", "service"})
 
 
 @dataclass
@@ -21,6 +22,9 @@ class Context:
     # how the target accepts an identity (measured at start): ownership checks run once per method
     methods: tuple[str, ...] = ("token",)
     discover: bool = False  # --discover: look for endpoints the profile does not list
+    expires: dict[str, float] = field(default_factory=dict)  # when each identity's token expires (epoch s)
+    relogin: Any = None  # callable(name) -> None: log the identity in again (tokens are refreshed before expiry)
+    refreshed: list[str] = field(default_factory=list)
     public_pem: bytes | None = None
     signing_key: Any = None  # a test-environment key that signs like the platform (HS secret or RSA key)
     listener: Any = None
@@ -37,18 +41,29 @@ class Context:
     def auth(self, name: str, via: str | None = None) -> dict[str, Any]:
         """The request arguments that carry exactly identity ``name``'s credentials by one method (``token``
         or ``cookie``; default: the first the target accepts that this identity has)."""
+        self._refresh_if_due(name)
         if via is None:
             via = next((m for m in self.methods if self._has(name, m)), "token")
         if via == "cookie":
             return {"cookies": self.cookies.get(name) or None}
         return {"token": self.tokens.get(name)}
 
+    def _refresh_if_due(self, name: str) -> None:
+        """A token that expires within 30 s is renewed by logging in again (long runs outlive 15-minute tokens)."""
+        import time
+
+        due = self.expires.get(name)
+        if due is not None and self.relogin is not None and time.time() > due - 30:
+            self.expires.pop(name)
+            self.relogin(name)
+
     def _has(self, name: str, via: str) -> bool:
         return bool(self.cookies.get(name)) if via == "cookie" else name in self.tokens
 
     def owners(self) -> list[Identity]:
-        """Identities of the ordinary (non-admin) role, for cross-user tests."""
-        return [i for i in self.profile.identities if i.role != "admin" and self.has_credentials(i.name)]
+        """Identities of an ordinary role (owner, peer, user, customer …), paired in cross-user tests; staff,
+        dealers, support and admins are privileged and never stand in for a customer."""
+        return [i for i in self.profile.identities if i.role not in PRIVILEGED_ROLES and self.has_credentials(i.name)]
 
     def reference_endpoint(self) -> Endpoint | None:
         """A safe, authenticated read endpoint without object ids: where token attacks are judged."""

@@ -15,6 +15,7 @@ class Session:
     token: str | None
     cookies: dict[str, str] = field(default_factory=dict)
     exchange: Exchange | None = None
+    expires_at: float | None = None  # epoch seconds: from the answer's expires_in, else the token's exp
 
     @property
     def ok(self) -> bool:
@@ -33,4 +34,20 @@ def login(client: SafeClient, profile: Profile, username: str, password: str) ->
     data = ex.json() if ex.ok else None
     key = str(spec.get("token_field", "access_token"))
     token = str(data[key]) if isinstance(data, dict) and data.get(key) else None
-    return Session(token, dict(ex.set_cookies) if ex.ok else {}, ex)
+    return Session(token, dict(ex.set_cookies) if ex.ok else {}, ex, _expiry(data, token))
+
+
+def _expiry(data: object, token: str | None) -> float | None:
+    import time
+
+    if isinstance(data, dict) and isinstance(data.get("expires_in"), (int, float)):
+        return time.time() + float(data["expires_in"])
+    if token and token.count(".") == 2:
+        from .forge import split
+
+        try:
+            exp = split(token)[1].get("exp")
+        except ValueError:
+            return None
+        return float(exp) if isinstance(exp, (int, float)) else None
+    return None

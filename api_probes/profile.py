@@ -85,6 +85,7 @@ class Profile:
     version: str = ""
     environment: str = "production"  # "test": a lab target; plain HTTP on loopback is information, not a finding
     extra_secrets: list[str] = field(default_factory=list)  # HMAC candidates the tester suspects
+    setup: list[dict[str, Any]] = field(default_factory=list)  # [[setup]] steps run after login
     discover_max: int = 150  # requests discovery may spend (--discover)
     crack_seconds: float = 120.0  # a safety stop for the offline search; a stopped search is not_assessed
     secrets_file: str | None = None  # one candidate per line
@@ -158,7 +159,7 @@ def load_profile(path: str | Path) -> Profile:
             extra_secrets=[str(w) for w in jwt_cfg.get("extra_secrets", [])], secrets_file=rel(jwt_cfg.get("secrets_file")),
             extra_secret_words=[str(w) for w in jwt_cfg.get("secret_words", [])],
             crack_seconds=float(jwt_cfg.get("crack_seconds", 120.0)),
-            discover_max=int(budget.get("discover_max", 150)),
+            discover_max=int(budget.get("discover_max", 150)), setup=list(raw.get("setup", [])),
             declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
         )
     except KeyError as exc:

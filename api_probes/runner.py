@@ -19,17 +19,21 @@ from .listener import KeyListener
 from .login import login
 from .profile import Profile
 from .rootcause import findings, fold
+from .setup import run_setup
 
 FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and audience probes sign
 
 
-def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], dict[str, dict[str, str]], list[str]]:
+def _login(client: SafeClient, profile: Profile, expires: dict[str, float] | None = None,
+           only: str | None = None) -> tuple[dict[str, str], dict[str, dict[str, str]], list[str]]:
     """Tokens and session cookies per identity: given in the profile, or from the login flow. A cookie the
-    login sets belongs to that identity only."""
+    login sets belongs to that identity only; ``expires`` collects when each logged-in token runs out."""
     tokens: dict[str, str] = {}
     cookies: dict[str, dict[str, str]] = {}
     problems = []
     for ident in profile.identities:
+        if only is not None and ident.name != only:
+            continue
         if ident.token:
             tokens[ident.name] = ident.token
         if ident.cookies:
@@ -44,6 +48,8 @@ def _login(client: SafeClient, profile: Profile) -> tuple[dict[str, str], dict[s
             tokens[ident.name] = s.token
         if s.cookies:
             cookies[ident.name] = s.cookies
+        if s.expires_at is not None and expires is not None:
+            expires[ident.name] = s.expires_at
         if not s.ok:
             problems.append(f"{ident.name}: login failed ({s.exchange.status or s.exchange.error if s.exchange else '-'})")
     return tokens, cookies, problems
@@ -109,12 +115,26 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
     exhausted = False
     ctx: Context | None = None
     try:
-        health = client.request("GET", profile.base_url + "/", any_path=True)
+        first = next((e for e in profile.endpoints if e.safe and e.method == "GET" and "{" not in e.path), None)
+        if first is None:
+            raise InputError("the profile lists no safe GET endpoint without parameters to reach the target with",
+                             path=profile.path)
+        health = client.request("GET", first.path)  # start-up goes through the safe list like every request
         if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
             raise InputError(f"target unreachable: {mask(health.error)}", path=profile.path)
-        tokens, cookies, problems = _login(client, profile)
-        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies,
+        expires: dict[str, float] = {}
+        tokens, cookies, problems = _login(client, profile, expires)
+        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies, expires=expires,
                       public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
+
+        def relogin(name: str, ctx: Context = ctx) -> None:
+            t, c, _ = _login(client, profile, ctx.expires, only=name)
+            ctx.tokens.update(t)
+            ctx.cookies.update(c)
+            ctx.refreshed.append(name)
+
+        ctx.relogin = relogin
+        doc["setup"] = run_setup(ctx)
         ctx.methods = _auth_methods(ctx)
         ctx.discover = discover
         doc["subject"]["auth_methods"] = list(ctx.methods)
@@ -157,4 +177,5 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
     doc["checks"] = checks
     doc["request_log"] = client.log.entries
     doc["changes"] = ctx.changes if ctx is not None else []
+    summary["tokens_refreshed"] = len(ctx.refreshed) if ctx is not None else 0
     return finish(doc, {**summary, "checks_run": len(checks)})

@@ -117,7 +117,7 @@ def _b64d(s: str) -> bytes:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> FastAPI:
+def create_app(flaws: set[str] | None = None, identity_claim: str = "sub", token_ttl: int = 900) -> FastAPI:
     """``identity_claim`` names the JWT claim that identifies the caller; with ``user_id`` every token's ``sub``
     is the app's client id, as on many real platforms. Login sets a session cookie as well as returning a
     token, and either authenticates."""
@@ -153,13 +153,14 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
             tid = str(next(counter)) if "sequential_ids" in flaws else secrets.token_hex(8)
             st.trips[tid] = {"id": tid, "vin": vin, "owner": v["owner"], "km": 12.5,
                              "start": v["position"], "end": (v["position"][0] + 0.01, v["position"][1] + 0.01)}
-    app = FastAPI(title="Test vehicle platform", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Test vehicle platform", version="1.0", docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
     app.state.platform = st
     # the key a tester holds in a staging environment (tests use it for correctly signed lifetime probes)
     app.state.private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                   serialization.NoEncryption())
 
-    def issue(user: User, ttl: int = 900) -> str:
+    def issue(user: User, ttl: int = token_ttl) -> str:
         now = int(time.time())
         claims = {"sub": user.id, "role": user.role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
                   "exp": now + ttl}
@@ -300,9 +301,22 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub") -> Fa
             raise HTTPException(401, "invalid credentials")
         sid = secrets.token_urlsafe(16)
         st.sessions[sid] = user.id
-        response = JSONResponse({"access_token": issue(user), "token_type": "Bearer", "expires_in": 900})
+        response = JSONResponse({"access_token": issue(user), "token_type": "Bearer", "expires_in": token_ttl})
         response.set_cookie("sid", sid, httponly=True, secure=True, samesite="lax")
         return response
+
+    @app.post("/api/v1/token")
+    async def oauth2_token(request: Request) -> dict[str, Any]:
+        """OAuth2 resource-owner password grant, form-encoded (RFC 6749 §4.3)."""
+        from urllib.parse import parse_qsl
+
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))  # x-www-form-urlencoded
+        if form.get("grant_type") != "password":
+            raise HTTPException(400, "unsupported_grant_type")
+        user = next((u for u in st.users.values() if u.username == form.get("username")), None)
+        if user is None or not hmac.compare_digest(user.password, str(form.get("password", ""))):
+            raise HTTPException(400, "invalid_grant")
+        return {"access_token": issue(user), "token_type": "Bearer", "expires_in": token_ttl}
 
     @app.get("/api/v1/users/me")
     def me(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -504,11 +518,11 @@ def make_tls(directory: Path) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def platform(flaws: set[str], tls: dict[str, Path], identity_claim: str = "sub"):
+def platform(flaws: set[str], tls: dict[str, Path], identity_claim: str = "sub", token_ttl: int = 900):
     """The test platform on loopback over TLS (plus plain HTTP when that flaw is on)."""
     from vehicle_ds.hub.serve import free_port, serve_in_thread
 
-    app = create_app(flaws, identity_claim)
+    app = create_app(flaws, identity_claim, token_ttl)
     port = free_port()
     http_port = free_port()
     with contextlib.ExitStack() as stack:

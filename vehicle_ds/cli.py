@@ -125,7 +125,7 @@ def _delegate(module: str, what: str, extra: str, args: list[str]) -> None:
         cli = importlib.import_module(module)
     except ImportError as exc:
         raise InputError(f"{what} is not installed ({exc.name} missing): pip install 'vehicle-ds[{extra}]'") from None
-    run_subapp(cli.app, args, cli.PROG)
+    cli.main(args)
 
 
 def run_subapp(sub: typer.Typer, args: list[str], prog: str) -> None:

@@ -41,7 +41,8 @@ def tls(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The server's certificate does not validate against the trust store (or the profile's CA)."""
     if not ctx.profile.base_url.startswith("https://"):
         return [result(p, "skipped", {"reason": "not HTTPS"})]
-    ex = ctx.client.request("GET", "/", any_path=True)
+    e = ctx.reference_endpoint()
+    ex = ctx.client.request("GET", e.path if e else "/", any_path=e is None)
     bad = ex.status is None and ("SSL" in ex.error or "certificate" in ex.error.lower())
     return [result(p, "fail" if bad else "pass", ex.evidence())]
 

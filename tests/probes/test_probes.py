@@ -255,3 +255,60 @@ def test_discovery_finds_the_unlisted_debug_endpoint_and_what_it_leaks(tmp_path,
     assert "Tsp-db-2024" not in text and "AKIAIOSFODNN7EXAMPLE" not in text and "Tsp-signing-2024" not in text
     assert "/health" in c["evidence"]["expected_answers"]  # answering is a health endpoint's job
     assert {e["method"] for e in doc["request_log"] if e["check"] == "probes.inventory.undocumented"} == {"GET"}
+
+
+def test_form_login_setup_steps_and_token_refresh(tmp_path, tls):
+    """An OAuth2 password grant (form-encoded), setup steps that create an object and a new identity, and
+    tokens that expire within the run are refreshed by logging in again."""
+    with platform({"bola"}, tls, token_ttl=20) as (app, url, http_port):
+        path = write_profile(tmp_path, app, url, http_port, tls, allow_unsafe=True)
+        text = path.read_text().replace(
+            '[login]\npath = "/api/v1/login"\nmethod = "POST"\nbody = {username = "{username}", password = "{password}"}',
+            '[login]\npath = "/api/v1/token"\nmethod = "POST"\nformat = "form"\n'
+            'body = {grant_type = "password", username = "{username}", password = "{password}"}')
+        text += ('\n[[setup]]\nmethod = "POST"\npath = "/api/v1/notes"\nas = "alice"\nbody = {text = "fixture"}\n'
+                 'capture = {note = "/id"}\n'
+                 '\n[[setup]]\nmethod = "POST"\npath = "/api/v1/register"\n'
+                 'body = {username = "probe-carol-{rand}", password = "Pw-{rand}-x"}\n'
+                 'creates_identity = {name = "carol", role = "owner"}\n')
+        path.write_text(text)
+        doc = run(load_profile(path), allow_unsafe=True, only=["probes.bola"])
+    assert [s["ok"] for s in doc["setup"]] == [True, True], doc["setup"]
+    assert doc["setup"][1]["identity"]["logged_in"]
+    assert doc["setup"][0]["captured"] == ["note"]
+    assert doc["summary"]["tokens_refreshed"] > 0  # 20-second tokens were renewed before use
+    assert any(e["url"].endswith("/api/v1/token") for e in doc["request_log"])
+    fails = {c["endpoint"] for c in doc["checks"] if c["status"] == "fail"}
+    assert "GET /api/v1/vehicles/{vin}/location" in fails  # the probes ran on the form-login tokens (no cookie)
+
+
+def test_a_profile_drafted_from_openapi_runs_after_the_identities_are_filled_in(tmp_path, tls):
+    import re
+
+    from tests.conftest import run_cli
+
+    with platform({"bola"}, tls) as (app, url, _http_port):
+        out = tmp_path / "draft.toml"
+        proc = run_cli("probe", "init", "--openapi", f"{url}/openapi.json", "--out", str(out))
+        assert proc.returncode == 0, proc.stderr
+        text = out.read_text()
+        assert "CHANGE-ME" in text and 'path = "/api/v1/trip-details?trip_id={trip_id}"' in text
+        assert 'path = "/api/v1/login"' in text and "auth = false" in text
+        assert re.search(r'method = "DELETE"\npath = "/api/v1/notes/\{note_id\}"\nsafe = false', text)
+        st = app.state.platform
+        vins = {u: [v for v, x in st.vehicles.items() if x["owner"] == u] for u in ("u-1001", "u-1002")}
+        trips = {u: [t for t, x in st.trips.items() if x["owner"] == u] for u in ("u-1001", "u-1002")}
+        for name, user, pw, uid in (("owner_a", "alice", "alice-pass-1", "u-1001"),
+                                    ("owner_b", "bob", "bob-pass-2", "u-1002")):
+            block = (f'name = "{name}"\nrole = "owner"\nusername = "{user}"\npassword = "{pw}"\n'
+                     f'owns = {{vin = {json.dumps(vins[uid])}, trip_id = {json.dumps(trips[uid])}}}')
+            text = re.sub(rf'name = "{name}"\nrole = "owner"\nusername = "CHANGE-ME"\npassword = "CHANGE-ME"\nowns = {{[^\n]*}}',
+                          lambda _m, b=block: b, text)
+        text = text.replace('allow_hosts = ["127.0.0.1"]', f'allow_hosts = ["127.0.0.1"]\nca_cert = "{tls["ca"]}"')
+        out.write_text(text)
+        proc = run_cli("probe", "init", "--openapi", f"{url}/openapi.json", "--out", str(out))
+        assert proc.returncode == 2 and "exists" in proc.stderr  # a completed profile is never overwritten
+        doc = run(load_profile(out), only=["probes.bola", "probes.auth.unauthenticated"])
+    by = {(c["id"], c["endpoint"]): c["status"] for c in doc["checks"]}
+    assert by[("probes.bola", "GET /api/v1/vehicles/{vin}/location [token]")] == "fail"
+    assert by[("probes.auth.unauthenticated", "GET /api/v1/vehicles/{vin}/location")] == "pass"
