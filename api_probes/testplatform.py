@@ -46,6 +46,7 @@ FLAWS = {
     "password_change_other": "PATCH /users/{id} changes any user's e-mail or password",
     "registration_mass_assignment": "registration stores the role it is sent; the account read nests the user",
     "undocumented_endpoint": "an unlisted debug endpoint dumps the environment without authentication",
+    "bfla_write": "any user can delete a service notice, an admin function",
     "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
     "token_in_query": "accepts the token in the query string",
     "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
@@ -107,6 +108,7 @@ class State:
     hits: dict[str, list[float]] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> user id
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _b64url(b: bytes) -> str:
@@ -340,6 +342,29 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub", token
         role = str(body.get("role", "owner")) if "registration_mass_assignment" in flaws else "owner"
         st.users[uid] = User(uid, name, str(body.get("password", "")), role, "", "", "", (0.0, 0.0))
         return {"data": {"user": {"id": uid, "username": name, "role": role}}}
+
+    @app.post("/api/v1/admin/notices", status_code=201)
+    async def create_notice(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        u = current(request, authorization)
+        if u.role != "admin":
+            raise HTTPException(403, "forbidden")
+        nid = secrets.token_hex(6)
+        st.notices[nid] = {"id": nid, "text": str((await request.json()).get("text", ""))[:200]}
+        return {"id": nid}
+
+    @app.get("/api/v1/notices/{notice_id}")
+    def read_notice(notice_id: str, request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
+        current(request, authorization)
+        if notice_id not in st.notices:
+            raise HTTPException(404, "no such notice")
+        return st.notices[notice_id]
+
+    @app.delete("/api/v1/admin/notices/{notice_id}", status_code=204)
+    def delete_notice(notice_id: str, request: Request, authorization: str | None = Header(None)) -> None:
+        u = current(request, authorization)
+        if u.role != "admin" and "bfla_write" not in flaws:
+            raise HTTPException(403, "forbidden")
+        st.notices.pop(notice_id, None)
 
     @app.post("/api/v1/notes", status_code=201)
     async def create_note(request: Request, authorization: str | None = Header(None)) -> dict[str, Any]:
@@ -578,6 +603,11 @@ owns = {{vin = {vins!r}, trip_id = {trips!r}, user_id = ["{uid}"]}}
          '"/api/v1/notes", body = {text = "probe note"}}, read = "/api/v1/notes/{note_id}"}'),
         ('PATCH', '/api/v1/users/{user_id}', 'objects = {user_id = "user_id"}\n'
          'account_change = {field = "email", read = "/api/v1/users/me"}'),
+        ('POST', '/api/v1/admin/notices', 'roles = ["admin"]'),
+        ('GET', '/api/v1/notices/{notice_id}', 'objects = {notice_id = "notice"}'),
+        ('DELETE', '/api/v1/admin/notices/{notice_id}', 'roles = ["admin"]\nobjects = {notice_id = "notice"}\n'
+         'cross_user = {create = {path = "/api/v1/admin/notices", body = {text = "probe notice"}}, '
+         'read = "/api/v1/notices/{notice_id}"}'),
     ]
     eps = "".join(f'''
 [[endpoint]]
@@ -586,7 +616,7 @@ path = "{p}"
 safe = {"false" if "commands" in p else "true"}
 {extra}
 ''' for m, p, extra in endpoints)
-    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 14))
+    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 11))
     text = f'''
 [target]
 name = "Test vehicle platform"

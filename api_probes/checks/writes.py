@@ -111,6 +111,47 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     return per_endpoint(p, (e for e in ctx.profile.endpoints if e.mass_assignment), one)
 
 
+def _write_to_fresh_object(ctx: Context, p: Probe, e: Endpoint, owner: str, actor: str) -> list[dict[str, Any]]:
+    """``owner`` creates an object (``cross_user.create``), ``actor`` changes or deletes it with its own
+    credentials, ``owner`` reads it back: a changed field or a vanished object is the effect. The object is
+    deleted afterwards and every step is listed in ``changes``."""
+    spec = e.cross_user or {}
+    create = spec.get("create", {})
+    param = next(iter(e.objects), None)
+    made = ctx.client.request(create.get("method", "POST"), create["path"], **ctx.auth(owner),
+                              json_body=create.get("body", {}))
+    ids = values_of(made.json(), create.get("id_field", "id"), create.get("id_pointer"))
+    if not made.ok or not ids or param is None:
+        return [result(p, "error", {"create": made.evidence()}, e.label,
+                       reason=f"could not create {owner}'s object to test with (cross_user.create)")]
+    path = fill(e.path, {param: str(ids[0])})
+    read_path = fill(spec.get("read", e.path), {param: str(ids[0])})
+    before = ctx.client.request("GET", read_path, **ctx.auth(owner))
+    body = spec.get("body", {})
+    attempt = ctx.client.request(e.method, path, **ctx.auth(actor), json_body=body if e.method != "DELETE" else None)
+    after = ctx.client.request("GET", read_path, **ctx.auth(owner))
+    if e.method == "DELETE":
+        effect = before.ok and after.status in (404, 410)
+    else:
+        effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
+    cleanup = None
+    if spec.get("cleanup", True):
+        gone = e.method == "DELETE" and effect
+        cleanup = True if gone else ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: str(ids[0])}),
+                                                       **ctx.auth(owner)).ok
+    ctx.changes.append({"check": p.id, "as": actor, "request": f"{e.method} {e.path}", "object_of": owner,
+                        "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect,
+                        "reverted": cleanup})
+    ev = {"as": actor, "object_of": owner, "attempt": attempt.evidence(), "read_back": after.evidence()}
+    if effect:
+        return [result(p, "fail", ev, e.label, observed={"requests": 3})]
+    if attempt.ok:
+        return [result(p, "needs_review", ev, e.label, observed={"requests": 3},
+                       reason=f"{actor}'s write was accepted but {owner}'s read-back shows no change: declare "
+                              "cross_user.read")]
+    return [result(p, "pass", ev, e.label, observed={"requests": 3})]
+
+
 @probe("probes.bola.write", "Identity B cannot change or delete identity A's objects", "OWASP-API1:2023", "CWE-639",
        _AUTHZ, "critical")
 @needs_unsafe
@@ -121,43 +162,26 @@ def cross_user_write(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     owners = [o.name for o in ctx.owners()]
     if len(owners) < 2:
         return [result(p, "skipped", {"reason": "needs two owner identities"})]
-    a, b = owners[0], owners[1]
+    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.cross_user and not e.roles),
+                        lambda e: _write_to_fresh_object(ctx, p, e, owners[0], owners[1]))
+
+
+@probe("probes.bfla.write", "Lower roles cannot change or delete through privileged functions", "OWASP-API5:2023",
+       "CWE-285", _AUTHZ, "critical")
+@needs_unsafe
+def privileged_write(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """A customer changes or deletes through a function reserved to staff (``roles``): an object a privileged
+    identity creates first is changed or removed by the lower role (a customer deleting menu items)."""
 
     def one(e: Endpoint) -> list[dict[str, Any]]:
-        spec = e.cross_user or {}
-        create = spec.get("create", {})
-        param = next(iter(e.objects), None)
-        made = ctx.client.request(create.get("method", "POST"), create["path"], **ctx.auth(a),
-                                  json_body=create.get("body", {}))
-        ids = values_of(made.json(), create.get("id_field", "id"), create.get("id_pointer"))
-        if not made.ok or not ids or param is None:
-            return [result(p, "error", {"create": made.evidence()}, e.label,
-                           reason="could not create A's object to test with (cross_user.create)")]
-        path = fill(e.path, {param: str(ids[0])})
-        read_path = fill(spec.get("read", e.path), {param: str(ids[0])})
-        before = ctx.client.request("GET", read_path, **ctx.auth(a))
-        body = spec.get("body", {})
-        attempt = ctx.client.request(e.method, path, **ctx.auth(b), json_body=body if e.method != "DELETE" else None)
-        after = ctx.client.request("GET", read_path, **ctx.auth(a))
-        if e.method == "DELETE":
-            effect = before.ok and after.status in (404, 410)
-        else:
-            effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
-        cleanup = None
-        if spec.get("cleanup", True):
-            cleanup = ctx.client.request("DELETE", path, **ctx.auth(a)).ok if not (e.method == "DELETE" and effect) else True
-        ctx.changes.append({"check": p.id, "as": b, "request": f"{e.method} {e.path}", "object_of": a,
-                            "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect,
-                            "reverted": cleanup})
-        ev = {"as": b, "object_of": a, "attempt": attempt.evidence(), "read_back": after.evidence()}
-        if effect:
-            return [result(p, "fail", ev, e.label, observed={"requests": 3})]
-        if attempt.ok:
-            return [result(p, "needs_review", ev, e.label, observed={"requests": 3},
-                           reason="B's write was accepted but A's read-back shows no change: declare cross_user.read")]
-        return [result(p, "pass", ev, e.label, observed={"requests": 3})]
+        allowed = next((i.name for i in ctx.profile.identities if i.role in (e.roles or [])
+                        and ctx.has_credentials(i.name)), None)
+        lower = next((i.name for i in ctx.owners() if i.role not in (e.roles or [])), None)
+        if allowed is None or lower is None:
+            return [result(p, "skipped", {"reason": f"needs an identity of {e.roles} and a lower one"}, e.label)]
+        return _write_to_fresh_object(ctx, p, e, allowed, lower)
 
-    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.cross_user), one)
+    return per_endpoint(p, (e for e in ctx.profile.endpoints if e.cross_user and e.roles), one)
 
 
 @probe("probes.bola.account_takeover", "Identity B cannot change identity A's password or e-mail",
