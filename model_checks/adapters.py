@@ -69,15 +69,24 @@ class Model:
     batch: int = 64
     queries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    fixed_batch: int | None = None  # the model's input has a fixed batch dimension: chunks are padded to it
+    guard: Any = None  # called before every batch (the run's budget); may raise to stop
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Raw outputs for pixel-space images; one query per image."""
+        """Raw outputs for pixel-space images; one query per image (padding of a fixed batch is not counted)."""
         images = np.asarray(images, dtype=np.float64)
+        step = self.fixed_batch or self.batch
         outs = []
-        for i in range(0, images.shape[0], self.batch):
-            part = self.preprocess.apply(images[i:i + self.batch], self._layout)
-            outs.append(np.asarray(self._fn(part), dtype=np.float64))
-        self.queries += images.shape[0]
+        for i in range(0, images.shape[0], step):
+            if self.guard is not None:
+                self.guard()
+            chunk = images[i:i + step]
+            real = chunk.shape[0]
+            if self.fixed_batch and real < self.fixed_batch:  # repeat the last image up to the fixed size
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], self.fixed_batch - real, axis=0)])
+            part = self.preprocess.apply(chunk, self._layout)
+            outs.append(np.asarray(self._fn(part), dtype=np.float64)[:real])
+            self.queries += real
         out = np.concatenate(outs) if outs else np.empty((0,))
         return out.reshape(images.shape[0], -1) if self.task == "classification" else out.reshape(images.shape[0])
 
@@ -131,6 +140,7 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
     dtype = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
              "tensor(float16)": np.float16}.get(inp.type, np.float32)
     out_name = sess.get_outputs()[0].name
+    fixed = shape[0] if shape and isinstance(shape[0], int) and shape[0] > 0 else None
 
     def fn(batch: np.ndarray) -> np.ndarray:
         return sess.run([out_name], {inp.name: batch.astype(dtype)})[0]
@@ -141,7 +151,8 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
                                                             for i in sess.get_inputs()],
                 "outputs": [{"name": o.name, "shape": o.shape, "type": o.type} for o in sess.get_outputs()],
                 "layout": layout}
-    return Model(p.name, identity, task, preprocess, fn, layout)
+    identity["fixed_batch"] = fixed
+    return Model(p.name, identity, task, preprocess, fn, layout, fixed_batch=fixed)
 
 
 def load_callable(spec: str, task: str, preprocess: Preprocess) -> Model:

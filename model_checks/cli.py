@@ -69,6 +69,8 @@ def model_check(
         help="The task is ImageNet-like: AlexNet's ImageNet-C errors may serve as the mCE reference.")] = False,
     acceptance: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Acceptance profile (TOML): the thresholds that turn numbers into pass/fail.")] = None,
+    scale_corruptions: Annotated[bool, typer.Option(
+        help="Scale ImageNet-C's pixel-length parameters (motion/glass blur, snow) to the image size.")] = False,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
@@ -88,17 +90,18 @@ def model_check(
             ref = json.loads(reference_errors.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise InputError(f"not a JSON reference: {exc}", path=str(reference_errors)) from None
+    acc = load_acceptance(acceptance)  # refused before any work when malformed
     m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels))
-    x, y = load_data(data)
+    x, y = load_data(data, size=m.preprocess.size)  # a folder of mixed sizes is resized to the model's input
     try:
         m(x[:1])
-    except Exception as exc:
+    except Exception as exc:  # any failure of the model itself: one line naming it
         raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
     settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
                         public_key=str(public_key) if public_key else None, reference_errors=ref,
-                        imagenet_like=imagenet_like, acceptance=load_acceptance(acceptance))
+                        imagenet_like=imagenet_like, acceptance=acc, scale_corruptions=scale_corruptions)
     console = Console(stderr=True)
     info = {"path": str(data), "items": len(x), "shape": list(x.shape[1:])}
     if sys.stderr.isatty():

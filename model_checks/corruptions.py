@@ -4,7 +4,9 @@
 Images are float arrays in [0, 1], shape (N, H, W, C), any size (non-square included); every function
 takes a batch and a seeded ``numpy.random.Generator`` and returns a batch. Where the original used
 ImageMagick (motion blur, snow) or photographs (frost), the same parameters drive a numpy/scipy
-re-implementation; sizes given for ImageNet's 224/244-px images are scaled to the image's shorter side.
+re-implementation. Size policy: parameters that are pixel lengths (motion blur, glass blur, snow) are used
+as they are, whatever the image size, as the `imagecorruptions` package does, unless the caller asks to
+scale them to the image's shorter side (``scale_to_size``); elastic transform is relative to its 244-px basis.
 """
 
 from __future__ import annotations
@@ -57,10 +59,6 @@ def _clip(x: Images) -> Images:
 
 def _per_image(fn: Callable[[np.ndarray], np.ndarray], x: Images) -> Images:
     return np.stack([fn(img) for img in x])
-
-
-def _blur_channels(img: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    return np.stack([ndimage.convolve(img[..., c], kernel, mode="reflect") for c in range(img.shape[-1])], axis=-1)
 
 
 # --- noise ----------------------------------------------------------------------------------------------
@@ -117,39 +115,60 @@ def defocus_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
     return _clip(_convolve_batch(x, _disk(*c)))
 
 
-def glass_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
+def glass_blur(x: Images, c: tuple, rng: np.random.Generator, scale: float = 1.0) -> Images:
+    """ImageNet-C's glass blur: Gaussian blur, then ``iterations`` passes of sequential local pixel swaps (each
+    pixel from the bottom-right inwards trades places with a random neighbour within ``max_delta``; a later
+    swap sees the result of the earlier ones), then Gaussian blur again. The swap sequence is drawn once per
+    batch and applied to every image of it (each image's corruption has ImageNet-C's distribution; images of
+    one batch share it), so the Python loop runs H×W×iterations times per batch, not per image."""
     sigma, delta, iterations = c
+    delta = max(1, round(delta * scale))
     out = ndimage.gaussian_filter(x, sigma=(0, sigma, sigma, 0))
     _, h, w, _ = x.shape
-    if h > 2 * delta and w > 2 * delta:
-        rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
-        for _ in range(iterations):  # local pixel shuffling, vectorised over the image
-            dy = rng.integers(-delta, delta, size=(h, w))
-            dx = rng.integers(-delta, delta, size=(h, w))
-            src_r = np.clip(rows + dy, 0, h - 1)
-            src_c = np.clip(cols + dx, 0, w - 1)
-            out = out[:, src_r, src_c, :]
+    rows = range(h - delta, delta, -1)
+    cols = range(w - delta, delta, -1)
+    for _ in range(iterations):
+        offsets = rng.integers(-delta, delta, size=(len(rows), len(cols), 2))  # randint's half-open range
+        for i, r in enumerate(rows):
+            for j, col in enumerate(cols):
+                dy, dx = offsets[i, j]
+                r2, c2 = r + dy, col + dx
+                out[:, [r, r2], [col, c2]] = out[:, [r2, r], [c2, col]]
     return _clip(ndimage.gaussian_filter(out, sigma=(0, sigma, sigma, 0)))
 
 
-def _motion_kernel(radius: float, sigma: float, angle_deg: float) -> np.ndarray:
-    """ImageMagick-style motion blur: a one-sided line of Gaussian weights at ``angle_deg``."""
-    length = int(max(radius, 1))
-    size = 2 * length + 1
-    k = np.zeros((size, size))
-    t = np.arange(length + 1)
+def _motion_kernel(radius: float, sigma: float, angle_deg: float, h: int, w: int) -> np.ndarray:
+    """ImageMagick's motion blur as ImageNet-C applies it: ``2·radius + 1`` taps along a line at ``angle_deg``,
+    Gaussian weights (σ) normalised over the taps, tap t taken ``t`` pixels back along the line (offsets
+    rounded half down); taps that would leave an image of ``h``×``w`` pixels are dropped, as the original
+    stops there. Returned as a correlation kernel centred on the pixel."""
+    width = int(2 * round(radius) + 1)
+    t = np.arange(width)
     weights = np.exp(-(t ** 2) / (2 * sigma ** 2))
+    weights /= weights.sum()
     a = np.deg2rad(angle_deg)
-    rr = np.clip(np.round(length + t * np.sin(a)).astype(int), 0, size - 1)
-    cc = np.clip(np.round(length - t * np.cos(a)).astype(int), 0, size - 1)
-    np.add.at(k, (rr, cc), weights)
-    return k / k.sum()
+    dy = -np.ceil(t * np.sin(a) - 0.5).astype(int)
+    dx = -np.ceil(t * np.cos(a) - 0.5).astype(int)
+    inside = (np.abs(dy) < h) & (np.abs(dx) < w)
+    stop = int(np.argmin(inside)) if not inside.all() else width
+    k = np.zeros((2 * width + 1, 2 * width + 1))
+    np.add.at(k, (width - dy[:stop], width - dx[:stop]), weights[:stop])
+    return k
 
 
-def motion_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
-    scale = min(x.shape[1:3]) / 224.0
-    out = [_blur_channels(im, _motion_kernel(c[0] * scale, c[1] * scale, rng.uniform(-45, 45))) for im in x]
-    return _clip(np.stack(out))
+def _correlate_edge(im: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Correlate an H×W×C image with a square kernel, edges replicated (the original shifts with edge fill)."""
+    from scipy.signal import fftconvolve
+
+    p = k.shape[0] // 2
+    padded = np.pad(im, ((p, p), (p, p), (0, 0)), mode="edge")
+    return fftconvolve(padded, k[::-1, ::-1, None], mode="valid", axes=(0, 1))
+
+
+def motion_blur(x: Images, c: tuple, rng: np.random.Generator, scale: float = 1.0) -> Images:
+    radius, sigma = c[0] * scale, c[1] * scale
+    _, h, w, _ = x.shape
+    return _clip(np.stack([_correlate_edge(im, _motion_kernel(radius, sigma, rng.uniform(-45, 45), h, w)) for im in x]))
 
 
 def _clipped_zoom(img: np.ndarray, factor: float) -> np.ndarray:
@@ -190,17 +209,16 @@ def _rgb_to_gray(x: Images) -> Images:
     return (x[..., :3] @ np.array([0.299, 0.587, 0.114]))[..., None]
 
 
-def snow(x: Images, c: tuple, rng: np.random.Generator) -> Images:
-    loc, scale, zoom, threshold, radius, sigma, blend = c
+def snow(x: Images, c: tuple, rng: np.random.Generator, scale: float = 1.0) -> Images:
+    loc, spread, zoom, threshold, radius, sigma, blend = c
     out = []
-    s = min(x.shape[1:3]) / 224.0
     for im in x:
         h, w = im.shape[:2]
-        layer = rng.normal(loc, scale, (h, w))
+        layer = rng.normal(loc, spread, (h, w))
         layer = _clipped_zoom(layer, zoom)
         layer[layer < threshold] = 0
-        layer = ndimage.convolve(layer, _motion_kernel(radius * s, sigma * s, rng.uniform(-135, -45)), mode="reflect")
-        layer = layer[..., None]
+        k = _motion_kernel(radius * scale, sigma * scale, rng.uniform(-135, -45), h, w)
+        layer = _correlate_edge(layer[..., None], k)
         base = blend * im + (1 - blend) * np.maximum(im, _rgb_to_gray(im[None])[0] * 1.5 + 0.5)
         out.append(base + layer + np.rot90(layer, k=2))
     return _clip(np.stack(out))
@@ -399,7 +417,13 @@ FUNCTIONS: dict[str, Callable[..., Images]] = {
 }
 
 
-def corrupt(x: Images, name: str, severity: int, rng: np.random.Generator) -> Images:
+# Corruptions whose parameters are lengths in pixels of ImageNet's 224-px images; by default they are used as
+# they are (as the `imagecorruptions` package does for images of any size); scale_to_size scales them to the
+# image's shorter side. Elastic transform is defined relative to its 244-px basis and always scales.
+PIXEL_LENGTH_PARAMS = frozenset({"motion_blur", "glass_blur", "snow"})
+
+
+def corrupt(x: Images, name: str, severity: int, rng: np.random.Generator, scale_to_size: bool = False) -> Images:
     """Corruption ``name`` at ``severity`` (1..5) of a float batch in [0, 1]."""
     if not 1 <= severity <= 5:
         raise ValueError("severity is 1..5")
@@ -407,4 +431,6 @@ def corrupt(x: Images, name: str, severity: int, rng: np.random.Generator) -> Im
     x = np.asarray(x, dtype=np.float64)
     if name == "zoom_blur":
         return zoom_blur(x, c, rng, severity)
+    if name in PIXEL_LENGTH_PARAMS:
+        return FUNCTIONS[name](x, c, rng, scale=min(x.shape[1:3]) / 224.0 if scale_to_size else 1.0)
     return FUNCTIONS[name](x, c, rng)

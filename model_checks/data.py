@@ -23,7 +23,9 @@ def _as_float(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0, 1)
 
 
-def load_data(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def load_data(path: str | Path, limit: int | None = None,
+              size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels; images of an image folder that differ in size are resized to ``size`` (H, W)."""
     p = Path(path)
     if p.is_dir():
         labels = p / "labels.csv"
@@ -48,8 +50,10 @@ def load_data(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, n
             raise InputError("no images listed", path=str(labels))
         shapes = {x.shape for x in xs}
         if len(shapes) > 1:
-            raise InputError(f"images differ in size ({sorted(shapes)[:3]}…); resize them or declare --size",
-                             path=str(p))
+            if size is None:
+                raise InputError(f"images differ in size ({sorted(shapes)[:3]}…): give --size H,W and they are "
+                                 "resized to it", path=str(p))
+            xs = [np.asarray(Image.fromarray(x).resize((size[1], size[0]), Image.BILINEAR)) for x in xs]
         return _as_float(np.stack(xs)), np.asarray(ys)
     try:
         with np.load(p) as z:

@@ -43,11 +43,13 @@ def abnormal_inputs(model: Model, x: np.ndarray) -> dict[str, dict[str, Any]]:
     for name, batch in probes.items():
         try:
             raw = model(batch)
-            nan_out = int(np.isnan(raw).any(axis=tuple(range(1, raw.ndim))).sum()) if raw.ndim > 1 else \
-                int(np.isnan(raw).sum())
-            pred = raw.argmax(1) if model.task == "classification" else raw
-            changed = int((pred != base).sum()) if model.task == "classification" else None
-            out[name] = {"raised": None, "nan_outputs": nan_out, "changed_predictions": changed}
+            nan_rows = np.isnan(raw).any(axis=tuple(range(1, raw.ndim))) if raw.ndim > 1 else np.isnan(raw)
+            nan_out = int(nan_rows.sum())
+            changed = None
+            if model.task == "classification" and not nan_rows.all():  # a NaN output has no prediction to compare
+                changed = int((raw[~nan_rows].argmax(1) != base[~nan_rows]).sum())
+            out[name] = {"raised": None, "nan_outputs": nan_out, "changed_predictions": changed,
+                         "compared": int((~nan_rows).sum())}
         except Exception as exc:  # the harness survives whatever the model does
             out[name] = {"raised": f"{type(exc).__name__}: {str(exc)[:160]}"}
     return out

@@ -67,3 +67,26 @@ def certified_accuracy(radii: Sequence[float | None], correct: Sequence[bool], a
     n = len(radii)
     return [sum(1 for rad, ok in zip(radii, correct, strict=True) if ok and rad is not None and rad >= r) / n
             for r in at] if n else [0.0 for _ in at]
+
+
+def wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion k/n (95 % by default); None for n = 0."""
+    if n <= 0:
+        return None
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def rate(k: int, n: int) -> dict[str, object]:
+    """A rate with its counts and Wilson 95 % interval, as every rate in the results is reported."""
+    ci = wilson(k, n)
+    return {"rate": k / n if n else None, "k": int(k), "n": int(n), "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None}
+
+
+def max_certifiable_radius(n: int, sigma: float, alpha: float) -> float:
+    """The largest radius CERTIFY can return with n noise samples: every sample on the top class gives the
+    Clopper-Pearson lower bound alpha^(1/n), so no radius above sigma * Phi^-1(alpha^(1/n)) is certifiable."""
+    return float(sigma * stats.norm.ppf(alpha ** (1.0 / n)))

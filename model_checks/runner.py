@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,8 @@ from .acceptance import NONE, Acceptance
 from .adapters import Model
 from .corruptions import ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS, PARAMS, TEST_CORRUPTIONS, corrupt
 from .integrity import abnormal_inputs, verify_signature
-from .metrics import certified_accuracy, mce, metamorphic_violations, relative_mce
+from .metrics import certified_accuracy, max_certifiable_radius, mce, metamorphic_violations, relative_mce
+from .metrics import rate as rate_ci
 from .transforms import TRANSFORMS
 
 ROBUST = ["GBT42888"]
@@ -60,20 +61,33 @@ class Settings:
     public_key: str | None = None
     reference_errors: dict[str, Any] | None = None  # {"clean": e, "errors": {corruption: e or [e1..e5]}}
     imagenet_like: bool = False  # AlexNet's ImageNet-C errors are a valid reference only for ImageNet-like tasks
+    scale_corruptions: bool = False  # scale pixel-length parameters to the image (default: as ImageNet-C has them)
     acceptance: Acceptance = NONE
 
 
+class BudgetCut(Exception):
+    """The time or query budget ran out inside a check (raised before the model's next batch)."""
+
+
 class Budget:
+    """Hard limits: the model asks before every batch of queries (``check``), so a run overruns its budget by
+    at most one batch; whatever a cut stops is reported ``skipped`` and the run ``complete: false``."""
+
     def __init__(self, settings: Settings, model: Model) -> None:
         self.t0 = time.monotonic()
         self.s, self.model = settings, model
 
     def left(self) -> str | None:
         if time.monotonic() - self.t0 > self.s.time_budget_s:
-            return f"time budget of {self.s.time_budget_s:.0f}s used up"
-        if self.model.queries > self.s.query_budget:
+            return f"time budget of {self.s.time_budget_s:g}s used up"
+        if self.model.queries >= self.s.query_budget:
             return f"query budget of {self.s.query_budget} used up"
         return None
+
+    def check(self) -> None:
+        why = self.left()
+        if why:
+            raise BudgetCut(why)
 
 
 SIGNIFICANCE = 0.01  # one-sided tests against chance; an engineering default, said as such in the criterion
@@ -97,6 +111,7 @@ class Run:
     pred: np.ndarray
     checks: list[dict[str, Any]]
     summary: dict[str, Any]
+    cut: list[str] = field(default_factory=list)  # checks a budget cut stopped
 
     @property
     def n(self) -> int:
@@ -199,11 +214,13 @@ def check_clean(r: Run) -> float:
     model, s = r.model, r.settings
     clean_err = _error_rate(model, r.pred, r.y, s.tolerance)
     if model.task == "classification":
-        metric: dict[str, Any] = {"accuracy": 1 - clean_err, "error": clean_err}
+        metric: dict[str, Any] = {"accuracy": 1 - clean_err, "error": clean_err,
+                                  "correct": rate_ci(int(np.sum(r.pred == r.y)), r.n)}
         limit, crit = r.acceptance("clean", "min_accuracy", "accuracy ≥ {v}")
         value, better = 1 - clean_err, True
     else:
-        metric = {"mse": float(np.mean((r.pred - r.y) ** 2)), "error_rate": clean_err, "tolerance": s.tolerance}
+        metric = {"mse": float(np.mean((r.pred - r.y) ** 2)), "error_rate": clean_err, "tolerance": s.tolerance,
+                  "errors": rate_ci(int(np.sum(np.abs(r.pred - r.y) > s.tolerance)), r.n)}
         limit, crit = r.acceptance("clean", "max_error_rate", "error rate (|error| > tolerance) ≤ {v}")
         value, better = clean_err, False
     p, chance, test = _significance(r, clean_err) if r.n >= MIN_CLEAN else (1.0, None, "")
@@ -239,13 +256,17 @@ def check_corruptions(r: Run, clean_err: float) -> None:
     """Error under the ImageNet-C corruptions exceeds the acceptance profile's limit, and the mean corruption
     error against a declared reference model exceeds its limit."""
     errors: dict[str, list[float]] = {}
-    for name in r.suite.corruptions:
-        if r.budget.left():
-            break
-        r.step(f"corruption {name}")
-        errors[name] = [r.errors(corrupt(r.x, name, sev, r.rng)) for sev in r.suite.severities]
+    cut = ""
+    try:
+        for name in r.suite.corruptions:
+            r.step(f"corruption {name}")
+            errors[name] = [r.errors(corrupt(r.x, name, sev, r.rng, r.settings.scale_corruptions))
+                            for sev in r.suite.severities]
+    except BudgetCut as exc:  # keep what was measured; the check says what is missing
+        cut = f"{exc}: {len(errors)} of {len(r.suite.corruptions)} corruptions measured"
+        r.cut.append("models.corruption.error")
     if not errors:
-        r.skipped("models.corruption.error", "Error under the ImageNet-C corruptions", r.budget.left() or "budget")
+        r.skipped("models.corruption.error", "Error under the ImageNet-C corruptions", cut or "budget")
         return
     limit, crit = r.acceptance("corruption", "max_error", "error ≤ {v} for every corruption and severity")
     worst_value = max(max(v) for v in errors.values())
@@ -257,10 +278,16 @@ def check_corruptions(r: Run, clean_err: float) -> None:
         status = _judge(worst_value, limit, False)
     worst = max(errors, key=lambda k: np.mean(errors[k]))
     crit = _needing(crit, {"images": MIN_CLEAN})
+    if cut and status == "pass":
+        status = "needs_review"  # the measured corruptions held; the missing ones were never seen
     r.checks.append(check("models.corruption.error", "Error under the ImageNet-C corruptions (error per severity)",
                           status, "medium", ROBUST,
-                          {"severities": list(r.suite.severities), "worst": worst, "clean_error": clean_err},
-                          {"corruption_error": errors, "worst_error": worst_value}, criterion=crit,
+                          {"severities": list(r.suite.severities), "worst": worst, "clean_error": clean_err,
+                           "size_policy": "scaled to the image" if r.settings.scale_corruptions else
+                           "ImageNet-C pixel parameters as they are", **({"incomplete": cut} if cut else {})},
+                          {"corruption_error": errors, "worst_error": worst_value, "images": r.n,
+                           "corruption_error_ci95": {k: [rate_ci(round(e * r.n), r.n)["ci95"] for e in v]
+                                                     for k, v in errors.items()}}, criterion=crit,
                           observed={"images": r.n, "corruptions": len(errors)}))
     ref_errors, ref_clean, ref_name = _reference(r)
     full = {k: v for k, v in errors.items() if ref_errors and k in ref_errors}
@@ -324,14 +351,14 @@ def check_attacks(r: Run) -> None:
             r.skipped(cid, title, why or ("not in this suite" if k == 0 else "no correctly classified image"))
             continue
         r.step(cid)
-        res = [fn(r.x[i], int(r.y[i])) for i in correct[:k]]
+        res = [fn(r.x[i], int(r.y[i])) for i in stratified(correct, r.y, k, r.rng)]
         succ = [a for a in res if a.success]
         rate = len(succ) / len(res)
         r.summary[cid.split(".")[-1] + "_success"] = rate
         limit, crit = r.acceptance("adversarial", key, "attack success rate ≤ {v} within the query budget")
         r.checks.append(check(cid, title, _judge(rate, limit, False), "medium", ROBUST,
                               {"images": len(res), "budget_per_image": suite.attack_budget},
-                              {"success_rate": rate,
+                              {"success_rate": rate, "success": rate_ci(len(succ), len(res)),
                                "median_l2": float(np.median([a.l2 for a in succ])) if succ else None,
                                "median_linf": float(np.median([a.linf for a in succ])) if succ else None,
                                "queries": int(sum(a.queries for a in res)),
@@ -352,21 +379,56 @@ def check_certified(r: Run) -> None:
         return
     r.step("certify")
     radii, ok = [], []
-    for i in range(min(suite.smooth_images, r.n)):
+    for i in stratified(np.arange(r.n), r.y, min(suite.smooth_images, r.n), r.rng):
         c_hat, rad = smoothing.certify(r.model, r.x[i], s.sigma, suite.smooth_n0, suite.smooth_n, s.alpha, r.rng)
         radii.append(rad)
         ok.append(c_hat == int(r.y[i]))
+    cap = max_certifiable_radius(suite.smooth_n, s.sigma, s.alpha)
     radius, _ = r.acceptance("certified", "radius", "{v}")
-    at = sorted({0.0, 0.25, 0.5, 0.75, 1.0, *([float(radius)] if radius is not None else [])})
+    # the grid stops at the largest radius n and α can certify: zeros beyond it would be an artefact of n
+    at = sorted({r_ for r_ in (0.0, 0.25, 0.5, 0.75, 1.0) if r_ <= cap} | {round(cap, 4)} |
+                ({float(radius)} if radius is not None and radius <= cap else set()))
     acc = certified_accuracy(radii, ok, at)
+    counts = [sum(1 for rad, good in zip(radii, ok, strict=True) if good and rad is not None and rad >= a) for a in at]
     r.summary["certified_accuracy_r0"] = acc[0]
     limit, crit = r.acceptance("certified", "min_accuracy", f"certified accuracy ≥ {{v}} at radius {radius}")
-    value = acc[at.index(float(radius))] if radius is not None else None
-    r.checks.append(check("models.certified.accuracy", title, _judge(value, limit if radius is not None else None, True),
+    beyond = radius is not None and radius > cap
+    value = acc[at.index(float(radius))] if radius is not None and not beyond else None
+    why = (f"the acceptance radius {radius} is beyond the largest radius n = {suite.smooth_n} noise samples can certify "
+           f"at α = {s.alpha} ({cap:.3f}): a larger suite is needed") if beyond else ""
+    r.checks.append(check("models.certified.accuracy", title,
+                          "not_assessed" if beyond else _judge(value, limit if radius is not None else None, True),
                           "medium", ROBUST, {"radii": [None if x is None else round(x, 4) for x in radii], "correct": ok},
-                          {"certified_accuracy": {"radius": at, "accuracy": acc}},
+                          {"certified_accuracy": {"radius": at, "accuracy": acc,
+                                                  "ci95": [rate_ci(k, len(radii))["ci95"] for k in counts]},
+                           "max_certifiable_radius": round(cap, 4)},
                           criterion=_needing(crit if radius is not None else None, {"images": MIN_CERTIFIED}),
-                          observed={"images": len(radii)}))
+                          observed={"images": len(radii)}, reason=why))
+
+
+def stratified(indices: np.ndarray, labels: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """Up to ``k`` of ``indices``, taken round-robin over the classes (each class shuffled by the run's seed),
+    so a sample is never all of one class because of file order."""
+    by_class: dict[int, list[int]] = {}
+    for i in rng.permutation(np.asarray(indices)):
+        by_class.setdefault(int(labels[int(i)]), []).append(int(i))
+    queues = [by_class[c] for c in sorted(by_class)]
+    out: list[int] = []
+    while len(out) < k and any(queues):
+        for q in queues:
+            if q and len(out) < k:
+                out.append(q.pop(0))
+    return out
+
+
+def expected_checks(task: str) -> list[str]:
+    """Every check a run of this task reports (a check a budget cut stopped is reported skipped)."""
+    common = ["models.integrity.hash", "models.input.abnormal", "models.clean.performance", "models.corruption.error",
+              "models.corruption.mce"]
+    if task == "regression":
+        return common + [f"models.metamorphic.{t}" for t in TRANSFORMS]
+    return common + ["models.adversarial.square_linf", "models.adversarial.square_l2", "models.adversarial.hopskipjump",
+                     "models.certified.accuracy"]
 
 
 def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_info: dict[str, Any],
@@ -385,15 +447,30 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
                        "acceptance": settings.acceptance.values, "acceptance_file": settings.acceptance.path or None},
                       asset=Asset("model", model.name, str(model.identity.get("sha256") or "")[:12]))
     r = Run(model, x, y, settings, suite, rng, budget, progress or (lambda s: None), np.empty(0), [], {"images": int(n)})
-    r.step("integrity")
-    check_integrity(r)
-    check_abnormal_inputs(r)
-    r.pred = model.predict(x)  # reused by every family: the clean predictions are computed once
-    clean_err = check_clean(r)
-    check_corruptions(r, clean_err)
-    check_metamorphic(r)
-    check_attacks(r)
-    check_certified(r)
+    model.guard = budget.check  # the budget is asked before every batch of queries
+    why = ""
+    try:
+        r.step("integrity")
+        check_integrity(r)
+        check_abnormal_inputs(r)
+        r.pred = model.predict(x)  # reused by every family: the clean predictions are computed once
+        clean_err = check_clean(r)
+        check_corruptions(r, clean_err)
+        check_metamorphic(r)
+        check_attacks(r)
+        check_certified(r)
+    except BudgetCut as exc:
+        why = str(exc)
+    finally:
+        model.guard = None
+    done = {c["id"] for c in r.checks}
+    for cid in expected_checks(model.task):
+        if cid not in done:
+            r.cut.append(cid)
+            r.skipped(cid, cid, why or "budget used up before this check")
     doc["checks"] = r.checks
-    r.summary.update({"queries": model.queries, "elapsed_s": round(time.monotonic() - budget.t0, 2)})
+    r.summary.update({"queries": model.queries, "elapsed_s": round(time.monotonic() - budget.t0, 2),
+                      "complete": not r.cut and not any(c["status"] == "skipped" and "budget" in c.get("reason", "")
+                                                        for c in r.checks),
+                      "cut": sorted(set(r.cut))})
     return finish(doc, r.summary)

@@ -258,3 +258,86 @@ def test_too_few_images_are_not_assessed(tmp_path):
                   "--suite", "quick"], tmp_path / "f.json")
     clean = next(c for c in doc["checks"] if c["id"] == "models.clean.performance")
     assert clean["status"] == "not_assessed" and "images = 8" in clean["reason"]
+
+
+def _fixed_batch_model(path, batch: int):
+    """A linear ONNX classifier whose input has a fixed batch dimension (as many exported models do)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.random.default_rng(0).normal(size=(32 * 48 * 3, 5)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["f"], axis=1), helper.make_node("MatMul", ["f", "w"], ["y"])], "fixed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 32, 48, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch, 5])], [numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return w
+
+
+def test_a_fixed_batch_model_runs_by_chunks(tmp_path):
+    w = _fixed_batch_model(tmp_path / "b1.onnx", 1)
+    m = load_model(str(tmp_path / "b1.onnx"), "classification", Preprocess(layout="NHWC"))
+    assert m.fixed_batch == 1 and m.identity["fixed_batch"] == 1
+    x = np.random.default_rng(1).random((7, 32, 48, 3))
+    out = m(x)
+    assert out.shape == (7, 5) and m.queries == 7
+    np.testing.assert_allclose(out, x.reshape(7, -1).astype(np.float32) @ w, rtol=1e-4, atol=1e-3)
+    _fixed_batch_model(tmp_path / "b4.onnx", 4)  # a last chunk of 3 is padded to 4, and the padding not counted
+    m4 = load_model(str(tmp_path / "b4.onnx"), "classification", Preprocess(layout="NHWC"))
+    np.testing.assert_allclose(m4(x), out, rtol=1e-5)
+    assert m4.queries == 7
+
+
+def test_the_query_budget_is_hard_and_a_cut_run_says_so(tmp_path, data):
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                  "--suite", "quick", "--query-budget", "600"], tmp_path / "q.json")
+    s = doc["summary"]
+    assert s["queries"] <= 600 + 64  # at most one batch past the budget
+    assert s["complete"] is False and s["cut"]
+    skipped = {c["id"] for c in doc["checks"] if c["status"] == "skipped"}
+    assert set(s["cut"]) - {"models.corruption.error"} <= skipped
+    assert "models.certified.accuracy" in skipped  # later checks are reported, not silently missing
+
+
+def test_attack_and_certification_samples_are_stratified():
+    from model_checks.runner import stratified
+
+    labels = np.array([0] * 50 + [1] * 5 + [2] * 5)  # file order would give 12 images of class 0
+    pick = stratified(np.arange(60), labels, 12, np.random.default_rng(3))
+    assert np.bincount(labels[pick]).tolist() == [4, 4, 4] and len(set(pick)) == 12
+
+
+def test_rates_carry_counts_and_wilson_intervals_and_the_certifiable_cap(tmp_path, data):
+    from model_checks.metrics import max_certifiable_radius, wilson
+
+    lo, hi = wilson(5, 10)
+    assert abs(lo - 0.2366) < 1e-3 and abs(hi - 0.7634) < 1e-3  # the textbook 95 % Wilson interval of 5/10
+    assert abs(max_certifiable_radius(200, 0.25, 0.001) - 0.4564) < 1e-3
+    assert abs(max_certifiable_radius(100_000, 0.25, 0.001) - 0.9529) < 1e-3  # the reference table's figure
+    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                  "--suite", "quick"], tmp_path / "r.json")
+    by = {c["id"]: c for c in doc["checks"]}
+    clean = by["models.clean.performance"]["metrics"]["correct"]
+    assert clean["n"] == 40 and clean["ci95"][0] <= clean["rate"] <= clean["ci95"][1]
+    cert = by["models.certified.accuracy"]["metrics"]
+    cap = cert["max_certifiable_radius"]
+    assert abs(cap - max_certifiable_radius(200, 0.25, 0.001)) < 1e-3 and max(cert["certified_accuracy"]["radius"]) == cap
+    assert by["models.adversarial.square_linf"]["metrics"]["success"]["ci95"] is not None
+
+
+def test_motion_blur_has_imagemagick_width_and_blurs_small_images():
+    from model_checks.corruptions import _motion_kernel, corrupt
+
+    k = _motion_kernel(10, 3, 0.0, 224, 224)
+    assert np.count_nonzero(k) == 21 and abs(k.sum() - 1) < 1e-9  # 2·radius + 1 taps, weights normalised
+    small = _motion_kernel(20, 15, 30.0, 8, 8)
+    assert k.sum() > small.sum() > 0  # taps beyond an 8-pixel image are dropped, as the original stops there
+    x, _ = signs(6, 2)
+    x = x / 255.0
+    rng = np.random.default_rng(0)
+    change = [float(np.abs(corrupt(x, "motion_blur", s, rng) - x).mean()) for s in (1, 3, 5)]
+    assert change[0] > 0.02 and change[0] < change[2]  # unscaled parameters blur a 32×48 image clearly
+    scaled = float(np.abs(corrupt(x, "motion_blur", 5, np.random.default_rng(0), scale_to_size=True) - x).mean())
+    assert scaled < change[2]  # --scale-corruptions shrinks the kernel to the image
