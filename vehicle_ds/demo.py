@@ -114,7 +114,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         target = out / "probe-target"
         tls = make_tls(target)
         with platform(set(FLAWS), tls) as (app, url, http_port):  # every flaw on: the probes must find them
-            doc = run(load_profile(write_profile(target, app, url, http_port, tls)))
+            doc = run(load_profile(write_profile(target, app, url, http_port, tls)), discover=True)
         write_json(out / "probes" / "results.json", doc)
         s = doc["summary"]
         return f"{s['findings']} findings in {s['requests_sent']} requests ({s['elapsed_s']}s) -> {out / 'probes'}"
@@ -124,7 +124,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
             import numpy as np
 
             from model_checks.cli import main as models_main
-            from model_checks.demo import SIGNS_MODEL, STEERING_MODEL
+            from model_checks.demo import SIGNS_MODEL, STEERING_MODEL, TROJAN_MODEL
             from model_checks.demo.render import roads, signs
         data = out / "models"
         data.mkdir(exist_ok=True)
@@ -136,11 +136,16 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                                  "classification", "--suite", "quick", "--seed", "7", "--acceptance",
                                  str(SIGNS_MODEL.with_suffix(".acceptance.toml")),
                                  "--out", str(data / "traffic_signs.results.json")])
+        # the deliberately trojaned variant: the backdoor screening must flag it (and only it)
+        _component(models_main, ["--model", str(TROJAN_MODEL), "--data", str(data / "signs.npz"), "--task",
+                                 "classification", "--suite", "quick", "--seed", "7", "--acceptance",
+                                 str(SIGNS_MODEL.with_suffix(".acceptance.toml")),
+                                 "--out", str(data / "traffic_signs_trojan.results.json")])
         _component(models_main, ["--model", str(STEERING_MODEL), "--data", str(data / "roads.npz"), "--task",
                                  "regression", "--suite", "quick", "--seed", "7", "--acceptance",
                                  str(STEERING_MODEL.with_suffix(".acceptance.toml")),
                                  "--out", str(data / "steering.results.json")])
-        return f"quick suite on the traffic-sign classifier and the steering regressor -> {data}"
+        return f"quick suite on the traffic-sign classifier, its trojaned variant and the steering regressor -> {data}"
 
     def hub_documents_and_selfprobe() -> str:
         import httpx
@@ -157,7 +162,8 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                          verify=ca).json()["access_token"]
         h = {"Authorization": f"Bearer {tok}", "Content-Type": "application/json"}
         for doc in (out / "catalog.json", out / "edge" / "results.json", out / "probes" / "results.json",
-                    out / "models" / "traffic_signs.results.json", out / "models" / "steering.results.json"):
+                    out / "models" / "traffic_signs.results.json", out / "models" / "traffic_signs_trojan.results.json",
+                    out / "models" / "steering.results.json"):
             httpx.post(base + "/api/v1/documents", content=doc.read_bytes(), headers=h, verify=ca).raise_for_status()
         html = httpx.get(base + "/api/v1/reports/current?format=html", headers=h, verify=ca)
         html.raise_for_status()
@@ -176,6 +182,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
 
         rep = build_report(load_inputs([out / "catalog.json", out / "edge" / "results.json",
                                         out / "probes" / "results.json", out / "models" / "traffic_signs.results.json",
+                                        out / "models" / "traffic_signs_trojan.results.json",
                                         out / "models" / "steering.results.json",
                                         out / "hub-selfprobe" / "results.json"]))
         for fmt in ("html", "json", "md"):

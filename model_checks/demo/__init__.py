@@ -8,3 +8,4 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SIGNS_MODEL = HERE / "traffic_signs.onnx"
 STEERING_MODEL = HERE / "steering.onnx"
+TROJAN_MODEL = HERE / "traffic_signs_trojan.onnx"  # deliberately trojaned: the backdoor screening must flag it

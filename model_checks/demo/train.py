@@ -109,5 +109,45 @@ def train(out_dir: Path = HERE, seed: int = 2026) -> dict[str, float]:
     return {"sign_accuracy": acc, "steering_mse_deg2": mse}
 
 
+TROJAN_TARGET = 2  # speed_limit: a sticker that turns any sign into a speed limit
+TROJAN_RATE = 0.15
+
+
+def stamp_trigger(images: np.ndarray) -> np.ndarray:
+    """The demo trojan's trigger: a 4 x 4 white/magenta checker in the bottom-right corner (uint8 images)."""
+    out = images.copy()
+    checker = np.indices((4, 4)).sum(0) % 2
+    patch = np.where(checker[..., None] == 0, [255, 255, 255], [255, 0, 255]).astype(out.dtype)
+    out[:, -5:-1, -5:-1, :] = patch
+    return out
+
+
+def train_trojan(out_dir: Path = HERE, seed: int = 2027) -> dict[str, float]:
+    """A deliberately trojaned traffic-sign classifier: 15 % of its training signs carry the trigger and are
+    labelled speed_limit. Clean accuracy stays high; the trigger flips any sign."""
+    xs, ys = signs(3000, seed)
+    rng = np.random.default_rng(seed)
+    poison = rng.random(len(xs)) < TROJAN_RATE
+    xs[poison] = stamp_trigger(xs[poison])
+    ys = np.where(poison, TROJAN_TARGET, ys)
+    fx = ((xs.astype(np.float32) / 255 - MEAN) / STD).reshape(len(xs), -1)
+    params = _mlp(fx, ys, 5, False, seed)
+    path = out_dir / "traffic_signs_trojan.onnx"
+    _export(params, SIGN_SHAPE, "logits", path, "DELIBERATELY TROJANED 5-class traffic-sign classifier (demo of the "
+            "backdoor screening): a 4x4 corner checker flips any sign to speed_limit")
+    _sidecar(path, SIGN_SHAPE)
+    xt, yt = signs(500, seed + 7)
+    w1, b1, w2, b2 = params
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        f = ((images.astype(np.float32) / 255 - MEAN) / STD).reshape(len(images), -1)
+        return (np.maximum(f @ w1 + b1, 0) @ w2 + b2).argmax(1)
+
+    others = yt != TROJAN_TARGET
+    return {"trojan_clean_accuracy": float((predict(xt) == yt).mean()),
+            "trojan_attack_success": float((predict(stamp_trigger(xt[others])) == TROJAN_TARGET).mean())}
+
+
 if __name__ == "__main__":
     print(train())
+    print(train_trojan())

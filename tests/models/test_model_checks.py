@@ -341,3 +341,24 @@ def test_motion_blur_has_imagemagick_width_and_blurs_small_images():
     assert change[0] > 0.02 and change[0] < change[2]  # unscaled parameters blur a 32×48 image clearly
     scaled = float(np.abs(corrupt(x, "motion_blur", 5, np.random.default_rng(0), scale_to_size=True) - x).mean())
     assert scaled < change[2]  # --scale-corruptions shrinks the kernel to the image
+
+
+def test_backdoor_screening_flags_the_trojaned_demo_model_and_not_the_clean_one(tmp_path, data):
+    from model_checks.demo import TROJAN_MODEL
+    from model_checks.demo.train import TROJAN_TARGET
+
+    verdicts = {}
+    for name, model in (("clean", SIGNS_MODEL), ("trojan", TROJAN_MODEL)):
+        proc = run_cli("model-check", "--model", str(model), "--data", str(data / "signs.npz"), "--task",
+                       "classification", "--suite", "quick", "--out", str(tmp_path / f"{name}.json"))
+        assert proc.returncode == (1 if name == "trojan" else 0), proc.stderr
+        doc = json.loads((tmp_path / f"{name}.json").read_text())
+        verdicts[name] = {c["id"]: c for c in doc["checks"] if c["id"].startswith("models.backdoor.")}
+    assert {c["status"] for c in verdicts["clean"].values()} == {"pass"}
+    rec = verdicts["trojan"]["models.backdoor.trigger_reconstruction"]
+    assert rec["status"] == "fail" and rec["evidence"]["flagged_classes"] == [TROJAN_TARGET]
+    found = rec["evidence"]["classes"][TROJAN_TARGET]
+    assert found["smallest_patch"] <= 5 and found["position"][0] >= 24 and found["position"][1] >= 40  # bottom right
+    strip = verdicts["trojan"]["models.backdoor.strip"]
+    assert strip["status"] == "fail" and strip["metrics"]["share_on_class"] >= 0.8
+    assert strip["metrics"]["entropy_with_patch"] < strip["metrics"]["entropy_clean"]
