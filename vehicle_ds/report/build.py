@@ -96,7 +96,8 @@ def _tagged_checks(inputs: list[Input]) -> list[dict[str, Any]]:
         for c in source:
             if inp.kind == "probes":  # third-party content: masked again, whatever tool version wrote it
                 c = {**c, "evidence": masker.json(c.get("evidence", {}))}
-            checks.append({**c, "component": inp.kind, "input": idx, "asset": inp.asset, "asset_key": inp.asset_key})
+            checks.append({**c, "component": inp.kind, "input": idx, "asset": inp.asset, "asset_key": inp.asset_key,
+                           "index": len(checks)})
     return checks
 
 
