@@ -1,15 +1,9 @@
-"""A realistic connected-vehicle platform with switchable flaws, for the probes' tests and the demo.
-
-Owners, vehicles, trips, locations, remote commands, JWT auth (RS256 by default). Each flaw in
-``FLAWS`` turns one known failure on (the incidents of ../shared/reference/api_probes.md §4); with
-none on it is the secure configuration, which the probes must find nothing in.
-Run: ``python -m api_probes.testplatform --flaws all --port 8800`` (loopback only).
-"""
+"""The test vehicle platform (FastAPI): owners, vehicles, trips, notes, notices, RS256 (or HS256) JWTs and a
+session cookie at login; every flaw in ``FLAWS`` switches on one failure."""
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -17,8 +11,6 @@ import json
 import secrets
 import time
 import traceback
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -27,88 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-FLAWS = {
-    "no_auth_location": "location endpoint answers without any token (NissanConnect 2016)",
-    "alg_none": "accepts alg none tokens",
-    "no_signature_check": "decodes tokens without verifying the signature",
-    "no_exp_check": "accepts expired and not-yet-valid tokens",
-    "no_aud_check": "accepts tokens for another audience or issuer",
-    "key_confusion": "verifies HS256 tokens with the RSA public key as HMAC secret",
-    "trust_jwk": "trusts a key embedded in the token header",
-    "trust_jku": "fetches verification keys from the token's jku/x5u URL",
-    "kid_traversal": "reads the HMAC key from the file the kid names",
-    "psychic": "ECDSA verifier accepts r = s = 0 (CVE-2022-21449)",
-    "weak_secret": "signs tokens with HS256 and a dictionary secret",
-    "user_enumeration": "login answers 404 'no such user' for an unknown user, 401 for a wrong password",
-    "header_disclosure": "X-Powered-By and a versioned Server header",
-    "credentials_in_response": "the admin user list returns every user's password and password hash",
-    "cross_user_write": "notes can be changed and deleted by any user, not only their owner",
-    "password_change_other": "PATCH /users/{id} changes any user's e-mail or password",
-    "registration_mass_assignment": "registration stores the role it is sent; the account read nests the user",
-    "undocumented_endpoint": "an unlisted debug endpoint dumps the environment without authentication",
-    "bfla_write": "any user can delete a service notice, an admin function",
-    "common_word_secret": "signs tokens with HS256 and a common English word (only in the large public list)",
-    "token_in_query": "accepts the token in the query string",
-    "bola": "vehicle endpoints do not check ownership (SiriusXM 2022)",
-    "bfla": "admin endpoints do not check the role (Kia dealer portal 2024)",
-    "sequential_ids": "trip ids are sequential and trips are not owner-checked",
-    "mass_assignment": "profile update stores any field, role included",
-    "mass_assignment_hidden": "profile update stores any field and answers with the user nested under data.user; "
-                              "the profile read hides the role",
-    "exposure": "vehicle details include the owner's phone, ID number and home position",
-    "plain_http": "also serves plain HTTP",
-    "no_hsts": "no Strict-Transport-Security header",
-    "cors": "reflects any Origin with credentials allowed",
-    "verbose_errors": "returns stack traces on errors",
-    "no_rate_limit": "no rate limiting",
-    "bola_query": "the trip-details endpoint (object id in the query string) does not check ownership",
-    "db_errors": "database error text and the failing SQL statement in 500 answers",
-}
-
-ISSUER = "https://auth.testplatform.invalid"
-AUDIENCE = "vehicle-api"
-WEAK_SECRET = "changeme"
-COMMON_WORD_SECRET = "elephant"
-
-
-def vin_check_digit(vin17: str) -> str:
-    values = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
-    weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-    total = sum(values[c] * w for c, w in zip(vin17, weights, strict=True))
-    r = total % 11
-    return "X" if r == 10 else str(r)
-
-
-def make_vin(serial: int) -> str:
-    base = f"LFV3A23C0N{serial:07d}"
-    return base[:8] + vin_check_digit(base) + base[9:]
-
-
-@dataclass
-class User:
-    id: str
-    username: str
-    password: str
-    role: str
-    name: str
-    phone: str
-    id_number: str
-    home: tuple[float, float]
-    email: str = ""
-
-
-@dataclass
-class State:
-    flaws: set[str]
-    users: dict[str, User] = field(default_factory=dict)
-    vehicles: dict[str, dict[str, Any]] = field(default_factory=dict)
-    trips: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hits: dict[str, list[float]] = field(default_factory=dict)
-    sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> user id
-    notes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    notices: dict[str, dict[str, Any]] = field(default_factory=dict)
+from .model import AUDIENCE, COMMON_WORD_SECRET, FLAWS, ISSUER, WEAK_SECRET, State, User, make_vin
 
 
 def _b64url(b: bytes) -> str:
@@ -505,165 +416,3 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub", token
 
         app.get(f"/api/v1/info/{n}")(info)
     return app
-
-
-# --- serving it on loopback, for the tests and the demo ----------------------------------------------------
-
-def make_tls(directory: Path) -> dict[str, Path]:
-    """A throwaway test CA and a server certificate for 127.0.0.1 (loopback only)."""
-    import datetime as dt
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vehicle-ds test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2)
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                  serialization.NoEncryption()))
-    return {"ca": d / "ca.pem", "cert": d / "cert.pem", "key": d / "key.pem"}
-
-
-
-
-@contextlib.contextmanager
-def platform(flaws: set[str], tls: dict[str, Path], identity_claim: str = "sub", token_ttl: int = 900):
-    """The test platform on loopback over TLS (plus plain HTTP when that flaw is on)."""
-    from vehicle_ds.hub.serve import free_port, serve_in_thread
-
-    app = create_app(flaws, identity_claim, token_ttl)
-    port = free_port()
-    http_port = free_port()
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(serve_in_thread(app, port, tls))
-        if "plain_http" in flaws:
-            stack.enter_context(serve_in_thread(app, http_port, None))
-        yield app, f"https://127.0.0.1:{port}", http_port
-
-
-def write_profile(tmp: Path, app, base_url: str, http_port: int, tls: dict[str, Path], *, signing: bool = True,
-                  allow_unsafe: bool = False, max_requests: int = 800) -> Path:
-    st = app.state.platform
-    key_line = ""
-    if signing:  # a staging environment where the tester holds a signing key
-        (tmp / "signing.pem").write_bytes(app.state.private_pem)
-        key_line = f'test_signing_key = "{(tmp / "signing.pem").resolve()}"'
-    idents = []
-    for uid, user, pw, role in (("u-1001", "alice", "alice-pass-1", "owner"), ("u-1002", "bob", "bob-pass-2", "owner"),
-                                ("u-9001", "admin", "admin-pass-9", "admin")):
-        vins = [v for v, x in st.vehicles.items() if x["owner"] == uid]
-        trips = [t for t, x in st.trips.items() if x["owner"] == uid]
-        idents.append(f'''
-[[identity]]
-name = "{user}"
-role = "{role}"
-username = "{user}"
-password = "{pw}"
-owns = {{vin = {vins!r}, trip_id = {trips!r}, user_id = ["{uid}"]}}
-'''.replace("'", '"'))
-    endpoints = [
-        ('GET', '/api/v1/users/me', 'expects = ["identifier", "contact"]'),
-        ('GET', '/api/v1/vehicles', 'expects = ["vehicle_identifier"]'),
-        ('GET', '/api/v1/vehicles/{vin}', 'objects = {vin = "vin"}\nexpects = ["vehicle_identifier"]'),
-        ('GET', '/api/v1/vehicles/{vin}/location', 'objects = {vin = "vin"}\nexpects = ["vehicle_identifier", "location"]'),
-        ('GET', '/api/v1/vehicles/{vin}/trips', 'objects = {vin = "vin"}\nexpects = ["vehicle_identifier"]'),
-        ('GET', '/api/v1/trips/{trip_id}', 'objects = {trip_id = "trip_id"}\nexpects = ["vehicle_identifier"]'),
-        ('GET', '/api/v1/admin/users', 'roles = ["admin"]\nexpects = ["identifier", "contact"]'),
-        ('PATCH', '/api/v1/users/me',
-         'mass_assignment = {read = "/api/v1/users/me", fields = {role = "admin"}, revert = {role = "owner"}}'),
-        ('POST', '/api/v1/vehicles/{vin}/commands/unlock', 'objects = {vin = "vin"}'),
-        ('GET', '/api/v1/trip-details?trip_id={trip_id}',
-         'objects = {trip_id = "trip_id"}\nexpects = ["vehicle_identifier", "location"]'),
-        ('GET', '/api/v1/account', 'expects = ["identifier", "contact"]'),
-        ('POST', '/api/v1/register', 'auth = false\nmass_assignment = {register = true, fields = {role = "admin"}, '
-         'body = {username = "probe-{rand}", password = "Probe-{rand}-pw"}, read = "/api/v1/account", '
-         'pointer = "/data/user"}'),
-        ('POST', '/api/v1/notes', ''),
-        ('GET', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}'),
-        ('PATCH', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}\ncross_user = {create = {path = '
-         '"/api/v1/notes", body = {text = "probe note"}}, body = {text = "changed by another user"}, '
-         'read = "/api/v1/notes/{note_id}"}'),
-        ('DELETE', '/api/v1/notes/{note_id}', 'objects = {note_id = "note"}\ncross_user = {create = {path = '
-         '"/api/v1/notes", body = {text = "probe note"}}, read = "/api/v1/notes/{note_id}"}'),
-        ('PATCH', '/api/v1/users/{user_id}', 'objects = {user_id = "user_id"}\n'
-         'account_change = {field = "email", read = "/api/v1/users/me"}'),
-        ('POST', '/api/v1/admin/notices', 'roles = ["admin"]'),
-        ('GET', '/api/v1/notices/{notice_id}', 'objects = {notice_id = "notice"}'),
-        ('DELETE', '/api/v1/admin/notices/{notice_id}', 'roles = ["admin"]\nobjects = {notice_id = "notice"}\n'
-         'cross_user = {create = {path = "/api/v1/admin/notices", body = {text = "probe notice"}}, '
-         'read = "/api/v1/notices/{notice_id}"}'),
-    ]
-    eps = "".join(f'''
-[[endpoint]]
-method = "{m}"
-path = "{p}"
-safe = {"false" if "commands" in p else "true"}
-{extra}
-''' for m, p, extra in endpoints)
-    eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 11))
-    text = f'''
-[target]
-name = "Test vehicle platform"
-base_url = "{base_url}"
-allow_hosts = ["127.0.0.1"]
-ca_cert = "{Path(tls["ca"]).resolve()}"
-http_port = {http_port}
-
-[jwt]
-jwks_url = "/.well-known/jwks.json"
-endpoint = "/api/v1/users/me"
-{key_line}
-
-[budget]
-max_requests = {max_requests}
-rate_per_s = 40
-time_s = 60
-burst = 80
-
-[safety]
-allow_unsafe = {"true" if allow_unsafe else "false"}
-
-[login]
-path = "/api/v1/login"
-method = "POST"
-body = {{username = "{{username}}", password = "{{password}}"}}
-token_field = "access_token"
-{"".join(idents)}
-{eps}
-'''
-    path = tmp / "target.toml"
-    path.write_text(text)
-    return path
-
-
-def main() -> None:  # pragma: no cover - manual use
-    import argparse
-
-    import uvicorn
-
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--flaws", default="", help="comma list, 'all' or empty for the secure configuration")
-    ap.add_argument("--port", type=int, default=8800)
-    args = ap.parse_args()
-    flaws = set(FLAWS) if args.flaws == "all" else {f for f in args.flaws.split(",") if f}
-    uvicorn.run(create_app(flaws), host="127.0.0.1", port=args.port, log_level="warning")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

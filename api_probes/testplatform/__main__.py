@@ -1,0 +1,3 @@
+from .serving import main
+
+main()
