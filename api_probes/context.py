@@ -99,3 +99,29 @@ def fill(path: str, values: dict[str, str]) -> str:
 def accepted_as(ex: Exchange, baseline: Exchange) -> bool:
     """The forged request got what the genuine one gets (judged by content, not status alone)."""
     return ex.status is not None and 200 <= ex.status < 300 and ex.body == baseline.body and baseline.status == 200
+
+
+_MISSING = object()
+
+
+def resolve_pointer(doc: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (RFC 6901: ``/data/user``, ``~1`` for ``/``, ``~0`` for ``~``), or None."""
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]:
+        if isinstance(doc, dict):
+            doc = doc.get(part, _MISSING)
+        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            doc = doc[int(part)]
+        else:
+            return None
+        if doc is _MISSING:
+            return None
+    return doc
+
+
+def fill_tag(value: Any, tag: str) -> Any:
+    """Put a per-run random ``tag`` where a profile value says ``{rand}`` (new accounts and objects never collide)."""
+    if isinstance(value, str):
+        return value.replace("{rand}", tag)
+    if isinstance(value, dict):
+        return {k: fill_tag(v, tag) for k, v in value.items()}
+    return value

@@ -23,28 +23,9 @@ import secrets
 from typing import Any
 
 from .client import SafetyError
-from .context import Context
+from .context import Context, fill_tag, resolve_pointer
 from .login import login
 from .profile import Identity
-
-
-def _pointer(doc: Any, pointer: str) -> Any:
-    for part in [p for p in pointer.strip("/").split("/") if p]:
-        if isinstance(doc, dict):
-            doc = doc.get(part)
-        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
-            doc = doc[int(part)]
-        else:
-            return None
-    return doc
-
-
-def _fill(value: Any, tag: str) -> Any:
-    if isinstance(value, str):
-        return value.replace("{rand}", tag)
-    if isinstance(value, dict):
-        return {k: _fill(v, tag) for k, v in value.items()}
-    return value
 
 
 def run_setup(ctx: Context) -> list[dict[str, Any]]:
@@ -52,7 +33,7 @@ def run_setup(ctx: Context) -> list[dict[str, Any]]:
     for n, step in enumerate(ctx.profile.setup, 1):
         tag = secrets.token_hex(4)
         who = step.get("as")
-        body = _fill(step.get("body", {}), tag)
+        body = fill_tag(step.get("body", {}), tag)
         creds = ctx.auth(who) if who else {}
         try:
             ex = ctx.client.request(str(step.get("method", "POST")), str(step["path"]), **creds, json_body=body)
@@ -62,7 +43,7 @@ def run_setup(ctx: Context) -> list[dict[str, Any]]:
         record: dict[str, Any] = {"step": n, "request": f"{step.get('method', 'POST')} {step['path']}", "as": who,
                                   "status": ex.status, "ok": ex.ok}
         if ex.ok:
-            captured = {kind: _pointer(ex.json(), ptr) for kind, ptr in (step.get("capture") or {}).items()}
+            captured = {kind: resolve_pointer(ex.json(), ptr) for kind, ptr in (step.get("capture") or {}).items()}
             if who and captured:
                 owns = ctx.identity(who).owns
                 for kind, value in captured.items():

@@ -10,7 +10,7 @@ import re
 import secrets
 from typing import Any
 
-from ..context import Context, fill
+from ..context import Context, fill, fill_tag, resolve_pointer
 from ..login import login
 from ..profile import Endpoint
 from .registry import _AUTHZ, Probe, needs_unsafe, per_endpoint, probe, result
@@ -22,14 +22,8 @@ def values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
     """Every value of ``key`` in a JSON body: under the JSON pointer if the profile gives one, else anywhere
     in the nesting (APIs wrap the object: ``{"data": {"user": {...}}}``)."""
     if pointer:
-        for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]:
-            if isinstance(doc, dict) and part in doc:
-                doc = doc[part]
-            elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
-                doc = doc[int(part)]
-            else:
-                return []
-        return [doc[key]] if isinstance(doc, dict) and key in doc else []
+        obj = resolve_pointer(doc, pointer)
+        return [obj[key]] if isinstance(obj, dict) and key in obj else []
     found: list[Any] = []
     stack = [doc]
     while stack:
@@ -41,11 +35,6 @@ def values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
         elif isinstance(d, list):
             stack.extend(d)
     return found
-
-
-def _fresh(value: Any, tag: str) -> Any:
-    """Fill ``{rand}`` in a profile value with a per-run random tag (new accounts never collide)."""
-    return value.replace("{rand}", tag) if isinstance(value, str) else value
 
 
 def _judge(stored: list[str], accepted: bool, visible: bool) -> tuple[str, str]:
@@ -73,7 +62,7 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         spec = e.mass_assignment or {}
         tag = secrets.token_hex(4)
         fields = dict(spec.get("fields", {}))
-        body = {**{k: _fresh(v, tag) for k, v in spec.get("body", {}).items()}, **fields}
+        body = {**fill_tag(dict(spec.get("body", {})), tag), **fields}
         read_path, pointer = spec.get("read", e.path), spec.get("pointer")
         if spec.get("register"):
             ex = ctx.client.request(e.method, e.path, json_body=body)  # a registration carries no credentials
@@ -199,8 +188,8 @@ def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     def one(e: Endpoint) -> list[dict[str, Any]]:
         spec = e.account_change or {}
         field = str(spec.get("field", "email"))
-        value = _fresh(str(spec.get("value", "probe-{rand}@example.invalid" if field == "email" else "Probe-{rand}-pw")),
-                       secrets.token_hex(4))
+        value = fill_tag(str(spec.get("value", "probe-{rand}@example.invalid" if field == "email" else "Probe-{rand}-pw")),
+                         secrets.token_hex(4))
         vals = {param: a.owns.get(kind, [""])[0] for param, kind in e.objects.items()}
         path = fill(e.path, vals)
         read_path = spec.get("read", "")
