@@ -70,7 +70,7 @@ def test_offline_crack_finds_weak_secrets_and_says_when_it_was_cut():
         assert res.secret == secret and res.complete and res.tried >= 1
     strong = forge.hs_sign({}, {"sub": "x"}, b"k3Jq-9vX!long-random-secret")
     res = forge.crack_hs(strong, candidates(digits_up_to=2))
-    assert res.secret is None and res.complete and res.tried > 100_000 and res.per_second > 0
+    assert res.secret is None and res.complete and res.tried > 100_000
     cut = forge.crack_hs(strong, candidates(), time_budget_s=0)
     assert cut.secret is None and not cut.complete  # a stopped search proves nothing
 
