@@ -88,8 +88,11 @@ def replay(
         sender.stop()
     write_json(out / "results.json", finish(doc, summary))
     _print_summary(summary, out)
-    if error is not None:
-        raise error
+    if error is not None and agent.frames.total == 0:
+        raise error  # nothing could be read: bad input, exit 2
+    if error is not None:  # damaged after some frames: they are reported, the damage is a failed check (exit 1)
+        typer.echo(f"vehicle-ds: error: {error}", err=True)
+        raise typer.Exit(1)
     if agent.frames.decoded == 0:
         raise InputError(f"no frame could be decoded ({agent.frames.total:,} frames read, {agent.frames.error:,} "
                          f"malformed, {agent.frames.unknown:,} with unknown ids): every check is not_assessed; "

@@ -79,15 +79,21 @@ def concat(chunks: list[FrameChunk]) -> FrameChunk:
 
 
 def coalesce(chunks: Iterator[FrameChunk], min_rows: int = 250_000) -> Iterator[FrameChunk]:
-    """Group small read blocks (cache-friendly to parse) into larger processing chunks."""
+    """Group small read blocks (cache-friendly to parse) into larger processing chunks. A reader that stops
+    with an error (a damaged container) still gets everything it read before delivered first."""
     pending: list[FrameChunk] = []
     rows = 0
-    for c in chunks:
-        pending.append(c)
-        rows += len(c)
-        if rows >= min_rows:
+    try:
+        for c in chunks:
+            pending.append(c)
+            rows += len(c)
+            if rows >= min_rows:
+                yield concat(pending)
+                pending, rows = [], 0
+    except Exception:
+        if pending:
             yield concat(pending)
-            pending, rows = [], 0
+        raise
     if pending:
         yield concat(pending)
 

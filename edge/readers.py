@@ -377,7 +377,9 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
         pending: list[bytes] = []
         pending_len = 0
         tail = b""
+        damage = ""  # a damaged container is reported after everything before it was yielded, never cut silently
         while True:
+            at = f.tell()
             base = f.read(_OBJ_BASE.size)
             if len(base) < _OBJ_BASE.size:
                 break
@@ -387,15 +389,18 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
             body = f.read(obj_size - _OBJ_BASE.size)
             f.read(obj_size % 4)
             if len(body) < obj_size - _OBJ_BASE.size:
-                break  # truncated log: keep what was complete
+                damage = (f"truncated BLF: the object at byte {at} declares {obj_size} bytes, the file ends after "
+                          f"{len(body) + _OBJ_BASE.size}; the frames before it were read")
+                break
             if obj_type != LOG_CONTAINER:
                 continue
             method, _ = _CONTAINER.unpack_from(body)
             payload = body[_CONTAINER.size:]
             try:
                 inner = zlib.decompress(payload) if method == 2 else payload
-            except zlib.error:
-                break  # a truncated last container
+            except zlib.error as exc:
+                damage = f"corrupt BLF container at byte {at} ({exc}); the frames before it were read"
+                break
             pending.append(inner)
             pending_len += len(inner)
             if pending_len >= chunk_bytes:
@@ -410,6 +415,8 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
             chunk, _ = _blf_objects(stream, start_ts, channels)
             if chunk is not None:
                 yield chunk
+        if damage:
+            raise InputError(damage, path=str(path))
 
 
 def read_python_can(path: Path, chunk_frames: int = FALLBACK_CHUNK_FRAMES) -> Iterator[FrameChunk]:

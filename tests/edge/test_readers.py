@@ -10,6 +10,7 @@ import pytest
 
 from edge.frames import DATA, ERROR_FRAME, MALFORMED, REMOTE
 from edge.readers import read_blf, read_candump, read_log
+from vehicle_ds.errors import InputError
 
 
 def _messages(n: int, seed: int = 7) -> list[can.Message]:
@@ -107,10 +108,25 @@ def test_truncated_blf_keeps_complete_frames(tmp_path):
     _write(path, _messages(5000))
     data = path.read_bytes()
     (tmp_path / "half.blf").write_bytes(data[: len(data) // 2])
-    rows = _rows(read_blf(tmp_path / "half.blf"))
-    assert 1000 < len(rows) < 5000
+    chunks = []
+    with pytest.raises(InputError, match=r"truncated BLF: the object at byte \d+"):  # reported, never cut silently
+        for chunk in read_blf(tmp_path / "half.blf"):
+            chunks.append(chunk)
+    rows = [r for c in chunks for r in _rows(iter([c]))]
+    assert 1000 < len(rows) < 5000  # everything before the damage was yielded first
     ref = _reference(path)[: len(rows)]
     assert [r[1:6] for r in rows] == [r[1:6] for r in ref]
+
+
+def test_a_corrupt_blf_container_is_reported_with_its_offset(tmp_path):
+    path = tmp_path / "trace.blf"
+    _write(path, _messages(5000))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)  # 64 zeroed bytes inside a compressed container
+    (tmp_path / "bad.blf").write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"(corrupt BLF container|corrupt BLF object) at byte \d+"):
+        list(read_blf(tmp_path / "bad.blf"))
 
 
 def test_fixed_layout_fast_path_equals_general_search(tmp_path, monkeypatch):

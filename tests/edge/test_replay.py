@@ -168,7 +168,7 @@ def test_truncated_log_keeps_what_was_produced(tmp_path):
     write_log([SAMPLE_DBC], blf, 30_000, seed=2)
     raw = blf.read_bytes()
     blf.write_bytes(raw[: int(len(raw) * 0.6)])
-    out, doc = _replay(tmp_path, blf)
+    out, doc = _replay(tmp_path, blf, rc=1)  # the damage is a failed check; what was read is kept and uplinked
     assert 10_000 < doc["summary"]["frames_total"] < 30_000
     assert _outbound(out)
 
@@ -208,3 +208,14 @@ def test_parallel_replay_equals_serial(tmp_path):
     assert parallel.frames.malformed_lines == serial.frames.malformed_lines == bad_at
     assert [c["status"] for c in parallel.checks()] == [c["status"] for c in serial.checks()]
     assert len(list((tmp_path / "parallel").glob("*.vdsb"))) == p["uplink"]["batches"] >= 2
+
+
+def test_a_damaged_blf_fails_readable_keeps_what_was_read_and_exits_1(tmp_path):
+    log = tmp_path / "drive.blf"
+    write_log([SAMPLE_DBC], log, 20_000, seed=3)
+    data = log.read_bytes()
+    (tmp_path / "cut.blf").write_bytes(data[: len(data) * 2 // 3])
+    _, doc = _replay(tmp_path, tmp_path / "cut.blf", rc=1)
+    readable = next(c for c in doc["checks"] if c["id"] == "edge.input.readable")
+    assert readable["status"] == "fail" and "truncated BLF" in readable["evidence"]["error"]
+    assert 0 < doc["summary"]["frames_total"] < 20_000 and readable["observed"]["frames_read"] > 0
