@@ -22,6 +22,9 @@ from model_checks.corruptions import PARAMS, corrupt
 from model_checks.demo import SIGNS_MODEL
 from model_checks.demo.render import signs
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from art_square import art_square_linf
+
 
 def main() -> dict[str, object]:
     model = load_model(str(SIGNS_MODEL), "classification", Preprocess(mean=(0.5,) * 3, std=(0.25,) * 3))
@@ -46,22 +49,13 @@ def main() -> dict[str, object]:
     rng = np.random.default_rng(1)
     ours = [square_linf(model, x[i], int(y[i]), eps, budget, rng) for i in correct]
     result["ours_square_success"] = round(sum(r.success for r in ours) / len(ours), 3)
-    try:
-        from art.attacks.evasion import SquareAttack
-        from art.estimators.classification import BlackBoxClassifierNeuralNetwork
-
-        np.random.seed(1)  # ART draws from the global generator
-        clf = BlackBoxClassifierNeuralNetwork(lambda b: model.scores(b), input_shape=x.shape[1:], nb_classes=5,
-                                              clip_values=(0.0, 1.0), channels_first=False)
-        attack = SquareAttack(clf, norm=np.inf, eps=eps, max_iter=budget, nb_restarts=1, p_init=0.05, verbose=False)
-        adv = attack.generate(x[correct].astype(np.float32), y=np.eye(5)[y[correct]])
-        art_rate = float((model.predict(adv) != y[correct]).mean())
-        result["art_square_success"] = round(art_rate, 3)
-        result["square_ratio"] = round(result["ours_square_success"] / art_rate, 3) if art_rate else None
-    except ImportError:
-        result["art_square_success"] = None
-        result["square_ratio"] = None
-        result["note"] = "ART not installed: pip install adversarial-robustness-toolbox"
+    art = art_square_linf(model, x[correct], y[correct], eps, budget, 5)
+    if art is None:
+        result.update(art_square_success=None, square_ratio=None,
+                      note="ART not installed: pip install adversarial-robustness-toolbox")
+    else:
+        result["art_square_success"] = round(art[0], 3)
+        result["square_ratio"] = round(result["ours_square_success"] / art[0], 3) if art[0] else None
     result["ratio"] = result["corruption_overhead_ratio"]
     print(json.dumps(result))
     return result

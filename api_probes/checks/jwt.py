@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import forge
@@ -50,23 +52,31 @@ def _token(ctx: Context) -> str | None:
     return ctx.tokens[owners[0]] if owners else None
 
 
+def needs_token(fn: Callable[[Context, Probe], list[dict[str, Any]]]) -> Callable[[Context, Probe], list[dict[str, Any]]]:
+    """Precondition of the token attacks: an owner with a token (a cookie-only session has nothing to forge)."""
+    @functools.wraps(fn)
+    def wrapper(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+        if _token(ctx) is None:
+            return [result(p, "skipped", {"reason": "no token"})]
+        return fn(ctx, p)
+    return wrapper
+
+
 @probe("probes.jwt.alg_none", "alg none is refused in every spelling", "OWASP-API2:2023", "CWE-347", _AUTH, "critical")
+@needs_token
 def alg_none(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """An unsigned token (alg none/None/NONE/nOnE or empty) is accepted: anyone can mint any identity."""
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     return _try_tokens(ctx, p, {f"alg={a!r}": t for a, t in zip([*forge.ALG_NONE_SPELLINGS, ""],
                                                                  forge.alg_none_tokens(tok), strict=True)})
 
 
 @probe("probes.jwt.signature_not_verified", "A stripped, truncated or altered signature is refused",
        "OWASP-API2:2023", "CWE-347", _AUTH, "critical")
+@needs_token
 def signature(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The server accepts a token whose signature is missing or wrong: it does not verify signatures."""
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     return _try_tokens(ctx, p, {"stripped": forge.stripped(tok), "truncated": forge.truncated(tok),
                                 "bit_flipped": forge.bit_flipped(tok)})
 
@@ -159,11 +169,10 @@ def key_confusion(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 
 @probe("probes.jwt.embedded_jwk", "A key embedded in the header (jwk) is not trusted", "OWASP-API2:2023", "CWE-347",
        _AUTH, "critical")
+@needs_token
 def embedded_jwk(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The server verifies with the key the token itself carries (CVE-2018-0114)."""
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -199,26 +208,25 @@ def jku_x5u(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 
 @probe("probes.jwt.kid_injection", "kid path traversal and SQL injection are refused", "OWASP-API2:2023", "CWE-22",
        _AUTH, "critical")
+@needs_token
 def kid_injection(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The kid header selects a key from a file or database the attacker controls (/dev/null, SQLi)."""
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     return _try_tokens(ctx, p, {f"kid={kid!r}": t for kid, t in forge.kid_tokens(tok)})
 
 
 @probe("probes.jwt.psychic_signature", "ECDSA r = s = 0 (psychic signature) is refused", "OWASP-API2:2023",
        "CWE-347", _AUTH, "critical")
+@needs_token
 def psychic(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """An ES256 token with an all-zero signature is accepted (CVE-2022-21449)."""
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     return _try_tokens(ctx, p, {"es256_r0_s0": forge.psychic_es256(tok)})
 
 
 @probe("probes.jwt.weak_secret", "HMAC tokens are not signed with a guessable secret", "OWASP-API2:2023", "CWE-798",
        _AUTH, "critical")
+@needs_token
 def weak_secret(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The HMAC secret of a captured token is guessable (offline, no request sent): the built-in list, ~104k
     publicly leaked JWT secrets, the profile's candidates, words of the target's name and host, every number
@@ -226,8 +234,6 @@ def weak_secret(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     from ..secrets import candidates
 
     tok = _token(ctx)
-    if tok is None:
-        return [result(p, "skipped", {"reason": "no token"})]
     alg = forge.split(tok)[0].get("alg")
     if not str(alg).startswith("HS"):
         return [result(p, "pass", {"alg": alg, "note": "asymmetric signature: no shared secret to guess"},
