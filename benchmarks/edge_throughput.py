@@ -1,7 +1,10 @@
 """Edge throughput: log file on disk -> uplink batches on disk, naive baseline vs the agent, one process.
 
 Logs: >= 1M frames each, as candump .log and as .blf, from a DBC of >= 100 messages at their own cycle
-rates (with CAN FD, J1939, multiplexing, unknown ids and truncated frames).
+rates (with CAN FD, J1939, multiplexing, unknown ids and truncated frames) and multi-frame traffic (J1939
+TP BAM and RTS/CTS, ISO-TP diagnostics, NMEA 2000 fast packets) reassembled on the way.
+MF4: the same pipeline with the asammdf fast path against python-can's MF4 reader on one MF4 log of
+MF4_FRAMES frames (``mf4_ratio``).
 Baseline: python-can LogReader, cantools decode_message per frame, the per-signal policy in a Python loop
 (drop / coarsen / keyed hash / keep, precomputed per signal), records written as JSON lines.
 Candidate: ``vehicle-ds edge replay``'s pipeline (read + decode + classify + handle + batch out; a large
@@ -28,26 +31,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.dbcgen import big_dbc
 from edge.frames import coalesce, prefetch
 from edge.parallel import replay_parallel, worth_it
-from edge.readers import read_log
+from edge.readers import read_log, read_python_can
 from edge.setup import build_agent
 from edge.simulate import write_log
 
 N_FRAMES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BASELINE_FRAMES = 200_000
+MF4_FRAMES = 200_000
 
 
-def agent_run(log: Path, dbc: Path, out: Path) -> tuple[float, int]:
+def agent_run(log: Path, dbc: Path, out: Path, reader=read_log) -> tuple[float, int]:
     t0 = time.perf_counter()
     agent, _ = build_agent([dbc], None, out, consented=["navigation"], key_file=out.parent / f"{out.name}.key")
-    if worth_it(log):  # what `vehicle-ds edge replay` does with a large candump log
+    if worth_it(log) and reader is read_log:  # what `vehicle-ds edge replay` does with a large candump log
         replay_parallel(agent, log)
     else:
-        for chunk in prefetch(coalesce(read_log(log))):
+        for chunk in prefetch(coalesce(reader(log))):
             agent.process(chunk)
+        agent.end_of_input()
         agent.flush()
     dt = time.perf_counter() - t0
-    assert agent.frames.total == agent.frames.decoded + agent.frames.unknown + agent.frames.error
-    return dt, agent.frames.total
+    fs = agent.frames
+    assert fs.total == fs.decoded + fs.unknown + fs.error + fs.transport
+    assert agent.transport.stats.sessions["j1939.completed"] > 0 and fs.reassembled > 0
+    return dt, fs.total
 
 
 def baseline_run(log: Path, dbc: Path, out: Path, limit: int) -> tuple[float, int]:
@@ -91,7 +98,7 @@ def main() -> dict[str, object]:
         for suffix in (".log", ".blf"):
             t0 = time.perf_counter()
             logs[suffix] = tmpd / f"drive{suffix}"
-            write_log([dbc], logs[suffix], N_FRAMES, seed=3)
+            write_log([dbc], logs[suffix], N_FRAMES, seed=3, transport=True)
             result[f"gen_s{suffix.replace('.', '_')}"] = round(time.perf_counter() - t0, 1)
         for suffix, label in ((".log", ""), (".blf", "blf_")):
             dt, n = agent_run(logs[suffix], dbc, tmpd / f"spool{suffix}")
@@ -104,6 +111,13 @@ def main() -> dict[str, object]:
         for suffix, label in ((".log", ""), (".blf", "blf_")):
             dt, n = baseline_run(logs[suffix], dbc, tmpd / f"baseline{suffix}.jsonl", BASELINE_FRAMES)
             result[f"{label}baseline_fps"] = round(n / dt)
+        mf4 = tmpd / "drive.mf4"
+        write_log([dbc], mf4, MF4_FRAMES, seed=3, transport=True)
+        fast_dt, n_fast = agent_run(mf4, dbc, tmpd / "spool_mf4")
+        slow_dt, n_slow = agent_run(mf4, dbc, tmpd / "spool_mf4_pycan", reader=read_python_can)
+        assert n_fast == n_slow
+        result.update(mf4_frames=n_fast, mf4_agent_fps=round(n_fast / fast_dt), mf4_python_can_fps=round(n_slow / slow_dt),
+                      mf4_ratio=round(slow_dt / fast_dt, 1))
         result["ratio"] = round(result["agent_fps"] / result["baseline_fps"], 1)
         result["blf_ratio"] = round(result["blf_agent_fps"] / result["blf_baseline_fps"], 1)
         result["baseline_frames"] = BASELINE_FRAMES

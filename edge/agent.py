@@ -11,11 +11,13 @@ import numpy as np
 
 from .audit import Audit, Evidence, FrameStats, audit_message, run_checks
 from .batch import BatchBuilder
-from .decode import decode_batch
+from .decode import Column, decode_batch
 from .frames import DATA, KIND_NAMES, MALFORMED, FrameChunk
 from .handling import Handler, OutMessage
 from .plan import MessagePlan, Plan
+from .scan import UndocumentedScan
 from .spool import Spool
+from .transport import Reassembled, Reassembler, TransportConfig
 
 
 def _cpu_seconds() -> float:
@@ -29,11 +31,13 @@ def _cpu_seconds() -> float:
 
 class Agent:
     def __init__(self, plan: Plan, handler: Handler, builder: BatchBuilder, spool: Spool,
-                 batch_records: int = 250_000) -> None:
+                 batch_records: int = 250_000, transport: TransportConfig | None = None) -> None:
         self.plan, self.handler, self.builder, self.spool = plan, handler, builder, spool
         self.batch_records = batch_records
         self.frames = FrameStats()
         self.audit = Audit()
+        self.transport = Reassembler(transport)
+        self.scan = UndocumentedScan()
         self.batches: list[str] = []
         self.records_out = 0
         self._dropped_total: Counter = Counter()
@@ -66,9 +70,26 @@ class Agent:
             for k, c in zip(kinds.tolist(), counts.tolist(), strict=True):
                 fs.error += c
                 fs.error_reasons[KIND_NAMES[k]] += c
+        tp = self.transport.select(chunk)
+        if tp.any():
+            rows = np.flatnonzero(tp)
+            fs.transport += int(rows.shape[0])
+            self._payloads(self.transport.feed(chunk, rows), chunk.channels)
+            is_data = is_data & ~tp
         idx = np.flatnonzero(is_data)
         if idx.shape[0] == 0:
             return
+        if self.plan.bound:  # DBCs bound to channels: each channel's frames against its own id table
+            chans = chunk.channel[idx]
+            for c in np.unique(chans).tolist():
+                self._groups(chunk, idx[chans == c], chunk.channels[c] if c < len(chunk.channels) else None)
+        else:
+            self._groups(chunk, idx, None)
+        if self.builder.rows >= self.batch_records:
+            self.flush()
+
+    def _groups(self, chunk: FrameChunk, idx: np.ndarray, channel: str | None) -> None:
+        fs = self.frames
         # Group rows by (id, extended) through a small integer key: standard ids are their own key, the
         # few distinct extended ids are numbered after them, and a stable sort of 16-bit keys is a radix sort.
         ids, ext_rows = chunk.can_id[idx], chunk.extended[idx]
@@ -83,19 +104,69 @@ class Agent:
         for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             k = int(skey[a])
             can_id, ext = (k, False) if k < 2048 else (int(ext_ids[k - 2048]), True)
-            mplan = self.plan.lookup(can_id, ext)
+            mplan = self.plan.lookup(can_id, ext, channel)
             rows = idx[order[a:b]]
             if mplan is None:
                 fs.unknown += b - a
                 fs.unknown_ids[(can_id, ext)] += b - a
+                if self.scan.scanned[("can", can_id, ext)] < self.scan.frames_per_id:
+                    self.scan.frames(("can", can_id, ext), chunk.data[rows], chunk.length[rows])
                 continue
             self._message(mplan, chunk, rows)
-        if self.builder.rows >= self.batch_records:
-            self.flush()
+
+    def continue_transport(self, chunk: FrameChunk) -> None:
+        """Frames after the end of a parallel worker's range: they only complete sessions it opened."""
+        tp = self.transport.select(chunk)
+        if tp.any():
+            self._payloads(self.transport.feed(chunk, np.flatnonzero(tp), open_only=True), chunk.channels)
+
+    def _payloads(self, msgs: list[Reassembled], channels: list[str]) -> None:
+        """Decode reassembled payloads: with the DBC message that describes them, else with the built-in
+        knowledge; a payload neither knows is scanned for identifiers like an undocumented frame."""
+        groups: dict[str, tuple[MessagePlan, list]] = {}
+        for m in msgs:
+            channel = channels[m.channel] if self.plan.bound and m.channel < len(channels) else None
+            mplan = self.plan.payload_plan(m.protocol, m.key, m.extended, channel)
+            if mplan is not None:
+                groups.setdefault(mplan.name, (mplan, []))[1].append((m, None))
+                continue
+            known = self.plan.decoders.decode(m) if self.plan.decoders else None
+            if known is None:
+                self.frames.unknown_payloads[f"{m.protocol}:0x{m.key:X}"] += 1
+                self.scan.payload((m.protocol, m.key, m.extended), m.payload)
+                continue
+            groups.setdefault(known[0].name, (known[0], []))[1].append((m, known[1]))
+        for mplan, items in groups.values():
+            t = np.array([m.t for m, _ in items], dtype=np.float64)
+            if items[0][1] is None:  # described by a DBC message: decoded like any frame
+                width = max(mplan.length, max(len(m.payload) for m, _ in items))
+                data = np.zeros((len(items), width), dtype=np.uint8)
+                for i, (m, _) in enumerate(items):
+                    data[i, :len(m.payload)] = np.frombuffer(m.payload, dtype=np.uint8)
+                lengths = np.array([len(m.payload) for m, _ in items], dtype=np.int16)
+                cols = decode_batch(mplan, data, lengths)
+            else:
+                cols = {}
+                for sig in mplan.signals:
+                    vals = [v.get(sig.name) for _, v in items]
+                    valid = np.array([x is not None for x in vals], dtype=bool)
+                    if not valid.any():
+                        continue
+                    numeric = all(isinstance(x, float) for x in vals if x is not None)
+                    arr = np.array([0.0 if x is None else x for x in vals], dtype=np.float64) if numeric \
+                        else np.array(["" if x is None else x for x in vals], dtype=object)
+                    cols[sig.name] = Column(arr, valid)
+            self.frames.reassembled += len(items)
+            self.frames.decoded_by_message[mplan.name] += len(items)
+            out = self.handler.apply(mplan, t, cols)
+            if out is not None:
+                self._audit(mplan, out)
+                self.builder.add(out)
 
     def _message(self, mplan: MessagePlan, chunk: FrameChunk, rows: np.ndarray) -> None:
         fs = self.frames
-        data = chunk.data[rows]
+        # gather only the bytes the message has: in a chunk with CAN FD frames every row is 64 bytes wide
+        data = chunk.data[:, :max(mplan.length, 1)][rows]
         if data.shape[1] < mplan.length:
             data = np.pad(data, ((0, 0), (0, mplan.length - data.shape[1])))
         lengths = chunk.length[rows]
@@ -128,6 +199,10 @@ class Agent:
     def _audit(self, mplan: MessagePlan, out: OutMessage) -> None:
         audit_message(self.audit, mplan, out, self.handler.location_decimals or 0)
 
+    def end_of_input(self) -> None:
+        """No more frames: transport sessions still open are counted as timed out."""
+        self.transport.finish()
+
     def flush(self) -> None:
         st = self.handler.stats
         dropped = dict(st.dropped)
@@ -146,7 +221,7 @@ class Agent:
         """Everything a worker counted, to be merged into the parent's agent."""
         return {"frames": self.frames, "audit": self.audit, "handling": self.handler.stats,
                 "batches": self.batches, "records_out": self.records_out, "dropped": self._dropped_total,
-                "spool": self.spool.stats}
+                "spool": self.spool.stats, "transport": self.transport.stats, "scan": self.scan}
 
     def merge(self, st: dict[str, Any], line_base: int = 0) -> None:
         self.frames.merge(st["frames"], line_base)
@@ -154,6 +229,8 @@ class Agent:
         h, g = self.handler.stats, st["handling"]
         for k in ("by_category", "by_handling", "dropped", "drop_reasons"):
             getattr(h, k).update(getattr(g, k))
+        self.transport.stats.merge(st["transport"])
+        self.scan.merge(st["scan"])
         self.batches.extend(st["batches"])
         self.records_out += st["records_out"]
         self._dropped_total.update(st["dropped"])
@@ -166,7 +243,7 @@ class Agent:
         sp = self.spool.stats
         return Evidence(self.plan, self.frames, self.audit, self.handler.location_decimals,
                         self.handler.location_purposes, frozenset(n for n, p in self._cabin.items() if p),
-                        sp.written, sp.evicted, sp.bytes_evicted)
+                        sp.written, sp.evicted, sp.bytes_evicted, self.transport.stats, self.scan)
 
     def checks(self) -> list[dict[str, Any]]:
         return run_checks(self.evidence())
@@ -178,7 +255,10 @@ class Agent:
         span = fs.t_max - fs.t_min if fs.t_max >= fs.t_min else None  # no timestamped frame: unknown, not -inf
         return {
             "frames_total": fs.total, "frames_decoded": fs.decoded, "frames_unknown": fs.unknown,
-            "frames_error": fs.error, "frames_truncated": fs.truncated, "frames_error_reasons": dict(fs.error_reasons),
+            "frames_error": fs.error, "frames_truncated": fs.truncated, "frames_transport": fs.transport,
+            "transport": {"sessions": dict(sorted(self.transport.stats.sessions.items())),
+                          "payloads_decoded": fs.reassembled, "payloads_unknown": dict(fs.unknown_payloads)},
+            "frames_error_reasons": dict(fs.error_reasons),
             "signals_by_category": dict(st.by_category), "signals_by_handling": dict(st.by_handling),
             "dropped_by_reason": dict(st.drop_reasons), "dropped_by_signal": dict(self._dropped_total.most_common(50)),
             "unknown_ids": [{"id": f"0x{c:X}", "extended": e, "frames": n} for (c, e), n in fs.unknown_ids.most_common(20)],

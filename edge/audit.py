@@ -19,6 +19,8 @@ from vehicle_ds.results import Criterion, check
 
 from .handling import OutMessage
 from .plan import MessagePlan, Plan
+from .scan import FRAMES_PER_ID, UndocumentedScan
+from .transport import TransportStats
 
 VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 NEVER_OUT_CATEGORIES = {"cabin", "biometric", "security"}
@@ -54,6 +56,9 @@ class FrameStats:
     decoded_by_message: Counter = field(default_factory=Counter)
     malformed_lines: list[int] = field(default_factory=list)
     cabin_on_while_off: Counter = field(default_factory=Counter)
+    transport: int = 0  # frames owned by a transport protocol (J1939 TP, ISO-TP, NMEA 2000 fast packets)
+    reassembled: int = 0  # payloads reassembled and decoded
+    unknown_payloads: Counter = field(default_factory=Counter)  # "isotp:0x7E8" -> payloads nobody describes
     t_min: float = float("inf")
     t_max: float = float("-inf")
 
@@ -135,10 +140,12 @@ class Evidence:
     batches_written: int
     batches_evicted: int
     bytes_evicted: int
+    transport: TransportStats = field(default_factory=TransportStats)
+    scan: UndocumentedScan = field(default_factory=UndocumentedScan)
 
     def decoded_of(self, wanted: Callable[[Any], bool]) -> int:
-        """Frames decoded of the messages that carry a signal ``wanted`` selects."""
-        names = {m.name for m in self.plan.messages if any(wanted(s) for s in m.signals)}
+        """Frames (or reassembled payloads) decoded of the messages that carry a signal ``wanted`` selects."""
+        names = {m.name for m in (*self.plan.messages, *self.plan.builtin) if any(wanted(s) for s in m.signals)}
         return sum(n for name, n in self.frames.decoded_by_message.items() if name in names)
 
 
@@ -305,6 +312,45 @@ def spool_no_loss(ev: Evidence) -> dict[str, Any]:
                  {"batches_evicted": ev.batches_evicted, "bytes_evicted": ev.bytes_evicted},
                  criterion=Criterion("no batch evicted", "engineering_default", minimum={"batches_written": 1}),
                  observed={"batches_written": ev.batches_written})
+
+
+@edge_check
+def undocumented_identifiers(ev: Evidence) -> dict[str, Any]:
+    """Frames (or reassembled payloads) the DBC does not describe carry a VIN with a valid check digit, an
+    IMEI or an ICCID: personal identifiers nobody catalogued (they stay in the vehicle, but the DBC and the
+    catalogue are incomplete)."""
+    sc = ev.scan
+
+    def name(key: tuple) -> str:
+        return f"0x{key[1]:X}" if key[0] == "can" else f"{key[0]} 0x{key[1]:X}"
+
+    hits = [{"id": name(k), "identifiers": sorted(v), "frames_scanned": sc.scanned[k]}
+            for k, v in sorted(sc.hits.items(), key=lambda kv: str(kv[0]))]
+    scanned = sum(sc.scanned.values())
+    return check("edge.frames.undocumented_identifiers",
+                 "No personal identifier hides in frames the DBC does not describe",
+                 "warn" if hits else "pass", "medium", ["GBT44464-4.1", "CN-ADR-3"],
+                 {"ids": hits[:50], "ids_scanned": len(sc.scanned)}, {"frames_scanned": scanned},
+                 criterion=Criterion(f"no ASCII VIN (valid check digit), IMEI or ICCID (Luhn) in the first "
+                                     f"{FRAMES_PER_ID:,} frames of each undocumented id", "engineering_default",
+                                     minimum={"frames_data": 1}),
+                 observed={"frames_data": ev.frames.decoded + ev.frames.unknown, "frames_scanned": scanned})
+
+
+@edge_check
+def transport_sessions(ev: Evidence) -> dict[str, Any]:
+    """Multi-frame transfers (J1939 TP, ISO-TP, NMEA 2000 fast packets) that did not complete: their payload
+    could not be classified (lost frames, aborts, or a log cut in the middle of one)."""
+    s = ev.transport.sessions
+    done = sum(n for k, n in s.items() if k.endswith(".completed"))
+    broken = sum(n for k, n in s.items() if not k.endswith(".completed"))
+    return check("edge.transport.sessions", "Multi-frame transfers complete, so their payloads are classified",
+                 "warn" if broken else "pass", "low", ["GBT44464-4.1"],
+                 {"sessions": dict(sorted(s.items())), "payloads_unknown": dict(ev.frames.unknown_payloads.most_common(20))},
+                 {"sessions_completed": done, "sessions_incomplete": broken},
+                 criterion=Criterion("every transport session completes (no abort, no timeout)", "engineering_default",
+                                     minimum={"sessions": 1}),
+                 observed={"sessions": done + broken, "transport_frames": ev.frames.transport})
 
 
 def run_checks(ev: Evidence, checks: Iterable[EdgeCheck] = CHECKS) -> list[dict[str, Any]]:

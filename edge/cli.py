@@ -18,8 +18,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 @app.command()
 def replay(
     log: Annotated[Path, typer.Argument(help="candump .log, .blf, .asc, .trc, .csv or .mf4")],
-    dbc: Annotated[list[Path], typer.Option(help="The vehicle's DBC (repeat for several buses).")],
-    out: Annotated[Path, typer.Option(help="Output folder: results.json and batches/.")],
+    dbc: Annotated[list[str], typer.Option(
+        help="The vehicle's DBC, FILE or CHANNEL=FILE to bind it to one bus (repeat for several buses).")],
+    out: Annotated[Path, typer.Option(help="Output folder: results.json and batches/ (must be empty).")],
     policy: Annotated[Optional[Path], typer.Option(help="Policy TOML layered on the default.")] = None,  # noqa: UP045
     purpose: Annotated[list[str], typer.Option(help="Purpose the user consented to (repeatable).")] = [],  # noqa: B006
     key_file: Annotated[Optional[Path], typer.Option(help="Pseudonymisation master key (created if absent).")] = None,  # noqa: UP045
@@ -32,73 +33,122 @@ def replay(
     vehicle: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="Name of the vehicle (the asset); default: the DBCs' file names, as `vehicle-ds catalog` names it.")] = None,
     vehicle_version: Annotated[str, typer.Option(help="Version of the vehicle (model year, E/E release).")] = "",
+    force: Annotated[bool, typer.Option("--force", help="Clear a previous replay's output in --out first.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted replay in --out.")] = False,
 ) -> None:
     """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches.
 
-    Exit 0 when every check passes or warns, 1 when one fails, 2 when nothing in the log could be decoded
-    (results.json is written first in every case)."""
+    Exit 0 when every check passes or warns, 1 when one fails or the log is damaged after some frames, 2
+    when nothing in the log could be decoded, 130 when interrupted (results.json is written in every case;
+    `--resume` continues an interrupted replay)."""
+    from .outdir import interrupt_flag
+
+    with interrupt_flag() as stop:  # from here on Ctrl-C ends the replay cleanly, with results
+        _replay(log, dbc, out, policy, purpose, key_file, device, vehicle, vehicle_version, force, resume, stop,
+                upload=(hub, token, device_credentials, ca_cert))
+
+
+def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: list[str], key_file: Path | None,
+            device: str, vehicle: str | None, vehicle_version: str, force: bool, resume: bool, stop, *,
+            upload: tuple) -> None:
     from vehicle_ds.catalog import vehicle_asset
     from vehicle_ds.results import finish, new_results, write_json
 
-    from .frames import coalesce, prefetch
+    from . import outdir
+    from .frames import coalesce, prefetch, skip_frames
+    from .parallel import replay_parallel, worth_it
     from .readers import read_log
-    from .setup import build_agent
+    from .setup import build_agent, parse_dbc_specs
 
-    chunks = prefetch(coalesce(read_log(log)))  # validates the path and format before anything is written
-    agent, dbs = build_agent(dbc, policy, out / "batches", consented=purpose, device=device,
-                                   key_file=key_file)
-    doc = new_results("edge", {"log": _file_info(log), "dbc": [db.source_entry() for db in dbs],
+    specs = parse_dbc_specs(dbc)
+    chunks = read_log(log)  # validates the path and format before anything is written
+    outdir.prepare(out, force=force, resume=resume)
+    agent, dbs = build_agent(specs, policy, out / "batches", consented=purpose, device=device, key_file=key_file)
+    info = _file_info(log)
+    doc = new_results("edge", {"log": info, "dbc": [db.source_entry() | ({"channel": ch} if ch else {})
+                                                    for db, (ch, _) in zip(dbs, specs, strict=True)],
                                "mode": "replay"},
                       {"consented_purposes": sorted(purpose), "device": device},
-                      asset=vehicle_asset(dbc, vehicle, vehicle_version))
+                      asset=vehicle_asset([p for _, p in specs], vehicle, vehicle_version))
+    state_key = agent.handler.keys.key(-1)
+    parallel = worth_it(log)  # a large candump log: every core takes whole ranges of it
+    previous = outdir.load_state(out, state_key, info["sha256"]) if resume else None
     error: InputError | None = None
+    interrupted = False
     progress = _progress(log)
-    from .parallel import replay_parallel, worth_it
-
+    resume_state: dict = {"log_sha256": info["sha256"]}
     try:
-        if worth_it(log):  # a large candump log: every core takes whole ranges of it
-            progress(0)
-            replay_parallel(agent, log)
+        if parallel:
+            skip = frozenset(previous.get("ranges_done", ())) if previous else frozenset()
+            done = replay_parallel(agent, log, skip=skip, stop=stop,
+                                   progress=lambda b: progress(b, agent.frames.total))
+            resume_state["ranges_done"] = sorted(skip | set(done))
+            interrupted = stop.is_set()
         else:
-            for chunk in chunks:
+            stream = prefetch(coalesce(chunks))
+            if previous is not None:
+                stream = skip_frames(stream, previous["frames_done"])
+            for chunk in stream:
+                if stop.is_set():
+                    interrupted = True
+                    break
                 agent.process(chunk)
-                progress(agent.frames.total)
+                progress(chunk.offset, agent.frames.total)
+            resume_state["frames_done"] = agent.frames.total
     except InputError as exc:  # a corrupt tail: keep everything already produced, then report it
         error = exc
     finally:
-        progress(None)
+        progress(None, 0)
+    if not interrupted:
+        agent.end_of_input()
     agent.flush()
+    if previous is not None:  # after the run: forked workers must not carry (and return) these counts twice
+        agent.merge(previous["agent"])
     doc["checks"] = agent.checks()
     summary = agent.summary()
     if error is not None:
         doc["checks"].append(_unreadable_tail(error, agent.frames.total))
-    if hub:
-        from .sender import Sender
-
-        verify: bool | str = str(ca_cert) if ca_cert else True
-        creds = token
-        if device_credentials:
-            from .hubauth import DeviceTokens
-
-            creds = DeviceTokens(hub, device_credentials, verify)
-        sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", creds, verify=verify)
-        delivered = sender.drain(60.0)
-        summary["uplink"].update({"hub": hub, "delivered": delivered, "sent": sender.stats.sent,
-                                  "send_failures": sender.stats.failures})
-        sender.stop()
+    if interrupted:
+        summary["interrupted"] = True
+        summary["warnings"].append("interrupted: the counts cover only what was processed; --resume continues")
+        outdir.save_state(out, state_key, resume_state | {"agent": agent.state()})
+    else:
+        outdir.clear_state(out)
+    if upload[0] and not interrupted:
+        _upload(agent, summary, *upload)
     write_json(out / "results.json", finish(doc, summary))
     _print_summary(summary, out)
+    if interrupted:
+        typer.echo("vehicle-ds: interrupted; results.json has what was processed, --resume continues", err=True)
+        raise typer.Exit(130)
     if error is not None and agent.frames.total == 0:
         raise error  # nothing could be read: bad input, exit 2
     if error is not None:  # damaged after some frames: they are reported, the damage is a failed check (exit 1)
         typer.echo(f"vehicle-ds: error: {error}", err=True)
         raise typer.Exit(1)
-    if agent.frames.decoded == 0:
+    if agent.frames.decoded == 0 and agent.frames.reassembled == 0:
         raise InputError(f"no frame could be decoded ({agent.frames.total:,} frames read, {agent.frames.error:,} "
                          f"malformed, {agent.frames.unknown:,} with unknown ids): every check is not_assessed; "
                          f"is this a {log.suffix} log of this vehicle?", path=str(log))
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)
+
+
+def _upload(agent, summary: dict, hub: str, token: str | None, device_credentials: Path | None,
+            ca_cert: Path | None) -> None:
+    from .sender import Sender
+
+    verify: bool | str = str(ca_cert) if ca_cert else True
+    creds = token
+    if device_credentials:
+        from .hubauth import DeviceTokens
+
+        creds = DeviceTokens(hub, device_credentials, verify)
+    sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", creds, verify=verify)
+    delivered = sender.drain(60.0)
+    summary["uplink"].update({"hub": hub, "delivered": delivered, "sent": sender.stats.sent,
+                              "send_failures": sender.stats.failures})
+    sender.stop()
 
 
 def _unreadable_tail(error: InputError, frames_read: int) -> dict:
@@ -120,20 +170,27 @@ def _file_info(path: Path) -> dict[str, object]:
 
 
 def _progress(log: Path):
-    """A rich progress bar on a terminal, nothing in a pipe."""
+    """A rich progress bar on a terminal (share of the file's bytes, frames/s, ETA); nothing in a pipe."""
     if not sys.stderr.isatty():
-        return lambda n: None
-    from rich.progress import Progress
+        return lambda done, frames: None
+    import time
 
-    prog = Progress(transient=True)
-    task = prog.add_task(f"replaying {log.name}", total=None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = max(1, log.stat().st_size)
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), transient=True)
+    task = prog.add_task(f"replaying {log.name}", total=total, rate="")
+    started = time.perf_counter()
     prog.start()
 
-    def update(n: int | None) -> None:
-        if n is None:
+    def update(done: int | None, frames: int) -> None:
+        if done is None:
             prog.stop()
-        else:
-            prog.update(task, completed=n, description=f"replaying {log.name}: {n:,} frames")
+            return
+        rate = frames / max(time.perf_counter() - started, 1e-3)
+        prog.update(task, completed=done if done >= 0 else None,
+                    rate=f"{frames:,} frames, {rate:,.0f}/s")
 
     return update
 

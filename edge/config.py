@@ -17,6 +17,7 @@ class BusConfig:
     bitrate: int | None = None
     fd: bool = False
     data_bitrate: int | None = None
+    dbc: list[Path] = field(default_factory=list)  # DBCs of this bus only
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -31,6 +32,10 @@ class EdgeConfig:
     key_file: Path
     purposes: list[str]
     buses: list[BusConfig]
+
+    def dbc_specs(self) -> list[tuple[str | None, Path]]:
+        """Agent-wide DBCs on every bus, a bus's own DBCs on that bus (named interface:channel)."""
+        return [(None, p) for p in self.dbc] + [(f"{b.interface}:{b.channel}", p) for b in self.buses for p in b.dbc]
     spool_max_mb: float = 256
     batch_seconds: float = 5.0
     micro_batch_ms: float = 50.0
@@ -39,6 +44,10 @@ class EdgeConfig:
     device_credentials: Path | None = None
     tls_verify: bool | str = True
     log_format: str = "json"
+
+
+def _list(v: Any) -> list:
+    return v if isinstance(v, list) else [v]
 
 
 def load_config(path: str | Path) -> EdgeConfig:
@@ -53,12 +62,15 @@ def load_config(path: str | Path) -> EdgeConfig:
     try:
         buses = [BusConfig(interface=b["interface"], channel=str(b["channel"]), bitrate=b.get("bitrate"),
                            fd=bool(b.get("fd", False)), data_bitrate=b.get("data_bitrate"),
+                           dbc=[rel(d) for d in _list(b.get("dbc", []))],
                            extra={k: v for k, v in b.items()
-                                  if k not in ("interface", "channel", "bitrate", "fd", "data_bitrate")})
+                                  if k not in ("interface", "channel", "bitrate", "fd", "data_bitrate", "dbc")})
                  for b in raw.get("bus", [])]
         if not buses:
             raise KeyError("[[bus]]")
-        dbc = [rel(d) for d in (agent["dbc"] if isinstance(agent["dbc"], list) else [agent["dbc"]])]
+        if "dbc" not in agent and not any(b.dbc for b in buses):
+            raise KeyError("dbc ([agent] dbc or [[bus]] dbc)")
+        dbc = [rel(d) for d in _list(agent.get("dbc", []))]
         uplink = raw.get("uplink", {})
         token = uplink.get("token")
         if uplink.get("token_file"):

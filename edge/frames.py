@@ -25,9 +25,16 @@ class FrameChunk:
     channels: list[str]
     malformed_lines: list[int] | None = None  # line numbers in the source, for the report
     lines: int = 0  # text lines this chunk covers (candump), so callers need not count them again
+    offset: int = -1  # bytes of the source read when this chunk was complete (progress); -1 unknown
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    def tail(self, start: int) -> FrameChunk:
+        """The rows from ``start`` on (a resumed replay skips what the interrupted run processed)."""
+        return FrameChunk(self.t[start:], self.channel[start:], self.can_id[start:], self.extended[start:],
+                          self.fd[start:], self.length[start:], self.data[start:], self.kind[start:], self.channels,
+                          None, self.lines, self.offset)
 
     @staticmethod
     def from_messages(msgs: list, channels: list[str]) -> FrameChunk:
@@ -75,7 +82,7 @@ def concat(chunks: list[FrameChunk]) -> FrameChunk:
     return FrameChunk(*(np.concatenate([getattr(c, f) for c in chunks]) for f in
                         ("t", "channel", "can_id", "extended", "fd", "length")),
                       data=data, kind=np.concatenate([c.kind for c in chunks]), channels=chunks[-1].channels,
-                      malformed_lines=bad, lines=sum(c.lines for c in chunks))
+                      malformed_lines=bad, lines=sum(c.lines for c in chunks), offset=chunks[-1].offset)
 
 
 def coalesce(chunks: Iterator[FrameChunk], min_rows: int = 250_000) -> Iterator[FrameChunk]:
@@ -96,6 +103,16 @@ def coalesce(chunks: Iterator[FrameChunk], min_rows: int = 250_000) -> Iterator[
         raise
     if pending:
         yield concat(pending)
+
+
+def skip_frames(chunks: Iterator[FrameChunk], n: int) -> Iterator[FrameChunk]:
+    """Drop the first ``n`` frames."""
+    for c in chunks:
+        if n >= len(c):
+            n -= len(c)
+            continue
+        yield c.tail(n) if n else c
+        n = 0
 
 
 def prefetch(chunks: Iterator[FrameChunk], depth: int = 2) -> Iterator[FrameChunk]:

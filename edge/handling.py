@@ -133,6 +133,8 @@ class Handler:
     def _pseudonymize(self, label: str, t: np.ndarray, col: Column) -> np.ndarray:
         """Keyed hash of each distinct value (identifiers change rarely, so this is a handful of hashes)."""
         v = col.values
+        if v.dtype == object:  # text from a reassembled payload (a VIN, a serial number): hashed whole
+            return self._pseudonymize_text(label, t, v)
         bits = v.view(np.int64) if v.dtype.itemsize == 8 else v.astype(np.int64)  # exact, also above 2**53
         periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 \
             else np.zeros(t.shape[0], dtype=np.int64)
@@ -144,6 +146,16 @@ class Handler:
                               dtype=object)
             values[rows] = hashed[inv.ravel()]
         return values
+
+    def _pseudonymize_text(self, label: str, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+        out = np.empty(v.shape[0], dtype=object)
+        cache: dict[tuple[int, str], str] = {}
+        for i, (ti, text) in enumerate(zip(t.tolist(), v.tolist(), strict=True)):
+            key = (self.keys.period(ti), str(text))
+            if key not in cache:
+                cache[key] = self.keys.pseudonym(key[0], label, key[1])
+            out[i] = cache[key]
+        return out
 
     def _aggregate(self, label: str, col: Column) -> None:
         v = col.values[col.valid].astype(np.float64)

@@ -62,13 +62,13 @@ def open_buses(cfg: EdgeConfig) -> list:
 def run_live(config_path: str | Path, stop: threading.Event | None = None) -> dict:
     cfg = load_config(config_path)
     _logging(cfg.log_format)
-    agent, dbs = build_agent(cfg.dbc, cfg.policy, cfg.spool_dir, consented=cfg.purposes,
+    agent, dbs = build_agent(cfg.dbc_specs(), cfg.policy, cfg.spool_dir, consented=cfg.purposes,
                                    device=cfg.device_id, key_file=cfg.key_file, spool_max_mb=cfg.spool_max_mb,
                                    batch_records=10**9)
     doc = new_results("edge", {"mode": "live", "buses": [f"{b.interface}:{b.channel}" for b in cfg.buses],
                                "dbc": [db.source_entry() for db in dbs]},
                       {"consented_purposes": sorted(cfg.purposes), "device": cfg.device_id},
-                      asset=vehicle_asset(cfg.dbc, cfg.vehicle))
+                      asset=vehicle_asset([p for _, p in cfg.dbc_specs()], cfg.vehicle))
     stop = stop or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(ValueError):  # not the main thread (tests drive run_live from a thread)
@@ -137,6 +137,7 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
         if sender is not None:
             sender.stop()
             sender = None
+        agent.end_of_input()
         doc["checks"] = agent.checks()
         write_json(cfg.results, finish(doc, summary))
         log.info("edge agent stopped: %d frames, %d records out", summary["frames_total"], summary["uplink"]["records"])

@@ -43,38 +43,72 @@ def worth_it(path: Path) -> bool:
             and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods())
 
 
-def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn) -> None:  # pragma: no cover - child
+LOOKAHEAD_BYTES = 1 << 20
+LOOKAHEAD_BLOCK = 16 * 1024
+
+
+def _finish_sessions(agent: Agent, path: Path, end: int) -> None:
+    """Transport sessions open at the end of a range continue in the next one: read on (frames there feed
+    only these sessions, the next range's worker ignores them) until they are done or cannot continue
+    (the longest timeout passed), then count what is still open as timed out, as a serial replay would."""
+    from .readers import read_candump
+    from .transport import J1939_T2_S
+
+    if agent.transport.open_sessions():
+        # small blocks: a transfer ends within milliseconds of log time, a few hundred lines on
+        for chunk in read_candump(path, chunk_bytes=LOOKAHEAD_BLOCK, start=end, end=end + LOOKAHEAD_BYTES):
+            agent.continue_transport(chunk)
+            if not agent.transport.open_sessions() or (
+                    len(chunk) and chunk.t[-1] > agent.transport.last_activity() + J1939_T2_S):
+                break
+    agent.end_of_input()
+
+
+def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop) -> None:  # pragma: no cover - child
     from .frames import coalesce
     from .readers import read_candump
 
     try:
-        lines = {}
+        lines, done = {}, []
         for seq, start, end in jobs:
+            if stop.is_set():  # Ctrl-C: whole ranges only, so a resumed replay knows exactly what is left
+                break
             mark = len(agent.frames.malformed_lines)
             lines[seq] = 0
             for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
                 agent.process(chunk)
                 lines[seq] += chunk.lines
+            _finish_sessions(agent, Path(path), end)
             # keep this range's malformed line numbers apart: the parent knows where the range starts
             agent.frames.malformed_lines[mark:] = [(seq, n) for n in agent.frames.malformed_lines[mark:]]
+            done.append(seq)
+            with progress.get_lock():
+                progress.value += end - start
         agent.flush()
-        conn.send_bytes(pickle.dumps(("ok", agent.state(), lines)))
+        conn.send_bytes(pickle.dumps(("ok", agent.state(), lines, done)))
     except BaseException as exc:
-        conn.send_bytes(pickle.dumps(("error", exc, None)))
+        conn.send_bytes(pickle.dumps(("error", exc, None, [])))
     finally:
         conn.close()
 
 
-def replay_parallel(agent: Agent, path: Path, workers: int = 2) -> None:
-    """Run ``agent`` (built, not yet used) over ``path`` in ``workers`` forked processes and merge."""
+def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozenset[int] = frozenset(),
+                    stop=None, progress=None, range_bytes: int = RANGE_BYTES) -> list[int]:
+    """Run ``agent`` (built, not yet used) over ``path`` in ``workers`` forked processes and merge; ranges in
+    ``skip`` were done by an interrupted run. Returns the ranges done (all of them unless ``stop`` was set)."""
+    import threading
+
     agent.flush()
-    parts = ranges(path)
-    jobs = [(i, a, b) for i, (a, b) in enumerate(parts)]
+    parts = ranges(path, range_bytes)
+    jobs = [(i, a, b) for i, (a, b) in enumerate(parts) if i not in skip]
     ctx = mp.get_context("fork")
+    stop = stop or threading.Event()
+    flag = ctx.Event()
+    done_bytes = ctx.Value("q", sum(b - a for i, (a, b) in enumerate(parts) if i in skip))
     pipes, procs = [], []
     for w in range(workers):
         r, wconn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(agent, str(path), jobs[w::workers], wconn), daemon=True)
+        p = ctx.Process(target=_worker, args=(agent, str(path), jobs[w::workers], wconn, done_bytes, flag), daemon=True)
         p.start()
         wconn.close()
         pipes.append(r)
@@ -82,6 +116,11 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2) -> None:
     results = []
     try:
         for r in pipes:
+            while not r.poll(0.2):
+                if stop.is_set():
+                    flag.set()
+                if progress is not None:
+                    progress(done_bytes.value)
             try:
                 results.append(pickle.loads(r.recv_bytes()))
             except EOFError:
@@ -100,11 +139,14 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2) -> None:
     for seq in range(len(parts)):
         base[seq] = acc
         acc += lines.get(seq, 0)
+    done: list[int] = []
     for res in results:
         if res[0] != "ok":
             continue
         st = res[1]
         st["frames"].malformed_lines = [base[seq] + n for seq, n in st["frames"].malformed_lines]
         agent.merge(st)
+        done.extend(res[3])
     if errors:
         raise errors[0]
+    return sorted(done)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vehicle_ds.catalog import apply_combinations
 from vehicle_ds.classifier import Classification, Classifier
 from vehicle_ds.dbc import LoadedDatabase, fields_of
 from vehicle_ds.policy import Policy
+
+if TYPE_CHECKING:
+    from .builtin import BuiltinDecoders
 
 
 @dataclass
@@ -104,43 +108,100 @@ def _mark_composites(plan: MessagePlan) -> None:
 
 
 class Plan:
-    """Frame id -> :class:`MessagePlan`, with J1939 PGN fallback for 29-bit ids."""
+    """Frame id -> :class:`MessagePlan`, with J1939 PGN fallback for 29-bit ids. DBCs bound to a channel
+    (``--dbc CHANNEL=FILE``) describe that channel only; unbound DBCs describe every channel."""
 
-    def __init__(self, messages: Iterable[MessagePlan], policy: Policy) -> None:
+    def __init__(self, messages: Iterable[MessagePlan], policy: Policy,
+                 bound: dict[str, list[MessagePlan]] | None = None, decoders: BuiltinDecoders | None = None) -> None:
         self.policy = policy
-        self.messages = list(messages)
-        self.exact = {(m.frame_id, m.extended): m for m in self.messages}
-        self.by_pgn = {m.pgn: m for m in self.messages if m.pgn is not None}
-        self._cache: dict[tuple[int, bool], MessagePlan | None] = {}
+        self.shared = list(messages)
+        self.bound = bound or {}
+        self.messages = self.shared + [m for ms in self.bound.values() for m in ms]
+        self.decoders = decoders  # built-in knowledge for reassembled payloads no DBC describes
+        self.builtin = decoders.plans if decoders else []
+        self._tables = {None: self._table(self.shared)}
+        for ch, ms in self.bound.items():
+            self._tables[ch] = self._table(self.shared + ms)
+        self.exact, self.by_pgn = self._tables[None]
+        self._cache: dict[tuple[int, bool, str | None], MessagePlan | None] = {}
 
-    def lookup(self, can_id: int, extended: bool) -> MessagePlan | None:
-        key = (can_id, extended)
+    @staticmethod
+    def _table(messages: list[MessagePlan]) -> tuple[dict, dict]:
+        return ({(m.frame_id, m.extended): m for m in messages},
+                {m.pgn: m for m in messages if m.pgn is not None})
+
+    def lookup(self, can_id: int, extended: bool, channel: str | None = None) -> MessagePlan | None:
+        key = (can_id, extended, channel)
         if key in self._cache:
             return self._cache[key]
-        m = self.exact.get(key)
-        if m is None and extended and self.by_pgn:
-            m = self.by_pgn.get(j1939_pgn(can_id))
+        exact, by_pgn = self._tables.get(channel, self._tables[None])
+        m = exact.get((can_id, extended))
+        if m is None and extended and by_pgn:
+            m = by_pgn.get(j1939_pgn(can_id))
         self._cache[key] = m
         return m
 
+    def payload_plan(self, protocol: str, key: int, extended: bool, channel: str | None) -> MessagePlan | None:
+        """The DBC message describing a reassembled payload: by PGN (J1939, NMEA 2000), by id (ISO-TP)."""
+        exact, by_pgn = self._tables.get(channel, self._tables[None])
+        if protocol == "isotp":
+            return exact.get((key, extended))
+        return by_pgn.get(key) or exact.get((key, True))
 
-def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy) -> Plan:
+
+def _signature(msg) -> tuple:
+    return (msg.name, msg.length, tuple((s.name, s.start, s.length, s.byte_order, s.scale, s.offset)
+                                        for s in msg.signals))
+
+
+def _refuse_collisions(databases: list[LoadedDatabase], bindings: list[str | None]) -> None:
+    """Two DBCs on one channel (or unbound, so on every channel) defining one id differently: refused, since
+    the last one would otherwise win silently and turn one message's frames into another's signals."""
+    from vehicle_ds.errors import InputError
+
+    channels = {b for b in bindings if b is not None} or {None}
+    for ch in channels:
+        seen: dict[tuple[int, bool], tuple[str, tuple]] = {}
+        for db, b in zip(databases, bindings, strict=True):
+            if b is not None and b != ch:
+                continue
+            for msg in db.db.messages:
+                key = (msg.frame_id, bool(msg.is_extended_frame))
+                sig = _signature(msg)
+                if key in seen and seen[key][1] != sig:
+                    where = f"on channel {ch}" if ch is not None else "(both unbound: every channel)"
+                    raise InputError(f"id 0x{key[0]:X} is defined differently by {seen[key][0]} and {db.path} "
+                                     f"{where}; bind each DBC to its bus with --dbc CHANNEL=FILE")
+                seen.setdefault(key, (db.path, sig))
+
+
+def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
+                 bindings: Iterable[str | None] | None = None) -> Plan:
+    databases = list(databases)
+    bindings = list(bindings) if bindings is not None else [None] * len(databases)
+    _refuse_collisions(databases, bindings)
     classifier = Classifier(policy)
-    raw: list[tuple[object, list[tuple[object, Classification]]]] = []
+    raw: list[tuple[object, list[tuple[object, Classification]], str | None]] = []
     items = []
-    for db in databases:
+    for db, channel in zip(databases, bindings, strict=True):
         for msg in db.db.messages:
             sigs = []
             for sig, fld in fields_of(msg):
                 c = classifier.classify(fld)
                 sigs.append((sig, c))
                 items.append(({"message": msg.name, "signal": sig.name}, c))
-            raw.append((msg, sigs))
+            raw.append((msg, sigs, channel))
     # Combinations (trajectory, surveying, offence-related) can make handling stricter: apply them once.
     items, _ = apply_combinations(items, policy)
     final = {(e["message"], e["signal"]): c for e, c in items}
-    plans = []
-    for msg, sigs in raw:
+    shared: list[MessagePlan] = []
+    bound: dict[str, list[MessagePlan]] = {}
+    done: set[tuple[str | None, int, bool]] = set()
+    for msg, sigs, channel in raw:
+        key = (channel, msg.frame_id, bool(msg.is_extended_frame))
+        if key in done:  # the same definition in two DBCs (checked identical above)
+            continue
+        done.add(key)
         is_j1939 = msg.protocol == "j1939"
         sp = [_signal_plan(sig, final[(msg.name, sig.name)]) for sig, _ in sigs]
         mp = MessagePlan(name=msg.name, frame_id=msg.frame_id, extended=bool(msg.is_extended_frame),
@@ -148,5 +209,7 @@ def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy) -> Plan:
                          pgn=j1939_pgn(msg.frame_id) if is_j1939 and msg.is_extended_frame else None,
                          signals=sp)
         _mark_composites(mp)
-        plans.append(mp)
-    return Plan(plans, policy)
+        (shared if channel is None else bound.setdefault(channel, [])).append(mp)
+    from .builtin import BuiltinDecoders
+
+    return Plan(shared, policy, bound, BuiltinDecoders(classifier))

@@ -87,7 +87,9 @@ def _candump_block(arr: np.ndarray, first_line: int, channels: list[str]) -> Fra
     cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == 13)
     ends = ends - cr
     line_no = first_line + np.arange(starts.shape[0])
-    nonempty = ends > starts
+    # empty lines and comments ("#", ";", "//") are not frames
+    first = arr[np.minimum(starts, arr.shape[0] - 1)]
+    nonempty = (ends > starts) & (first != ord("#")) & (first != ord(";")) & (first != ord("/"))
     starts, ends, line_no = starts[nonempty], ends[nonempty], line_no[nonempty]
     n = starts.shape[0]
     last = arr.shape[0] - 1
@@ -214,7 +216,9 @@ def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int = 0, end
                 remaining -= len(block)
             if not block:
                 if tail.strip():
-                    yield _candump_block(np.frombuffer(tail + b"\n" + bytes(_PAD), dtype=np.uint8), line, channels)
+                    last = _candump_block(np.frombuffer(tail + b"\n" + bytes(_PAD), dtype=np.uint8), line, channels)
+                    last.offset = f.tell()
+                    yield last
                 return
             block = tail + block
             cut = block.rfind(b"\n")
@@ -224,6 +228,7 @@ def read_candump(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int = 0, end
             body, tail = block[: cut + 1], block[cut + 1:]
             arr = np.frombuffer(body + bytes(_PAD), dtype=np.uint8)
             chunk = _candump_block(arr, line, channels)
+            chunk.offset = f.tell() - len(tail)
             line += chunk.lines
             yield chunk
 
@@ -409,11 +414,13 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
                 chunk, used = _blf_objects(stream, start_ts, channels)
                 tail = stream[used:]
                 if chunk is not None:
+                    chunk.offset = f.tell()
                     yield chunk
         stream = tail + b"".join(pending)
         if stream:
             chunk, _ = _blf_objects(stream, start_ts, channels)
             if chunk is not None:
+                chunk.offset = f.tell()
                 yield chunk
         if damage:
             raise InputError(damage, path=str(path))
@@ -422,20 +429,58 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
 def read_python_can(path: Path, chunk_frames: int = FALLBACK_CHUNK_FRAMES) -> Iterator[FrameChunk]:
     import can
 
+    if path.suffix.lower() == ".mf4":
+        from vehicle_ds.deferred_imports import enable_mf4
+
+        enable_mf4()
+
     channels: list[str] = []
     batch = []
     try:
-        for msg in can.LogReader(str(path)):
+        reader = can.LogReader(str(path))
+        source = getattr(reader, "file", None)  # text readers keep their file open: its position is progress
+        for msg in reader:
             batch.append(msg)
             if len(batch) >= chunk_frames:
-                yield FrameChunk.from_messages(batch, channels)
+                chunk = FrameChunk.from_messages(batch, channels)
+                chunk.offset = _position(source)
+                yield chunk
                 batch = []
     except (ValueError, struct.error, EOFError) as exc:
         if batch:
             yield FrameChunk.from_messages(batch, channels)
         raise InputError(f"cannot read log past frame {len(batch)}: {exc}", path=str(path)) from None
     if batch:
-        yield FrameChunk.from_messages(batch, channels)
+        chunk = FrameChunk.from_messages(batch, channels)
+        chunk.offset = path.stat().st_size
+        yield chunk
+
+
+def _position(f) -> int:
+    try:
+        return int(f.buffer.tell() if hasattr(f, "buffer") else f.tell())
+    except (AttributeError, OSError, ValueError):
+        return -1
+
+
+def sniff_candump(path: Path) -> None:
+    """A ``.log`` that is not candump ``-L`` (BusMaster, Microchip, PCAN-View text) is named as such before
+    anything is written, instead of reading every line as malformed."""
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    lines = [ln.strip() for ln in head.splitlines()[:-1] or head.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith((b"#", b";", b"//"))]
+    if lines and not any(ln.startswith(b"(") for ln in lines[:50]):
+        hint = ("BusMaster" if head.lstrip().startswith(b"***") else
+                "a text log of another tool")
+        raise InputError(f"not a candump -L log: line {lines[0][:60].decode('ascii', 'replace')!r} does not start "
+                         f"with '(timestamp)'; it looks like {hint}: convert it with python-can's `can.logconvert` "
+                         f"to .asc or .blf", path=str(path))
+
+
+def _sniffed_candump(path: Path) -> Iterator[FrameChunk]:
+    sniff_candump(path)  # raised on the first read, so results.json still records the failure
+    yield from read_candump(path)
 
 
 def read_log(path: str | Path) -> Iterator[FrameChunk]:
@@ -444,9 +489,13 @@ def read_log(path: str | Path) -> Iterator[FrameChunk]:
         raise InputError("no such log file", path=str(p))
     suffix = p.suffix.lower()
     if suffix == ".log":
-        return read_candump(p)
+        return _sniffed_candump(p)
     if suffix == ".blf":
         return read_blf(p)
-    if suffix in (".asc", ".trc", ".csv", ".mf4", ".db", ".txt"):
+    if suffix == ".mf4":
+        from .mf4 import read_mf4
+
+        return read_mf4(p)
+    if suffix in (".asc", ".trc", ".csv", ".db", ".txt"):
         return read_python_can(p)
     raise InputError(f"unknown log format {p.suffix!r} (.log .blf .asc .trc .csv .mf4)", path=str(p))

@@ -24,12 +24,30 @@ def default_key_file() -> Path:
     return Path(base) / "vehicle-ds" / "pseudonym.key"
 
 
-def build_agent(dbcs: Sequence[str | Path], policy_path: str | Path | None, spool_dir: str | Path, *,
+DbcSpec = tuple[str | None, Path]
+
+
+def parse_dbc_specs(specs: Sequence[str | Path]) -> list[DbcSpec]:
+    """``FILE`` (every channel) or ``CHANNEL=FILE`` (that channel only: ``can0`` for candump, the channel
+    number for BLF, ASC and MF4, as python-can reports it, 0-based)."""
+    out: list[DbcSpec] = []
+    for spec in specs:
+        text = str(spec)
+        channel, sep, path = text.partition("=")
+        if sep and channel and not Path(text).exists():
+            out.append((channel, Path(path)))
+        else:
+            out.append((None, Path(text)))
+    return out
+
+
+def build_agent(dbcs: Sequence[str | Path | DbcSpec], policy_path: str | Path | None, spool_dir: str | Path, *,
                 consented: Sequence[str] = (), device: str = "replay", key_file: str | Path | None = None,
                 spool_max_mb: float = 1024, batch_records: int = 250_000) -> tuple[Agent, list]:
     policy = load_policy(policy_path)
-    dbs = [load_database(p) for p in dbcs]
-    plan = compile_plan(dbs, policy)
+    specs = [d if isinstance(d, tuple) else (None, Path(d)) for d in dbcs]
+    dbs = [load_database(p) for _, p in specs]
+    plan = compile_plan(dbs, policy, [ch for ch, _ in specs])
     unknown = set(consented) - set(policy.purposes)
     if unknown:
         raise InputError(f"unknown purpose(s) {', '.join(sorted(unknown))}; the policy defines "

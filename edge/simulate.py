@@ -153,19 +153,31 @@ def write_blf(path: Path, it: Iterator[Frame]) -> int:
                 w.on_message_received(can.Message(timestamp=fr.t, is_error_frame=True, channel=0))
             else:
                 w.on_message_received(can.Message(timestamp=fr.t, arbitration_id=fr.can_id, is_extended_id=fr.extended,
-                                                  is_fd=fr.fd, bitrate_switch=fr.fd, data=fr.data, channel=0))
+                                                  is_fd=fr.fd, bitrate_switch=fr.fd, data=fr.data,
+                                                  channel=int(fr.channel[3:] or 0) if fr.channel.startswith("can") else 0))
             n += 1
     return n
 
 
-def write_log(dbc_paths: list[Path], path: Path, n_frames: int, seed: int = 1, defects: bool = True) -> int:
+def write_log(dbc_paths: list[Path], path: Path, n_frames: int, seed: int = 1, defects: bool = True,
+              transport: bool = False) -> int:
+    """A log of ``n_frames`` DBC frames (plus the multi-frame traffic of :mod:`edge.simulate_transport`
+    with ``transport``); returns the number of frames written."""
     it = frames(dbc_paths, n_frames, seed, defects)
+    if transport:
+        from .simulate_transport import with_transport
+
+        it = with_transport(it)
     if path.suffix == ".blf":
         return write_blf(path, it)
     if path.suffix == ".log":
         return write_candump(path, it)
     import can
 
+    if path.suffix.lower() == ".mf4":
+        from vehicle_ds.deferred_imports import enable_mf4
+
+        enable_mf4()
     n = 0
     with can.Logger(str(path)) as w:
         for fr in it:

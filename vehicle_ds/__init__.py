@@ -14,6 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+src"
 
+from . import deferred_imports  # noqa: F401 - installs the deferred asammdf import before cantools runs
 from .classifier import Classification, Classifier, Field
 from .errors import InputError, PolicyError, SchemaError, VehicleDsError
 from .policy import Policy, load_policy

@@ -174,15 +174,15 @@ def test_truncated_log_keeps_what_was_produced(tmp_path):
 
 
 def test_parallel_replay_equals_serial(tmp_path):
-    """A large candump log replayed by one worker per core gives exactly the serial counts, and malformed
-    lines keep their file-wide line numbers."""
+    """A large candump log replayed by one worker per core gives exactly the serial counts (multi-frame
+    transfers cut by a range boundary included), and malformed lines keep their file-wide line numbers."""
     from edge.frames import coalesce
     from edge.parallel import RANGE_BYTES, replay_parallel, worth_it
     from edge.readers import read_log
     from edge.setup import build_agent
 
     log = tmp_path / "big.log"
-    write_log([SAMPLE_DBC], log, 700_000, seed=21)
+    write_log([SAMPLE_DBC], log, 700_000, seed=21, transport=True)
     lines = log.read_bytes().split(b"\n")
     bad_at = [1234, len(lines) // 2, len(lines) - 10]
     for i in bad_at:
@@ -197,13 +197,16 @@ def test_parallel_replay_equals_serial(tmp_path):
     serial = agent("serial")
     for chunk in coalesce(read_log(log)):
         serial.process(chunk)
+    serial.end_of_input()
     serial.flush()
     parallel = agent("parallel")
-    replay_parallel(parallel, log)
+    replay_parallel(parallel, log, range_bytes=RANGE_BYTES // 16)  # many boundaries: transfers are cut by some
     s, p = serial.summary(), parallel.summary()
     for k in ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_truncated",
-              "frames_error_reasons", "signals_by_category", "signals_by_handling", "dropped_by_reason", "unknown_ids"):
+              "frames_error_reasons", "signals_by_category", "signals_by_handling", "dropped_by_reason", "unknown_ids",
+              "frames_transport", "transport"):
         assert s[k] == p[k], k
+    assert s["transport"]["sessions"]["j1939.completed"] > 100
     assert s["rates"]["log_seconds"] == p["rates"]["log_seconds"]
     assert parallel.frames.malformed_lines == serial.frames.malformed_lines == bad_at
     assert [c["status"] for c in parallel.checks()] == [c["status"] for c in serial.checks()]
