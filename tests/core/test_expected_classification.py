@@ -53,3 +53,21 @@ def test_trajectory_combination_raises_heading_and_altitude(sample_dbc):
 
 def test_nothing_is_ever_auto_graded_core(sample_dbc):
     assert all(e["grade"] != "core" for e in build_catalog([sample_dbc])["entries"])
+
+
+def test_a_position_is_a_position_in_any_message():
+    """Latitude/longitude carried in a request, command or status message (a charge-location request, a
+    navigation command) is a position, not a control command; lateral dynamics stay technical."""
+    import itertools
+
+    from vehicle_ds import Classifier, Field, load_policy
+
+    c = Classifier(load_policy())
+    for (msg, kind), (name, role) in itertools.product(
+            [("ChargeLocationReq", "request"), ("NavDestCmd", "command"), ("GNSS_Sts", "status"), ("X", "plain")],
+            [("Latitude", "latitude"), ("Longitude", "longitude")]):
+        for signal in (name, f"{name}_Req", f"Req{name}", f"{name}Cmd", f"ChrgLoc{name}Rq"):
+            got = c.classify(Field(name=signal, message=msg, unit="deg"))
+            assert (got.category, got.role) == ("location", role), (kind, msg, signal, got.rule)
+    for signal in ("LatAccelReq", "LatCtrlReq", "LatOffsetCmd"):
+        assert c.classify(Field(name=signal, message="ADAS_Req", unit="m/s2")).category != "location", signal
