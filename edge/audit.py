@@ -93,7 +93,7 @@ def _decimals(v: np.ndarray, limit: int) -> int:
     """The fewest decimals (<= limit+3) that represent every value, to prove coarsening held."""
     for d in range(limit + 4):
         scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))):
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return d
     return limit + 4
 

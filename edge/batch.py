@@ -77,3 +77,10 @@ class BatchBuilder:
         self.seq += 1
         self._reset()
         return batch_id, MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1), records
+
+
+def rekey(body: bytes) -> tuple[str, bytes]:
+    """The same batch under a fresh id (the hub answered that its id is taken by another device)."""
+    doc = decode_batch_bytes(body)
+    doc["batch_id"] = uuid.uuid4().hex
+    return doc["batch_id"], MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1)

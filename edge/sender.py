@@ -1,6 +1,7 @@
 """Send spooled batches to the hub over HTTP(S) with the device token, retrying with exponential
-backoff and jitter; a batch leaves the spool only after the hub acknowledged it (2xx, or 409 for a batch
-it already holds), so nothing is lost while the vehicle is offline."""
+backoff and jitter; a batch leaves the spool only after the hub acknowledged it (2xx, including "already
+stored" for its own retry), so nothing is lost while the vehicle is offline; a 409 means its id is taken by
+another device, so it is re-keyed and sent again, never dropped."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class SenderStats:
     sent: int = 0
     attempts: int = 0
     failures: int = 0
+    rekeyed: int = 0
     last_error: str = ""
 
 
@@ -56,10 +58,17 @@ class Sender:
             except httpx.HTTPError as exc:
                 self._failed(f"{type(exc).__name__}: {exc}")
                 return False
-            if r.status_code < 300 or r.status_code == 409:
+            if r.status_code < 300:  # stored, or already stored (this device's own retry: 200 duplicate)
                 self.spool.remove(path)
                 self.stats.sent += 1
                 self._backoff = 0.0
+            elif r.status_code == 409:  # the id is taken by someone else: keep the data, send it under a new id
+                from .batch import rekey
+
+                new_id, new_body = rekey(body)
+                self.spool.put(new_id, new_body)
+                self.spool.remove(path)
+                self.stats.rekeyed += 1
             elif r.status_code in (400, 413, 422):
                 # The hub refuses this batch for good: keep it aside rather than retry forever.
                 path.rename(path.with_suffix(".rejected"))

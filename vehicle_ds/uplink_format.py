@@ -5,6 +5,7 @@ bitmap; ``str``: a list with None where absent)."""
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -66,7 +67,30 @@ def records(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield {"t": t[i], "message": name, "signals": sigs}
 
 
+BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+MAX_ROWS = 10_000_000
+
+
 def summarize(doc: dict[str, Any]) -> dict[str, Any]:
-    """Per message: rows and signal names (what the hub indexes)."""
-    return {name: {"rows": int(m.get("n", 0)), "signals": sorted(m.get("signals", {}))}
-            for name, m in doc["messages"].items()}
+    """Per message: rows and signal names (what the hub indexes). Checks the shape strictly, so a malformed
+    batch is a :class:`BatchFormatError` (a 422), never an exception deeper down."""
+    if not isinstance(doc.get("batch_id"), str) or not BATCH_ID.match(doc["batch_id"]):
+        raise BatchFormatError("batch_id must be 1-64 characters of A-Z a-z 0-9 . _ : - (not starting with . _ : -)")
+    if not isinstance(doc.get("device"), str):
+        raise BatchFormatError("device must be a string")
+    out: dict[str, Any] = {}
+    for name, m in doc["messages"].items():
+        if not isinstance(name, str) or not 0 < len(name) <= 128 or "\x00" in name:
+            raise BatchFormatError("message names are strings of 1-128 characters")
+        if not isinstance(m, dict):
+            raise BatchFormatError(f"message {name[:40]!r} must be a map")
+        n, sigs = m.get("n"), m.get("signals", {})
+        if type(n) is not int or not 0 <= n <= MAX_ROWS:
+            raise BatchFormatError(f"message {name[:40]!r}: n must be an integer 0-{MAX_ROWS}")
+        if not isinstance(sigs, dict) or not all(isinstance(k, str) and 0 < len(k) <= 128 and "\x00" not in k and
+                                                 isinstance(v, dict) for k, v in sigs.items()):
+            raise BatchFormatError(f"message {name[:40]!r}: signals must map names to columns")
+        if not isinstance(m.get("t", b""), bytes) or len(m.get("t", b"")) != 8 * n:
+            raise BatchFormatError(f"message {name[:40]!r}: t must hold n float64 timestamps")
+        out[name] = {"rows": n, "signals": sorted(sigs)}
+    return out

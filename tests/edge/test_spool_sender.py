@@ -18,6 +18,7 @@ class _Hub:
         self.fail = fail
         self.received: list[str] = []
         self.tokens: set[str] = set()
+        self.taken: set[str] = set()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,7 +31,11 @@ class _Hub:
                     self.end_headers()
                     return
                 bid = self.headers["X-Batch-Id"]
-                status = 409 if bid in hub.received else 201
+                if bid in hub.taken:  # another device's id: the hub answers 409
+                    self.send_response(409)
+                    self.end_headers()
+                    return
+                status = 200 if bid in hub.received else 201  # 200: this device's own retry, already stored
                 if status == 201:
                     hub.received.append(bid)
                 assert body.startswith(b"VDSB1")
@@ -90,6 +95,24 @@ def test_retry_after_lost_acknowledgement_is_not_doubled(spool):
         sender.stop()
         hub.close()
     assert sorted(hub.received) == sorted(set(hub.received)) and len(hub.received) == 5
+
+
+def test_a_taken_batch_id_is_rekeyed_not_dropped(tmp_path):
+    from vehicle_ds.hub.selfprobe import tiny_batch
+
+    s = Spool(tmp_path / "spool")
+    bid, body = tiny_batch("gw-1", rows=4)
+    s.put(bid, body)
+    hub = _Hub()
+    hub.taken.add(bid)
+    sender = Sender(s, hub.url)
+    try:
+        assert sender.drain(5.0)
+    finally:
+        sender.stop()
+        hub.close()
+    assert sender.stats.rekeyed == 1 and len(hub.received) == 1 and hub.received[0] != bid
+    assert s.pending() == []
 
 
 def test_size_bound_evicts_oldest_and_counts_it(tmp_path):

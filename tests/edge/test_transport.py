@@ -171,3 +171,10 @@ def test_a_dbc_message_describes_a_reassembled_payload(tmp_path):
     recs = [json.loads(x) for x in run_cli("edge", "inspect", str(out), "--jsonl").stdout.splitlines()]
     assert len(recs) == 20 and recs[0]["signals"]["ChargeLocationLatitude"] == pytest.approx(39.904)
     assert recs[0]["signals"]["ChargeLocationLongitude"] == pytest.approx(116.407)
+
+
+def test_the_precision_audit_sees_one_extra_decimal():
+    """39.90001 has five decimals: a relative tolerance of 1e-6 once called it three (a missed violation)."""
+    from edge.audit import _decimals
+
+    assert _decimals(np.array([39.90001]), 3) == 5 and _decimals(np.array([np.round(39.9042123, 3)]), 3) == 3

@@ -1,48 +1,54 @@
 """The hub's HTTP API. Every endpoint but /health, /.well-known/jwks.json, login and the device flows
-needs a token; every query is scoped to the caller's organisation (a device writes only its own data,
-an engineer sees only their organisation's), and a foreign id answers 404, like a missing one."""
+needs a token, checked against the current users and devices (a revoked one stops working at once); every
+query is scoped to the caller's organisation (a device writes only its own data, an engineer sees only
+their organisation's), and a foreign id answers 404, like a missing one. Bad input is a 4xx, never a 5xx."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
+import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import jwt
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ..catalog import CATALOG_SCHEMA
-from ..errors import SchemaError
-from ..results import LEGACY_RESULTS_SCHEMAS, RESULTS_SCHEMA, validate_results
-from ..uplink_format import BatchFormatError, decode_batch_bytes, summarize
 from .db import Batch, Device, Document, Enrollment, Org, User, make_engine, now, sessions
+from .deps import Auth, Caller
+from .ingest import (
+    BATCH_TYPES,
+    MAX_BATCH_BYTES,
+    MAX_DOCUMENT_BYTES,
+    parse_batch,
+    parse_document,
+    read_limited,
+    require_type,
+    subject_key,
+    summary_of,
+)
+from .monitor import DOCUMENT_RULES, Deliverer, MonitorSettings, record, rule_new_unknown_ids
 from .security import (
     _DUMMY_HASH,
     AUD_DEVICE,
     AUD_USER,
     DEVICE_TTL_S,
-    PER_IDENTITY_BURST,
-    PER_IDENTITY_RATE,
     USER_TTL_S,
     Keys,
-    RateLimiter,
     check_secret,
     code_digest,
+    default_key_file,
     hash_secret,
 )
 
-MAX_BATCH_BYTES = 16 * 1024 * 1024
-MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
 class Login(BaseModel):
@@ -51,13 +57,13 @@ class Login(BaseModel):
 
 
 class EnrollmentRequest(BaseModel):
-    vehicle_ref: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    vehicle_ref: str = Field(min_length=1, max_length=64, pattern=ID)
     valid_hours: int = Field(default=24, ge=1, le=720)
 
 
 class Enroll(BaseModel):
     code: str = Field(min_length=8, max_length=128)
-    device_id: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    device_id: str = Field(min_length=3, max_length=64, pattern=ID)
 
 
 class DeviceToken(BaseModel):
@@ -65,82 +71,62 @@ class DeviceToken(BaseModel):
     device_secret: str = Field(min_length=16, max_length=128)
 
 
-@dataclass
-class Caller:
-    sub: str
-    org_id: int
-    role: str  # engineer | admin | device
+class Error(BaseModel):
+    detail: Any
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise HTTPException(413, f"body larger than {limit} bytes")
-    body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > limit:
-            raise HTTPException(413, f"body larger than {limit} bytes")
-    return bytes(body)
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    text = {400: "bad request", 401: "authentication required or token invalid/revoked", 403: "not allowed",
+            404: "not found (or not yours)", 409: "conflict", 413: "body too large", 415: "wrong Content-Type",
+            422: "invalid input", 429: "rate limit (see Retry-After)", 503: "busy (see Retry-After)"}
+    return {c: {"model": Error, "description": text[c]} for c in codes}
 
 
-def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
+BATCH_BODY = {"requestBody": {"required": True, "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                                             for t in BATCH_TYPES}}}
+DOCUMENT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "description": "a vehicle-ds results (@1/@2) or catalog document",
+    "required": ["schema"], "properties": {"schema": {"type": "string"}}}}}}}
+
+
+def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | None = None,
+               monitor: MonitorSettings | None = None, decode_concurrency: int = 2,
+               background: bool = True, rate_scale: float = 1.0) -> FastAPI:
     engine = make_engine(db_url)
     Sessions = sessions(engine)
-    with Sessions() as s:
-        keys = Keys(s)
-    per_identity = RateLimiter(rate=PER_IDENTITY_RATE, burst=PER_IDENTITY_BURST)
-    per_address = RateLimiter(rate=10, burst=20)  # login and device flows, before anyone is known
-    app = FastAPI(title="vehicle-ds hub", version="1", docs_url="/docs", redoc_url=None)
-    app.state.sessions = Sessions
-    app.state.keys = keys
+    keys = Keys(key_file or default_key_file(db_url))
+    auth = Auth(keys, Sessions, rate_scale)
+    settings = monitor or MonitorSettings()
+    decode_slots = anyio.CapacityLimiter(decode_concurrency)
+    deliverer = Deliverer(Sessions, settings)
+    app = FastAPI(title="vehicle-ds hub", version="2", docs_url="/docs", redoc_url=None)
+    app.state.sessions, app.state.keys, app.state.deliverer, app.state.settings = Sessions, keys, deliverer, settings
+    if background:
+        app.router.on_startup.append(deliverer.start)
+        app.router.on_shutdown.append(deliverer.stop)
+    from ..classifier import Classifier
+    from ..classifier import Field as DataField
+    from ..policy import load_policy
+
+    classifier = Classifier(load_policy())
+    cache: dict[tuple[str, str], Any] = {}
+
+    def classify(message: str, signal: str):
+        key = (message, signal)
+        if key not in cache and len(cache) < 100_000:
+            cache[key] = classifier.classify(DataField(name=signal, message=message))
+        return cache.get(key) or classifier.classify(DataField(name=signal, message=message))
 
     def db():
         with Sessions() as s:
             yield s
 
-    def _bearer(request: Request) -> str:
-        h = request.headers.get("authorization", "")
-        if not h.lower().startswith("bearer ") or len(h) > 4096:
-            raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
-        return h[7:].strip()
-
-    def _limit(key: str) -> None:
-        if not per_identity.allow(key):
-            raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})
-
-    def user(request: Request) -> Caller:
-        try:
-            c = keys.verify(_bearer(request), AUD_USER)
-        except jwt.PyJWTError:
-            raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"}) from None
-        if c.get("role") not in ("engineer", "admin") or not isinstance(c.get("org"), int):
-            raise HTTPException(401, "invalid token")
-        _limit("u:" + str(c["sub"]))
-        return Caller(str(c["sub"]), int(c["org"]), str(c["role"]))
-
-    def admin(caller: Caller = Depends(user)) -> Caller:
-        if caller.role != "admin":
-            raise HTTPException(403, "admin role required")
-        return caller
-
-    def device(request: Request) -> Caller:
-        try:
-            c = keys.verify(_bearer(request), AUD_DEVICE)
-        except jwt.PyJWTError:
-            raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"}) from None
-        _limit("d:" + str(c["sub"]))
-        return Caller(str(c["sub"]), int(c["org"]), "device")
-
-    def address_limit(request: Request) -> None:
-        if not per_address.allow("a:" + (request.client.host if request.client else "?")):
-            raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})
-
     @app.middleware("http")
     async def headers(request: Request, call_next):
         try:
             response = await call_next(request)
-        except Exception:  # never a stack trace to the client
+        except Exception:  # never a stack trace to the client; the log has it
+            logging.getLogger("vehicle_ds.hub").exception("internal error on %s %s", request.method, request.url.path)
             response = JSONResponse({"detail": "internal error"}, status_code=500)
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -150,6 +136,14 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
             response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         return response
 
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_errors(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers a body it cannot parse with 400; everywhere else bad input is 422: one code, documented
+        code = 422 if exc.status_code == 400 else exc.status_code
+        return JSONResponse({"detail": exc.detail}, status_code=code, headers=getattr(exc, "headers", None))
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -158,26 +152,46 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
     def jwks() -> dict[str, Any]:
         return keys.jwks()
 
-    @app.post("/api/v1/auth/login", dependencies=[Depends(address_limit)])
+    @app.post("/api/v1/auth/login", dependencies=[Depends(auth.address)], responses=errors(401, 422, 429))
     def login(body: Login, s: Session = Depends(db)) -> dict[str, Any]:
         u = s.scalar(select(User).where(User.username == body.username))
-        if not check_secret(body.password, u.pw_hash if u else _DUMMY_HASH) or u is None:
+        if not check_secret(body.password, u.pw_hash if u else _DUMMY_HASH) or u is None or not u.active:
             raise HTTPException(401, "invalid credentials")
         token = keys.issue(u.username, AUD_USER, USER_TTL_S, role=u.role, org=u.org_id)
         return {"access_token": token, "token_type": "Bearer", "expires_in": USER_TTL_S}
 
-    @app.get("/api/v1/users/me")
-    def me(caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
+    @app.get("/api/v1/users/me", responses=errors(401, 429))
+    def me(caller: Caller = Depends(auth.user), s: Session = Depends(db)) -> dict[str, Any]:
         org = s.get(Org, caller.org_id)
         return {"username": caller.sub, "role": caller.role, "org": org.name if org else None}
 
-    @app.get("/api/v1/admin/users")
-    def users(caller: Caller = Depends(admin), s: Session = Depends(db)) -> dict[str, Any]:
+    @app.get("/api/v1/admin/users", responses=errors(401, 403, 429))
+    def users(caller: Caller = Depends(auth.admin), s: Session = Depends(db)) -> dict[str, Any]:
         rows = s.scalars(select(User).where(User.org_id == caller.org_id).order_by(User.username)).all()
-        return {"users": [{"username": u.username, "role": u.role} for u in rows]}
+        return {"users": [{"username": u.username, "role": u.role, "active": u.active} for u in rows]}
 
-    @app.post("/api/v1/admin/enrollments", status_code=201)
-    def create_enrollment(body: EnrollmentRequest, caller: Caller = Depends(admin),
+    @app.delete("/api/v1/admin/users/{username}", responses=errors(401, 403, 404, 409, 429))
+    def revoke_user(username: str, caller: Caller = Depends(auth.admin), s: Session = Depends(db)) -> dict[str, Any]:
+        u = s.scalar(select(User).where(User.username == username, User.org_id == caller.org_id))
+        if u is None:
+            raise HTTPException(404, "no such user")
+        if u.username == caller.sub:
+            raise HTTPException(409, "an administrator cannot revoke themselves")
+        u.active = False
+        s.commit()
+        return {"username": username, "active": False}
+
+    @app.delete("/api/v1/admin/devices/{device_id}", responses=errors(401, 403, 404, 429))
+    def revoke_device(device_id: str, caller: Caller = Depends(auth.admin), s: Session = Depends(db)) -> dict[str, Any]:
+        d = s.get(Device, device_id)
+        if d is None or d.org_id != caller.org_id:
+            raise HTTPException(404, "no such device")
+        d.revoked_at = now()
+        s.commit()
+        return {"device_id": device_id, "revoked": True}
+
+    @app.post("/api/v1/admin/enrollments", status_code=201, responses=errors(401, 403, 422, 429))
+    def create_enrollment(body: EnrollmentRequest, caller: Caller = Depends(auth.admin),
                           s: Session = Depends(db)) -> dict[str, Any]:
         code = secrets.token_urlsafe(24)
         expires = now() + dt.timedelta(hours=body.valid_hours)
@@ -186,91 +200,109 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
         s.commit()
         return {"code": code, "vehicle_ref": body.vehicle_ref, "expires_at": expires.isoformat()}
 
-    @app.post("/api/v1/devices/enroll", status_code=201, dependencies=[Depends(address_limit)])
+    @app.post("/api/v1/devices/enroll", status_code=201, dependencies=[Depends(auth.address)],
+              responses=errors(401, 409, 422, 429))
     def enroll(body: Enroll, s: Session = Depends(db)) -> dict[str, Any]:
-        e = s.get(Enrollment, code_digest(body.code))
-        expires = e.expires_at if e is None or e.expires_at.tzinfo else e.expires_at.replace(tzinfo=dt.timezone.utc)
-        if e is None or e.used_at is not None or expires < now():
-            raise HTTPException(401, "invalid or used enrollment code")
-        if s.get(Device, body.device_id) is not None:
-            raise HTTPException(409, "device id already enrolled")
+        digest = code_digest(body.code)
+        # single use, decided by the database: of parallel attempts with one code, one update matches
+        claimed = s.execute(update(Enrollment).where(Enrollment.code_hash == digest, Enrollment.used_at.is_(None),
+                                                     Enrollment.expires_at > now()).values(used_at=now()))
+        if claimed.rowcount != 1:
+            s.rollback()
+            raise HTTPException(401, "invalid, expired or used enrollment code")
+        e = s.get(Enrollment, digest)
         secret = secrets.token_urlsafe(32)
-        e.used_at = now()
         s.add(Device(device_id=body.device_id, org_id=e.org_id, vehicle_ref=e.vehicle_ref,
                      secret_hash=hash_secret(secret)))
-        s.commit()
+        try:
+            s.commit()
+        except IntegrityError:  # the device id exists: the code stays unused (the update is rolled back too)
+            s.rollback()
+            raise HTTPException(409, "device id already enrolled") from None
         return {"device_id": body.device_id, "device_secret": secret, "vehicle_ref": e.vehicle_ref}
 
-    @app.post("/api/v1/devices/token", dependencies=[Depends(address_limit)])
+    @app.post("/api/v1/devices/token", dependencies=[Depends(auth.address)], responses=errors(401, 422, 429))
     def device_token(body: DeviceToken, s: Session = Depends(db)) -> dict[str, Any]:
         d = s.get(Device, body.device_id)
-        if not check_secret(body.device_secret, d.secret_hash if d else _DUMMY_HASH) or d is None:
+        if not check_secret(body.device_secret, d.secret_hash if d else _DUMMY_HASH) or d is None or d.revoked_at:
             raise HTTPException(401, "invalid device credentials")
         token = keys.issue(d.device_id, AUD_DEVICE, DEVICE_TTL_S, org=d.org_id, vehicle=d.vehicle_ref)
         return {"access_token": token, "token_type": "Bearer", "expires_in": DEVICE_TTL_S}
 
-    @app.post("/api/v1/uplink", status_code=201)
-    async def uplink(request: Request, caller: Caller = Depends(device)) -> Response:
-        raw = await _read_limited(request, MAX_BATCH_BYTES)
-        try:
-            doc = decode_batch_bytes(raw)
-        except BatchFormatError as exc:
-            raise HTTPException(422, str(exc)) from None
-        batch_id = str(doc["batch_id"])
-        if request.headers.get("x-batch-id", batch_id) != batch_id or len(batch_id) > 64:
+    @app.post("/api/v1/uplink", status_code=201, openapi_extra=BATCH_BODY,
+              responses={200: {"description": "already stored (this device's own retry)"},
+                         **errors(401, 403, 409, 413, 415, 422, 429, 503)})
+    async def uplink(request: Request, caller: Caller = Depends(auth.device)) -> Response:
+        require_type(request, BATCH_TYPES)
+        raw = await read_limited(request, MAX_BATCH_BYTES)
+        with anyio.move_on_after(30) as wait:  # decoding slots: a flood of huge batches queues, then 503
+            async with decode_slots:
+                parsed = await anyio.to_thread.run_sync(parse_batch, raw, settings, classify)
+        if wait.cancelled_caught:
+            raise HTTPException(503, "hub busy decoding", headers={"Retry-After": "5"})
+        if request.headers.get("x-batch-id", parsed.batch_id) != parsed.batch_id:
             raise HTTPException(422, "X-Batch-Id does not match the batch")
-        if doc["device"] != caller.sub:  # a device writes only its own data
+        if parsed.device != caller.sub:  # a device writes only its own data
             raise HTTPException(403, "batch belongs to another device")
-        messages = summarize(doc)
-        rec = sum(m["rows"] for m in messages.values())
-        return await run_in_threadpool(_store_batch, batch_id, caller, raw, rec, messages)
+        return await run_in_threadpool(_store_batch, parsed, caller, raw)
 
-    def _store_batch(batch_id: str, caller: Caller, raw: bytes, rec: int, messages: dict) -> Response:
+    def _store_batch(parsed, caller: Caller, raw: bytes) -> Response:
         with Sessions() as s:
-            s.add(Batch(batch_id=batch_id, device_id=caller.sub, org_id=caller.org_id, size=len(raw),
-                        records=rec, messages=messages, body=raw))
             try:
+                s.add(Batch(batch_id=parsed.batch_id, device_id=caller.sub, org_id=caller.org_id, size=len(raw),
+                            records=parsed.records, messages=parsed.messages, body=raw))
+                s.execute(update(Device).where(Device.device_id == caller.sub).values(last_seen=now()))
                 s.commit()
-            except IntegrityError:  # a retried upload: already stored, stored once
+            except IntegrityError:
                 s.rollback()
-                existing = s.get(Batch, batch_id)
-                if existing is None or existing.device_id != caller.sub:
-                    raise HTTPException(409, "batch id already used") from None
-                return JSONResponse({"batch_id": batch_id, "stored": False, "duplicate": True}, status_code=409)
-        return JSONResponse({"batch_id": batch_id, "stored": True, "records": rec}, status_code=201)
+                existing = s.get(Batch, parsed.batch_id)
+                if existing is not None and existing.device_id == caller.sub and existing.size == len(raw):
+                    return JSONResponse({"batch_id": parsed.batch_id, "stored": False, "duplicate": True}, 200)
+                # another device's (or organisation's) id: the sender keeps its batch and sends it under a new id
+                return JSONResponse({"detail": "batch id taken", "code": "batch_id_taken"}, 409)
+            for f in parsed.findings:
+                record(s, caller.org_id, f)
+            s.commit()
+        return JSONResponse({"batch_id": parsed.batch_id, "stored": True, "records": parsed.records}, 201)
 
-    @app.get("/api/v1/uplink/batches")
-    def batches(caller: Caller = Depends(user), s: Session = Depends(db),
-                limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    @app.get("/api/v1/uplink/batches", responses=errors(401, 422, 429))
+    def batches(caller: Caller = Depends(auth.user), s: Session = Depends(db),
+                limit: int = Query(50, ge=1, le=100), offset: int = Query(0, ge=0, le=10_000_000)) -> dict[str, Any]:
         q = select(Batch).where(Batch.org_id == caller.org_id).order_by(Batch.received_at).limit(limit).offset(offset)
         total = s.scalar(select(func.count()).select_from(Batch).where(Batch.org_id == caller.org_id))
         return {"total": total, "batches": [_batch_meta(b) for b in s.scalars(q)]}
 
-    @app.get("/api/v1/uplink/batches/{batch_id}")
-    def batch(batch_id: str, caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
-        b = s.get(Batch, batch_id)
+    @app.get("/api/v1/uplink/batches/{batch_id}", responses=errors(401, 404, 429))
+    def batch(batch_id: str, caller: Caller = Depends(auth.user), s: Session = Depends(db)) -> dict[str, Any]:
+        b = s.get(Batch, batch_id[:64])
         if b is None or b.org_id != caller.org_id:
             raise HTTPException(404, "no such batch")
         return _batch_meta(b)
 
-    @app.post("/api/v1/documents", status_code=201)
-    async def upload_document(request: Request, caller: Caller = Depends(user)) -> Response:
-        raw = await _read_limited(request, MAX_DOCUMENT_BYTES)
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            raise HTTPException(400, "body is not JSON") from None
-        kind = _validate_document(doc)
-        return await run_in_threadpool(_store_document, caller, doc, kind, hashlib.sha256(raw).hexdigest())
+    @app.post("/api/v1/documents", status_code=201, openapi_extra=DOCUMENT_BODY,
+              responses={200: {"description": "already stored"}, **errors(401, 413, 415, 422, 429)})
+    async def upload_document(request: Request, caller: Caller = Depends(auth.user)) -> Response:
+        require_type(request, ("application/json",))
+        raw = await read_limited(request, MAX_DOCUMENT_BYTES)
+        doc, kind, digest = await anyio.to_thread.run_sync(parse_document, raw, limiter=decode_slots)
+        return await run_in_threadpool(_store_document, caller, doc, kind, digest)
 
     def _store_document(caller: Caller, doc: dict, kind: str, digest: str) -> Response:
         with Sessions() as s:
             found = s.scalar(select(Document).where(Document.org_id == caller.org_id, Document.sha256 == digest))
             if found is not None:
                 return JSONResponse({"id": found.id, "stored": False}, status_code=200)
+            key = subject_key(kind, doc)
+            s.execute(update(Document).where(Document.org_id == caller.org_id, Document.subject_key == key)
+                      .values(latest=False))
             d = Document(id=uuid.uuid4().hex, org_id=caller.org_id, kind=kind, sha256=digest, uploaded_by=caller.sub,
-                         body=doc)
+                         body=doc, subject_key=key, latest=True, summary=summary_of(kind, doc))
             s.add(d)
+            for rule in DOCUMENT_RULES:
+                for f in rule(doc):
+                    record(s, caller.org_id, f)
+            for f in list(rule_new_unknown_ids(s, caller.org_id, doc)):
+                record(s, caller.org_id, f)
             try:
                 s.commit()
             except IntegrityError:
@@ -279,43 +311,39 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db") -> FastAPI:
                 return JSONResponse({"id": found.id if found else None, "stored": False}, status_code=200)
         return JSONResponse({"id": d.id, "kind": kind, "stored": True}, status_code=201)
 
-    @app.get("/api/v1/documents")
-    def documents(caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
-        rows = s.scalars(select(Document).where(Document.org_id == caller.org_id).order_by(Document.created_at)).all()
-        return {"documents": [{"id": d.id, "kind": d.kind, "sha256": d.sha256, "uploaded_by": d.uploaded_by,
-                               "created_at": d.created_at.isoformat()} for d in rows]}
+    @app.get("/api/v1/documents", responses=errors(401, 422, 429))
+    def documents(caller: Caller = Depends(auth.user), s: Session = Depends(db),
+                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)) -> dict[str, Any]:
+        rows = s.execute(select(Document.id, Document.kind, Document.sha256, Document.uploaded_by, Document.created_at)
+                         .where(Document.org_id == caller.org_id).order_by(Document.created_at)
+                         .limit(limit).offset(offset)).all()
+        return {"documents": [{"id": r.id, "kind": r.kind, "sha256": r.sha256, "uploaded_by": r.uploaded_by,
+                               "created_at": r.created_at.isoformat()} for r in rows]}
 
-    @app.get("/api/v1/documents/{doc_id}")
-    def document(doc_id: str, caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
-        d = s.get(Document, doc_id)
+    @app.get("/api/v1/documents/{doc_id}", responses=errors(401, 404, 429))
+    def document(doc_id: str, caller: Caller = Depends(auth.user), s: Session = Depends(db)) -> dict[str, Any]:
+        d = s.get(Document, doc_id[:32])
         if d is None or d.org_id != caller.org_id:
             raise HTTPException(404, "no such document")
         return d.body
 
-    @app.get("/api/v1/reports/current")
-    def report(caller: Caller = Depends(user), s: Session = Depends(db), fmt: str = Query("json", alias="format",
-               pattern="^(json|html)$"), lang: str = Query("en", pattern="^(en|zh)$")) -> Response:
-        from ..report import build_report, render
-        from ..report.inputs import Input
+    @app.get("/api/v1/reports/current", responses=errors(401, 404, 422, 429))
+    def report(caller: Caller = Depends(auth.user), fmt: str = Query("json", alias="format", pattern="^(json|html)$"),
+               lang: str = Query("en", pattern="^(en|zh)$")) -> Response:
+        auth.limit("r:" + caller.sub, auth.report)
+        from .reporting import current_report
 
-        rows = s.scalars(select(Document).where(Document.org_id == caller.org_id).order_by(Document.created_at)).all()
-        latest: dict[str, Document] = {}
-        for d in rows:  # the newest document of each kind and subject
-            latest[f"{d.kind}:{json.dumps(d.body.get('subject', d.body.get('sources')), sort_keys=True)[:512]}"] = d
-        if not latest:
+        text = current_report(Sessions, caller.org_id, fmt, lang)
+        if text is None:
             raise HTTPException(404, "no documents uploaded for this organisation yet")
-        inputs = [Input(f"hub:document/{d.id}", d.sha256, d.kind,
-                        d.body if d.kind == "catalog" else validate_results(d.body, f"hub:document/{d.id}"))
-                  for d in latest.values()]
-        rep = build_report(inputs)
-        rep["hub"] = {"uplink_batches": s.scalar(select(func.count()).select_from(Batch)
-                                                 .where(Batch.org_id == caller.org_id))}
-        text = render(rep, fmt, lang)
         if fmt == "html":
             return HTMLResponse(text, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                                                          "script-src 'unsafe-inline'; img-src data:"})
         return Response(text, media_type="application/json")
 
+    from .routes_ops import ops_router
+
+    app.include_router(ops_router(auth, db, errors))
     return app
 
 
@@ -324,21 +352,11 @@ def _batch_meta(b: Batch) -> dict[str, Any]:
             "size": b.size, "records": b.records, "messages": b.messages}
 
 
-def _validate_document(doc: Any) -> str:
-    if not isinstance(doc, dict):
-        raise HTTPException(422, "a document is a JSON object")
-    if doc.get("schema") in (RESULTS_SCHEMA, *LEGACY_RESULTS_SCHEMAS):
-        try:
-            validate_results(doc, "upload")
-        except SchemaError as exc:
-            raise HTTPException(422, str(exc)) from None
-        return str(doc["component"])
-    if doc.get("schema") == CATALOG_SCHEMA:
-        from ..report.inputs import validate_catalog
+def from_environment() -> FastAPI:
+    """The app of `vehicle-ds hub serve --workers N` (uvicorn imports it in every worker)."""
+    import os
 
-        try:
-            validate_catalog(doc, "upload")
-        except SchemaError as exc:
-            raise HTTPException(422, str(exc)) from None
-        return "catalog"
-    raise HTTPException(422, f"unknown schema {str(doc.get('schema'))[:80]!r}")
+    return create_app(os.environ.get("VEHICLE_DS_HUB_DB", "sqlite:///vehicle-ds-hub.db"),
+                      key_file=Path(os.environ["VEHICLE_DS_HUB_KEY_FILE"]) if os.environ.get("VEHICLE_DS_HUB_KEY_FILE")
+                      else None, rate_scale=float(os.environ.get("VEHICLE_DS_HUB_RATE_SCALE", "1")))
+

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
+    Text,
     UniqueConstraint,
     create_engine,
     event,
@@ -40,6 +44,7 @@ class User(Base):
     pw_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))  # engineer | admin
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # False: revoked, its tokens stop working
 
 
 class Enrollment(Base):
@@ -58,6 +63,8 @@ class Device(Base):
     vehicle_ref: Mapped[str] = mapped_column(String(64))
     secret_hash: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Batch(Base):
@@ -82,16 +89,109 @@ class Document(Base):
     uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     body: Mapped[dict] = mapped_column(JSON)
+    # computed at ingestion, so the report reads summaries, never every document's body
+    subject_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    latest: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
-class HubKey(Base):
-    __tablename__ = "hub_keys"
+class KnownId(Base):
+    """Frame ids the fleet has already reported as unknown: a new one raises an alert once."""
+
+    __tablename__ = "known_ids"
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    frame_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Alert(Base):
+    """One alert per (asset, cause), deduplicated: a repeat raises ``count`` and ``last_seen``."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("org_id", "dedup_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    private_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    asset: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(400))
+    details: Mapped[dict] = mapped_column(JSON)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | in_incident
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Webhook(Base):
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))
+    min_severity: Mapped[str] = mapped_column(String(16), default="low")
+
+
+class Delivery(Base):
+    """An alert on its way to a webhook: retried with backoff until delivered or given up."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    title: Mapped[str] = mapped_column(String(400))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | graded | reported | closed
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    grade: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
+    notifications: Mapped[dict] = mapped_column(JSON, default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class IncidentEvent(Base):
+    """The audit trail of an incident: who changed what, when."""
+
+    __tablename__ = "incident_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (it would use the umask, typically 0644), and tighten
+    one that exists; SQLite gives its -wal and -shm files the database file's permissions."""
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if not path or path.startswith(":memory:") or path.startswith("file:"):
+        return
+    p = Path(path)
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(p, os.O_WRONLY | os.O_CREAT, 0o600))
+    for f in (p, p.with_name(p.name + "-wal"), p.with_name(p.name + "-shm")):  # made by an older version, or by hand
+        if f.exists() and f.stat().st_mode & 0o077:
+            f.chmod(0o600)
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
                                max_overflow=40)
 
@@ -100,7 +200,7 @@ def make_engine(url: str) -> Engine:
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")  # an acknowledged batch survives a power loss (the vehicle deleted it)
             cur.close()
     else:
         engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)

@@ -8,19 +8,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from .db import HubKey
 
 ISSUER = "vehicle-ds-hub"
 AUD_DEVICE = "vehicle-ds-hub:device"
@@ -52,23 +50,48 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-class Keys:
-    """The hub's EC P-256 key, created once and kept in the database so tokens survive restarts."""
+def default_key_file(db_url: str) -> Path:
+    """Next to a SQLite database; otherwise ``$VEHICLE_DS_HUB_KEY_FILE`` or the user's data folder. Every
+    worker of one hub must read the same file."""
+    if os.environ.get("VEHICLE_DS_HUB_KEY_FILE"):
+        return Path(os.environ["VEHICLE_DS_HUB_KEY_FILE"])
+    if db_url.startswith("sqlite") and "///" in db_url and ":memory:" not in db_url:
+        return Path(db_url.split("///", 1)[1] + ".signing-key.pem")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "vehicle-ds" / "hub-signing-key.pem"
 
-    def __init__(self, session: Session) -> None:
-        row = session.scalar(select(HubKey).order_by(HubKey.id))
-        if row is None:
-            key = ec.generate_private_key(ec.SECP256R1())
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-            session.add(HubKey(private_pem=pem))
-            session.commit()
+
+class Keys:
+    """The hub's EC P-256 signing key, in a file only the hub's user can read (0600, created exclusively so
+    that several workers starting at once agree on one key), never in the database: a database dump or a
+    read-only SQL injection must not let anyone forge tokens."""
+
+    def __init__(self, key_file: Path) -> None:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            key = self._read(key_file)
         else:
-            key = serialization.load_pem_private_key(row.private_pem, password=None)
+            key = ec.generate_private_key(ec.SECP256R1())
+            with os.fdopen(fd, "wb") as f:
+                f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
         self.private = key
         self.public = key.public_key()
         self.kid = hashlib.sha256(self.public.public_bytes(serialization.Encoding.DER,
                                                            serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()[:16]
+
+    @staticmethod
+    def _read(key_file: Path):
+        if key_file.stat().st_mode & 0o077:
+            raise PermissionError(f"{key_file}: the hub's signing key must be readable by its owner only (chmod 600)")
+        for _ in range(50):  # another worker may be writing it right now
+            data = key_file.read_bytes()
+            if data.strip().endswith(b"-----"):
+                return serialization.load_pem_private_key(data, password=None)
+            time.sleep(0.05)
+        raise ValueError(f"{key_file}: not a PEM private key")
 
     def jwks(self) -> dict[str, Any]:
         jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.public, as_dict=True)

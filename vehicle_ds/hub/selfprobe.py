@@ -78,17 +78,15 @@ def seed_and_profile(db_url: str, base_url: str, ca_cert: str | None, out_dir: P
         dtok = enroll_device(base_url, db_url, org, device, verify)
         bid, body = tiny_batch(device)
         httpx.post(base_url + "/api/v1/uplink", content=body, verify=verify,
-                   headers={"Authorization": f"Bearer {dtok}", "X-Batch-Id": bid}).raise_for_status()
+                   headers={"Authorization": f"Bearer {dtok}", "X-Batch-Id": bid,
+                            "Content-Type": "application/x-vehicle-ds-batch"}).raise_for_status()
         owns[name] = {"doc_id": [r.json()["id"]], "batch_id": [bid]}
     owns["admin"] = owns["alice"]
     # We own this hub: its signing key lets the probes forge correctly signed expired, not-yet-valid and
     # wrong-audience tokens (the profile and the key file are 0600 and stay beside the test database).
-    from sqlalchemy import select
+    from .security import default_key_file
 
-    from .db import HubKey, make_engine, sessions
-
-    with sessions(make_engine(db_url))() as s:
-        pem = s.scalar(select(HubKey.private_pem).order_by(HubKey.id))
+    pem = default_key_file(db_url).read_bytes()
     key_file = out_dir / "hub-signing-key.pem"
     key_file.write_bytes(pem)
     key_file.chmod(0o600)

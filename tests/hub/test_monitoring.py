@@ -1,0 +1,209 @@
+"""Monitoring (监测预警) and incidents (应急处置) on a live hub: rules fire on documents, batches and the
+clock; alerts are deduplicated and reach a webhook receiver on loopback, HMAC-signed and retried; an
+incident goes open -> graded -> reported -> closed with computed deadlines and an audit trail."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import msgpack
+import numpy as np
+import pytest
+
+from vehicle_ds.hub.admin import add_user
+from vehicle_ds.hub.app import create_app
+from vehicle_ds.hub.incidents import deadlines, grade
+from vehicle_ds.hub.monitor import MonitorSettings
+from vehicle_ds.hub.serve import free_port, serve_in_thread
+from vehicle_ds.results import Asset, Criterion, check, finish, new_results
+from vehicle_ds.uplink_format import MAGIC, SCHEMA
+
+
+class Receiver:
+    """A webhook endpoint: fails the first ``fail`` deliveries, records the rest with their signature check."""
+
+    def __init__(self, fail: int = 1) -> None:
+        self.fail, self.got, self.secret = fail, [], ""
+        me = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if me.fail > 0:
+                    me.fail -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                stamp = self.headers["X-VDS-Timestamp"]
+                want = "sha256=" + hmac.new(me.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+                me.got.append((json.loads(body), hmac.compare_digest(want, self.headers["X-VDS-Signature"])))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def _wait(cond, timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return cond()
+
+
+@contextlib.contextmanager
+def _hub(tmp_path, **monitor):
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    add_user(url, "org-a", "root", "root-password-123", "admin")
+    app = create_app(url, monitor=MonitorSettings(**monitor))
+    with serve_in_thread(app, free_port()) as base:
+        tok = httpx.post(base + "/api/v1/auth/login", json={"username": "root", "password": "root-password-123"})
+        yield base, {"Authorization": "Bearer " + tok.json()["access_token"], "Content-Type": "application/json"}
+
+
+def _edge_doc(status: str, started: str, unknown: list[str]) -> bytes:
+    doc = new_results("edge", {"mode": "replay"}, {}, asset=Asset("vehicle", "demo-car"))
+    doc["started"] = started
+    doc["checks"] = [check("edge.uplink.no_clear_vin", "No VIN leaves in clear", status, "high", ["GBT44464-A"], {},
+                           criterion=Criterion("no clear VIN", "clause", "GBT44464-A"), observed={"frames": 10})]
+    return json.dumps(finish(doc, {"unknown_ids": [{"id": i, "extended": False, "frames": 3} for i in unknown]})).encode()
+
+
+def _device(base: str, h: dict, device_id: str) -> dict[str, str]:
+    code = httpx.post(base + "/api/v1/admin/enrollments", json={"vehicle_ref": "V1"}, headers=h).json()["code"]
+    secret = httpx.post(base + "/api/v1/devices/enroll", json={"code": code, "device_id": device_id}).json()["device_secret"]
+    tok = httpx.post(base + "/api/v1/devices/token", json={"device_id": device_id, "device_secret": secret})
+    return {"Authorization": "Bearer " + tok.json()["access_token"], "Content-Type": "application/x-vehicle-ds-batch"}
+
+
+def _batch(device: str, lat: np.ndarray, vin: str | None) -> bytes:
+    n = lat.shape[0]
+    sigs = {"Latitude": {"enc": "array", "dtype": "<f8", "data": lat.astype("<f8").tobytes()}}
+    if vin:
+        sigs["VIN"] = {"enc": "str", "data": [vin] * n}
+    doc = {"schema": SCHEMA, "batch_id": f"b{int(time.time() * 1e6)}", "device": device, "messages": {
+        "GNSS_Position": {"n": n, "t": np.arange(n, dtype="<f8").tobytes(), "signals": sigs}}}
+    return MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1)
+
+
+def test_rules_alerts_and_signed_webhooks(tmp_path):
+    rx = Receiver(fail=1)
+    with _hub(tmp_path) as (base, h):
+        hook = httpx.post(base + "/api/v1/webhooks", json={"url": rx.url, "min_severity": "high"}, headers=h).json()
+        rx.secret = hook["secret"]
+        for started, unknown in (("2026-01-01T00:00:00Z", ["0x7A0"]), ("2026-01-02T00:00:00Z", ["0x7A0", "0x7B1"])):
+            r = httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", started, unknown), headers=h)
+            assert r.status_code == 201, r.text
+        dev = _device(base, h, "gw-m")
+        precise = np.array([39.9042123, 39.9042456])
+        assert httpx.post(base + "/api/v1/uplink", content=_batch("gw-m", precise, "LFV3A23C1N3012345"),
+                          headers=dev).status_code == 201
+        assert httpx.post(base + "/api/v1/uplink", content=_batch("gw-m", np.round(precise, 3), None),
+                          headers=dev).status_code == 201
+        alerts = httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"]
+        by_rule = {}
+        for a in alerts:
+            by_rule.setdefault(a["rule"], []).append(a)
+        assert [a["count"] for a in by_rule["uplink_check"]] == [2]  # one alert per asset and cause, counted twice
+        assert sorted(a["details"]["id"] for a in by_rule["new_unknown_id"]) == ["0x7A0", "0x7B1"]  # once each
+        assert by_rule["position_precision"][0]["severity"] == "critical"
+        assert by_rule["position_precision"][0]["details"]["decimals"] == 7
+        assert len(by_rule["position_precision"]) == 1  # the coarsened batch raised nothing
+        assert by_rule["identifier_in_clear"][0]["asset"] == "device:gw-m"
+        # high and critical alerts reach the webhook, signed, after one failed attempt was retried
+        want = {a["id"] for a in alerts if a["severity"] in ("critical", "high")}
+        assert _wait(lambda: {g[0]["id"] for g in rx.got} >= want), rx.got
+        assert all(ok for _, ok in rx.got) and not any(g[0]["severity"] == "medium" for g in rx.got)
+        rep = httpx.get(base + "/api/v1/reports/current", headers=h).json()
+        assert rep["hub"]["alerts"]["by_severity"]["critical"] == 1
+
+
+def test_a_silent_vehicle_raises_an_alert(tmp_path):
+    with _hub(tmp_path, silent_after=dt.timedelta(seconds=0.5), sweep_s=0.2) as (base, h):
+        dev = _device(base, h, "gw-quiet")
+        assert httpx.post(base + "/api/v1/uplink", content=_batch("gw-quiet", np.array([39.904]), None),
+                          headers=dev).status_code == 201
+
+        def silent():
+            return [a for a in httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"]
+                    if a["rule"] == "vehicle_silent"]
+        assert _wait(lambda: bool(silent()))
+        assert silent()[0]["asset"] == "device:gw-quiet"
+
+
+def test_incident_lifecycle_with_deadlines_and_audit(tmp_path):
+    with _hub(tmp_path) as (base, h):
+        httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", "2026-01-01T00:00:00Z", []), headers=h)
+        alert = httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"][0]
+        discovered = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        inc = httpx.post(base + "/api/v1/incidents", json={"title": "VIN left a vehicle in clear",
+                                                           "alert_ids": [alert["id"]],
+                                                           "discovered_at": discovered.isoformat()}, headers=h).json()
+        assert inc["state"] == "open"
+        assert httpx.post(base + f"/api/v1/incidents/{inc['id']}/close", json={"summary": "too early to close"},
+                          headers=h).status_code == 409
+        graded = httpx.post(base + f"/api/v1/incidents/{inc['id']}/grade", headers=h, json={
+            "data_class": "important", "threat": "serious", "persons_affected": 250_000}).json()
+        assert graded["state"] == "graded" and graded["grade"]["level"] == "重大"
+        assert graded["grade"]["verification"] == "verified"
+        dl = {d["recipient"]: d for d in graded["deadlines"]}
+        cac = dt.datetime.fromisoformat(dl["cac"]["due_at"])
+        assert cac - discovered == dt.timedelta(hours=4) and not dl["cac"]["overdue"]
+        assert dl["regulator"]["due_at"] is None and "immediately" in dl["regulator"]["text"]
+        assert dl["summary_report"]["tag"] == "U" and "to be confirmed" in dl["summary_report"]["text"]
+        for who in ("cac", "regulator", "users"):
+            r = httpx.post(base + f"/api/v1/incidents/{inc['id']}/notifications", json={"recipient": who,
+                                                                                        "reference": f"{who}-1"}, headers=h)
+            assert r.status_code == 200
+        assert r.json()["state"] == "reported"
+        closed = httpx.post(base + f"/api/v1/incidents/{inc['id']}/close",
+                            json={"summary": "Root cause: a policy override; fixed and re-verified."}, headers=h).json()
+        assert closed["state"] == "closed"
+        assert [e["action"] for e in closed["events"]] == ["opened", "graded", "notified", "notified", "notified", "closed"]
+        assert {e["actor"] for e in closed["events"]} == {"root"}
+        assert httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"][0]["state"] == "in_incident"
+        rep = httpx.get(base + "/api/v1/reports/current", headers=h).json()
+        assert rep["hub"]["incidents"][0]["state"] == "closed" and rep["hub"]["incidents"][0]["grade"] == "重大"
+
+
+@pytest.mark.parametrize(("facts", "level", "verified"), [
+    ({"data_class": "general"}, "一般", False),
+    ({"data_class": "general", "outage_hours": 8}, "较大", True),
+    ({"data_class": "general", "outage_hours": 12}, "重大", True),
+    ({"persons_affected": 9_999_999}, "较大", False),
+    ({"persons_affected": 10_000_000}, "重大", True),
+    ({"sensitive_persons_affected": 1_000_000}, "重大", True),
+    ({"economic_loss_cny": 1e8}, "重大", True),
+    ({"persons_affected": 100_000_000}, "特别重大", False),
+    ({"data_class": "core"}, "特别重大", False),
+])
+def test_grading_follows_the_reference_and_flags_unverified_cells(facts, level, verified):
+    g = grade(facts)
+    assert g["level"] == level and (g["verification"] == "verified") == verified, g
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    dl = {d["recipient"] for d in deadlines(facts, level, now, now)}
+    assert ("cac" in dl) == (level != "一般")
+
+
+def test_cac_deadline_by_operator_type():
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    for op, hours in (("cii", 1), ("state_organ", 2), ("other", 4)):
+        cac = next(d for d in deadlines({"operator_type": op}, "较大", now, now) if d["recipient"] == "cac")
+        assert dt.datetime.fromisoformat(cac["due_at"]) - now == dt.timedelta(hours=hours)
+
+

@@ -1,0 +1,80 @@
+"""Who is calling: token verification, revocation against the current users and devices, rate limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jwt
+from fastapi import HTTPException, Request
+
+from .db import Device, User
+from .security import AUD_DEVICE, AUD_USER, PER_IDENTITY_BURST, PER_IDENTITY_RATE, Keys, RateLimiter
+
+REPORT_RATE, REPORT_BURST = 0.2, 3  # the report is the one expensive read: its own, tighter bucket
+
+
+@dataclass
+class Caller:
+    sub: str
+    org_id: int
+    role: str  # engineer | admin | device
+
+
+class Auth:
+    def __init__(self, keys: Keys, sessions, scale: float = 1.0) -> None:
+        """``scale`` multiplies every limit (a load test or a fuzzing run raises them; production keeps 1)."""
+        self.keys, self.sessions = keys, sessions
+        self.per_identity = RateLimiter(rate=PER_IDENTITY_RATE * scale, burst=PER_IDENTITY_BURST * scale)
+        self.per_address = RateLimiter(rate=10 * scale, burst=20 * scale)  # login and device flows: nobody known yet
+        self.report = RateLimiter(rate=REPORT_RATE * scale, burst=REPORT_BURST * scale)
+
+    @staticmethod
+    def bearer(request: Request) -> str:
+        h = request.headers.get("authorization", "")
+        if not h.lower().startswith("bearer ") or len(h) > 4096:
+            raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+        return h[7:].strip()
+
+    def _claims(self, request: Request, audience: str) -> dict:
+        try:
+            return self.keys.verify(self.bearer(request), audience)
+        except jwt.PyJWTError:
+            raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"}) from None
+
+    def limit(self, key: str, bucket: RateLimiter | None = None) -> None:
+        if not (bucket or self.per_identity).allow(key):
+            raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})
+
+    def user(self, request: Request) -> Caller:
+        c = self._claims(request, AUD_USER)
+        if c.get("role") not in ("engineer", "admin") or not isinstance(c.get("org"), int):
+            raise HTTPException(401, "invalid token")
+        self.limit("u:" + str(c["sub"]))
+        with self.sessions() as s:  # a deleted or demoted user's token stops working now, not at expiry
+            from sqlalchemy import select
+
+            u = s.scalar(select(User).where(User.username == str(c["sub"])))
+            if u is None or not u.active or u.org_id != c["org"] or u.role != c["role"]:
+                raise HTTPException(401, "token revoked", headers={"WWW-Authenticate": "Bearer"})
+        return Caller(str(c["sub"]), int(c["org"]), str(c["role"]))
+
+    def admin(self, request: Request) -> Caller:
+        caller = self.user(request)
+        if caller.role != "admin":
+            raise HTTPException(403, "admin role required")
+        return caller
+
+    def device(self, request: Request) -> Caller:
+        c = self._claims(request, AUD_DEVICE)
+        if not isinstance(c.get("org"), int):
+            raise HTTPException(401, "invalid token")
+        self.limit("d:" + str(c["sub"]))
+        with self.sessions() as s:
+            d = s.get(Device, str(c["sub"]))
+            if d is None or d.revoked_at is not None or d.org_id != c["org"]:
+                raise HTTPException(401, "token revoked", headers={"WWW-Authenticate": "Bearer"})
+        return Caller(str(c["sub"]), int(c["org"]), "device")
+
+    def address(self, request: Request) -> None:
+        if not self.per_address.allow("a:" + (request.client.host if request.client else "?")):
+            raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})

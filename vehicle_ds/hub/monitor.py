@@ -1,0 +1,277 @@
+"""Monitoring (监测预警): rules evaluated on every ingested document and batch, and on a clock for vehicles
+that fall silent. A rule firing makes an alert, deduplicated per (asset, cause): a repeat only raises its
+count. New alerts go to the structured log and to the organisation's webhooks (HMAC-signed, retried with
+exponential backoff by :class:`Deliverer`).
+
+Each rule is a plain function with a stable id; its docstring says what firing means. The categories follow
+the risk-information categories of filings.md §7.2 (非法访问, 数据泄露/违规传输, 数据滥用, 流量异常, ...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .db import Alert, Delivery, Device, KnownId, Webhook, now
+
+log = logging.getLogger("vehicle_ds.hub.alerts")
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+@dataclass
+class Finding:
+    """What a rule found: becomes (or repeats) an alert."""
+
+    rule: str
+    severity: str
+    asset: str
+    cause: str  # with the asset, the deduplication key
+    title: str
+    details: dict[str, Any] = field(default_factory=dict)
+    category: str = ""  # filings.md §7.2 risk-information category
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    location_decimals: int = 3  # the policy's coarsest consented precision (engineering default)
+    silent_after: dt.timedelta = dt.timedelta(hours=24)
+    sweep_s: float = 60.0  # how often silent vehicles are looked for
+
+
+# -- rules on results documents ---------------------------------------------------------------------------------
+
+def _asset(doc: dict[str, Any]) -> str:
+    a = doc.get("subject", {}).get("asset", {})
+    return f"{a.get('kind', '?')}:{a.get('name', '?')}" + (f"@{a['version']}" if a.get("version") else "")
+
+
+def rule_uplink_checks(doc: dict[str, Any]) -> Iterator[Finding]:
+    """An edge uplink check failed (something left the vehicle that must not) or could not be assessed."""
+    if doc.get("component") != "edge":
+        return
+    for c in doc.get("checks", []):
+        if c["id"].startswith("edge.uplink.") and c["status"] in ("fail", "not_assessed"):
+            sev = c["severity"] if c["status"] == "fail" else "medium"
+            yield Finding("uplink_check", sev, _asset(doc), f"{c['id']}:{c['status']}",
+                          f"{c['id']} {c['status']}", {"check": c["id"], "status": c["status"],
+                                                       "reason": c.get("reason", "")}, "违规传输")
+
+
+def rule_probe_findings(doc: dict[str, Any]) -> Iterator[Finding]:
+    """A critical or high probe finding on a platform interface (非法访问)."""
+    if doc.get("component") != "probes":
+        return
+    for c in doc.get("checks", []):
+        if c["status"] == "fail" and c["severity"] in ("critical", "high"):
+            yield Finding("probe_finding", c["severity"], _asset(doc), c["id"], c.get("title", c["id"])[:300],
+                          {"check": c["id"]}, "非法访问")
+
+
+def rule_model_acceptance(doc: dict[str, Any]) -> Iterator[Finding]:
+    """A model check fell below its acceptance criterion."""
+    if doc.get("component") != "models":
+        return
+    for c in doc.get("checks", []):
+        if c["status"] == "fail":
+            yield Finding("model_below_acceptance", c["severity"], _asset(doc), c["id"], c.get("title", c["id"])[:300],
+                          {"check": c["id"], "criterion": c.get("criterion", {})}, "其他")
+
+
+DOCUMENT_RULES: list[Callable[[dict[str, Any]], Iterator[Finding]]] = [
+    rule_uplink_checks, rule_probe_findings, rule_model_acceptance]
+
+
+def rule_new_unknown_ids(s: Session, org_id: int, doc: dict[str, Any]) -> Iterator[Finding]:
+    """A frame id no DBC describes appears in the fleet for the first time (data nobody classified)."""
+    if doc.get("component") != "edge":
+        return
+    for u in doc.get("summary", {}).get("unknown_ids", []):
+        fid = str(u.get("id", ""))[:16]
+        if not fid or s.get(KnownId, (org_id, fid)) is not None:
+            continue
+        s.add(KnownId(org_id=org_id, frame_id=fid))
+        try:
+            s.flush()
+        except IntegrityError:  # another worker saw it at the same moment
+            s.rollback()
+            continue
+        yield Finding("new_unknown_id", "medium", "fleet", fid, f"frame id {fid} new to the fleet",
+                      {"id": fid, "first_reported_by": _asset(doc), "frames": u.get("frames")}, "流量异常")
+
+
+# -- rules on uplink batches ------------------------------------------------------------------------------------
+
+def _decimals(values: np.ndarray) -> int:
+    for d in range(10):
+        scaled = values * 10.0 ** d
+        if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return d
+    return 10
+
+
+def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
+                   classify: Callable[[str, str], Any]) -> Iterator[Finding]:
+    """Positions more precise than the purpose allows, and identifiers in clear, in what a vehicle sent."""
+    for name, m in doc["messages"].items():
+        for sig, col in m["signals"].items():
+            cls = classify(name, sig)
+            if cls.role in ("latitude", "longitude") and col.get("enc") == "array":
+                try:
+                    values = np.frombuffer(col["data"], dtype=np.dtype(col["dtype"])).astype(np.float64)
+                except (TypeError, ValueError, KeyError):
+                    continue
+                values = values[np.isfinite(values)]
+                d = _decimals(values[:10_000]) if values.shape[0] else 0
+                if d > settings.location_decimals:
+                    yield Finding("position_precision", "critical", f"device:{device}", f"{name}.{sig}",
+                                  f"{name}.{sig} left the vehicle with {d} decimals",
+                                  {"decimals": d, "allowed": settings.location_decimals}, "数据滥用")
+            if col.get("enc") == "str" and isinstance(col.get("data"), list) and any(
+                    isinstance(v, str) and VIN.match(v) for v in col["data"][:10_000]):
+                yield Finding("identifier_in_clear", "high", f"device:{device}", f"{name}.{sig}",
+                                  f"a VIN in clear in {name}.{sig}", {"signal": f"{name}.{sig}"}, "数据泄露")
+
+
+def sweep_silent(sessions, settings: MonitorSettings) -> int:
+    """Raise (or repeat) the silent-vehicle alerts; returns how many vehicles are silent."""
+    n = 0
+    with sessions() as s:
+        for org_id, f in list(silent_vehicles(s, settings)):
+            record(s, org_id, f)
+            n += 1
+        s.commit()
+    return n
+
+
+def silent_vehicles(s: Session, settings: MonitorSettings) -> Iterator[tuple[int, Finding]]:
+    """A vehicle that uploaded before has been silent longer than expected (a broken agent, or tampering)."""
+    cutoff = now() - settings.silent_after
+    for d in s.scalars(select(Device).where(Device.last_seen.is_not(None), Device.last_seen < cutoff,
+                                            Device.revoked_at.is_(None))):
+        seen = d.last_seen if d.last_seen.tzinfo else d.last_seen.replace(tzinfo=dt.timezone.utc)
+        yield d.org_id, Finding("vehicle_silent", "medium", f"device:{d.device_id}", "silent",
+                                f"{d.device_id} ({d.vehicle_ref}) silent since {seen.isoformat(timespec='seconds')}",
+                                {"last_seen": seen.isoformat(), "silent_after_s": settings.silent_after.total_seconds()},
+                                "流量异常")
+
+
+# -- alerts ----------------------------------------------------------------------------------------------------
+
+def record(s: Session, org_id: int, f: Finding) -> Alert | None:
+    """Store ``f`` as an alert, or count a repeat of an open one; returns the alert when it is new."""
+    key = hashlib.sha256(f"{f.rule}\x00{f.asset}\x00{f.cause}".encode()).hexdigest()
+    existing = s.scalar(select(Alert).where(Alert.org_id == org_id, Alert.dedup_key == key))
+    if existing is not None:
+        existing.count += 1
+        existing.last_seen = now()
+        return None
+    a = Alert(org_id=org_id, dedup_key=key, rule=f.rule, severity=f.severity, asset=f.asset[:200], title=f.title[:400],
+              details={**f.details, "category": f.category})
+    s.add(a)
+    try:
+        with s.begin_nested():
+            s.flush()
+    except IntegrityError:  # raised by another worker a moment ago: a repeat
+        return None
+    log.warning(json.dumps({"event": "alert", "org": org_id, "id": a.id, "rule": f.rule, "severity": f.severity,
+                            "asset": f.asset, "title": f.title}, ensure_ascii=False))
+    for hook in s.scalars(select(Webhook).where(Webhook.org_id == org_id)):
+        if SEVERITY_RANK[f.severity] <= SEVERITY_RANK.get(hook.min_severity, 3):
+            s.add(Delivery(webhook_id=hook.id, alert_id=a.id, body=json.dumps(alert_json(a), ensure_ascii=False)))
+    return a
+
+
+def alert_json(a: Alert) -> dict[str, Any]:
+    return {"id": a.id, "rule": a.rule, "severity": a.severity, "asset": a.asset, "title": a.title,
+            "details": a.details, "count": a.count, "state": a.state, "incident_id": a.incident_id,
+            "first_seen": a.first_seen.isoformat(), "last_seen": a.last_seen.isoformat()}
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``X-VDS-Signature``: HMAC-SHA256 over ``timestamp + "." + body`` (the receiver rejects stale times)."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class Deliverer:
+    """Sends pending deliveries in the background (and runs the silent-vehicle sweep); with several hub
+    workers a delivery is claimed by a conditional update, so each is sent by one worker. Backoff 1, 2, 4
+    ... s, given up after ``attempts``."""
+
+    def __init__(self, sessions, settings: MonitorSettings | None = None, attempts: int = 8, lease_s: float = 30.0,
+                 poll_s: float = 0.25) -> None:
+        self.sessions, self.attempts, self.lease_s, self.poll_s = sessions, attempts, lease_s, poll_s
+        self.settings = settings or MonitorSettings()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, daemon=True, name="webhooks")
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        import httpx
+
+        next_sweep = time.monotonic() + self.settings.sweep_s
+        with httpx.Client(timeout=5.0, follow_redirects=False) as client:
+            while not self._stop.is_set():
+                try:
+                    if time.monotonic() >= next_sweep:  # the clock rule runs here too: one background thread
+                        sweep_silent(self.sessions, self.settings)
+                        next_sweep = time.monotonic() + self.settings.sweep_s
+                    sent = self.deliver_due(client)
+                except Exception as exc:  # a database hiccup must not end the deliverer
+                    log.error(json.dumps({"event": "webhook_loop_error", "error": str(exc)[:200]}))
+                    sent = 0
+                if not sent:
+                    self._stop.wait(self.poll_s)
+
+    def deliver_due(self, client) -> int:
+        sent = 0
+        with self.sessions() as s:
+            due = s.scalars(select(Delivery).where(Delivery.state == "pending", Delivery.next_at <= now())
+                            .limit(20)).all()
+            for d in due:
+                claimed = s.execute(update(Delivery).where(Delivery.id == d.id, Delivery.next_at == d.next_at,
+                                                           Delivery.state == "pending")
+                                    .values(next_at=now() + dt.timedelta(seconds=self.lease_s)))
+                s.commit()
+                if claimed.rowcount != 1:
+                    continue
+                hook = s.get(Webhook, d.webhook_id)
+                body = d.body.encode()
+                stamp = str(int(time.time()))
+                try:
+                    r = client.post(hook.url, content=body, headers={
+                        "Content-Type": "application/json", "X-VDS-Timestamp": stamp,
+                        "X-VDS-Signature": sign(hook.secret, stamp, body), "X-VDS-Delivery": str(d.id)})
+                    ok, err = r.status_code < 300, f"HTTP {r.status_code}"
+                except Exception as exc:
+                    ok, err = False, f"{type(exc).__name__}: {exc}"[:300]
+                d.attempts += 1
+                if ok:
+                    d.state = "delivered"
+                else:
+                    d.last_error = err
+                    d.state = "failed" if d.attempts >= self.attempts else "pending"
+                    d.next_at = now() + dt.timedelta(seconds=min(2 ** (d.attempts - 1), 300))
+                s.commit()
+                sent += 1
+        return sent
