@@ -27,6 +27,7 @@ from .ingest import (
     BATCH_TYPES,
     MAX_BATCH_BYTES,
     MAX_DOCUMENT_BYTES,
+    outcomes_of,
     parse_batch,
     parse_document,
     read_limited,
@@ -295,8 +296,10 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
             key = subject_key(kind, doc)
             s.execute(update(Document).where(Document.org_id == caller.org_id, Document.subject_key == key)
                       .values(latest=False))
+            asset_key, outcomes = outcomes_of(kind, doc)
             d = Document(id=uuid.uuid4().hex, org_id=caller.org_id, kind=kind, sha256=digest, uploaded_by=caller.sub,
-                         body=doc, subject_key=key, latest=True, summary=summary_of(kind, doc))
+                         body=doc, subject_key=key, latest=True, summary=summary_of(kind, doc), asset_key=asset_key,
+                         outcomes=outcomes)
             s.add(d)
             for rule in DOCUMENT_RULES:
                 for f in rule(doc):

@@ -93,6 +93,8 @@ class Document(Base):
     subject_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     latest: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    asset_key: Mapped[str] = mapped_column(String(300), default="", index=True)
+    outcomes: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[check id, status, severity], ...]
 
 
 class KnownId(Base):
@@ -189,11 +191,26 @@ def _private_sqlite_file(url: str) -> None:
             f.chmod(0o600)
 
 
+def _json_codec() -> dict:
+    """Strict JSON in (NaN is refused before anything is stored); orjson out when installed: the report reads
+    thousands of stored summaries, and orjson parses them several times faster than the standard library."""
+    import json
+
+    def dumps(obj) -> str:
+        return json.dumps(obj, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+    try:
+        import orjson
+    except ImportError:
+        return {"json_serializer": dumps}
+    return {"json_serializer": dumps, "json_deserializer": orjson.loads}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
-                               max_overflow=40)
+                               max_overflow=40, **_json_codec())
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):  # concurrent devices: WAL and a busy timeout instead of "database is locked"
@@ -203,7 +220,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged batch survives a power loss (the vehicle deleted it)
             cur.close()
     else:
-        engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+        engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True, **_json_codec())
     Base.metadata.create_all(engine)
     return engine
 

@@ -117,7 +117,10 @@ def subject_key(kind: str, doc: dict[str, Any]) -> str:
     return hashlib.sha256(f"{kind}\x00{json.dumps(subject, sort_keys=True, default=str)}".encode()).hexdigest()
 
 
-EVIDENCE_CAP = 4096
+EVIDENCE_CAP = 1024
+EDGE_SUMMARY = ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_truncated",
+                "frames_transport", "uplink", "rates", "warnings", "interrupted", "policy", "unknown_ids",
+                "signals_by_handling", "signals_by_category", "dropped_by_reason", "transport")
 
 
 def summary_of(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
@@ -126,11 +129,24 @@ def summary_of(kind: str, doc: dict[str, Any]) -> dict[str, Any]:
     if kind == "catalog":
         return doc
     out = {k: v for k, v in doc.items() if k not in ("checks", "request_log")}
+    if kind == "edge":  # per-signal counts stay in the full document; the fleet report needs the totals
+        out["summary"] = {k: v for k, v in doc.get("summary", {}).items() if k in EDGE_SUMMARY}
     checks = []
     for c in doc.get("checks", []):
-        ev = c.get("evidence", {})
+        # a passing check's evidence is not shown at fleet scale; a finding's is, up to EVIDENCE_CAP
+        ev = c.get("evidence", {}) if c.get("status") != "pass" else {}
         if len(json.dumps(ev, default=str)) > EVIDENCE_CAP:
             ev = {"truncated": True, "keys": sorted(ev)[:50] if isinstance(ev, dict) else []}
-        checks.append({**c, "evidence": ev})
+        checks.append({k: v for k, v in c.items() if k not in ("evidence", "metrics")} | {"evidence": ev})
     out["checks"] = checks
     return out
+
+
+def outcomes_of(kind: str, doc: dict[str, Any]) -> tuple[str, list[list[str]]]:
+    """(asset key, [[check id, status, severity], ...]): what the fleet report reads of every document."""
+    from ..report.derive import catalog_checks
+    from ..report.inputs import Input
+
+    inp = Input("", "", kind, doc)
+    checks = catalog_checks(doc) if kind == "catalog" else doc.get("checks", [])
+    return inp.asset_key, [[c["id"], c["status"], c["severity"]] for c in checks]

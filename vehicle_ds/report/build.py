@@ -108,8 +108,28 @@ def _assets(inputs: list[Input]) -> dict[str, dict[str, str]]:
     return out
 
 
+class CheckIndex:
+    """Checks by asset and by check id, so a requirement visits only its own assets' matching checks
+    (a fleet report at 10,000 vehicles would otherwise compare every requirement with every check)."""
+
+    def __init__(self, checks: list[dict[str, Any]]) -> None:
+        self.by_asset: dict[str, dict[str, list[int]]] = {}
+        for i, c in enumerate(checks):
+            self.by_asset.setdefault(c["asset_key"], {}).setdefault(c["id"], []).append(i)
+        self._ids = {cid for ids in self.by_asset.values() for cid in ids}
+        self._match: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def matching(self, key: str, patterns: list[str]) -> list[int]:
+        pats = tuple(patterns)
+        ok = self._match.get(pats)
+        if ok is None:
+            ok = self._match[pats] = frozenset(cid for cid in self._ids if matches(cid, pats))
+        return sorted(i for cid, idx in self.by_asset.get(key, {}).items() if cid in ok for i in idx)
+
+
 def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[str, dict[str, str]],
-                 attestations: list[Attestation], catalogs: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+                 attestations: list[Attestation], catalogs: list[dict[str, Any]], today: dt.date,
+                 index: CheckIndex | None = None) -> dict[str, Any]:
     kind = r.get("kind", "check")
     basis = _basis(r["basis"])
     base = {"id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
@@ -120,13 +140,20 @@ def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[s
                 "by_asset": [], "evidence": [], "evidence_by_check": [],
                 "note": _processor_notes(r["id"], catalogs, today)}
     asset_kind = SECTION_ASSET[r["section"]]
+    memo: dict[tuple, dict[str, Any]] | None = {}
     by_asset = []
     for key, asset in assets.items():
         if asset["kind"] != asset_kind:
             continue
-        idx = [i for i, c in enumerate(checks) if c["asset_key"] == key and matches(c["id"], r.get("evidence", []))]
+        idx = (index or CheckIndex(checks)).matching(key, r.get("evidence", []))
         attested = [a for a in attestations if a.covers(r["id"], key)]
-        verdict = asset_verdict(r, [checks[i] for i in idx], attested)
+        # a fleet repeats the same outcomes: the verdict depends only on the checks' ids, statuses, components
+        sig = (tuple((checks[i]["id"], checks[i]["status"], checks[i]["component"]) for i in idx), bool(attested))
+        verdict = memo.get(sig) if memo is not None else None
+        if verdict is None:
+            verdict = asset_verdict(r, [checks[i] for i in idx], attested)
+            if memo is not None:
+                memo[sig] = verdict
         by_asset.append({"asset": asset, "key": key, **verdict, "evidence": idx, "evidence_by_check": _group(checks, idx),
                          "attestations": [a.__dict__ for a in attested]})
     evidence = sorted(i for a in by_asset for i in a["evidence"])
@@ -142,7 +169,9 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
     catalogs = [i.doc for i in inputs if i.kind == "catalog"]
     checks = _tagged_checks(inputs)
     assets = _assets(inputs)
-    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today) for r in load_requirements()]
+    index = CheckIndex(checks)
+    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today, index)
+                    for r in load_requirements()]
     covered = {i for r in requirements for i in r["evidence"]}
     req_counts = Counter(r["status"] for r in requirements)
     findings = [c for c in checks if c["status"] in ("fail", "warn", "error", "needs_review")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ class Input:
     kind: str  # "catalog" | "edge" | "probes" | "models"
     doc: dict[str, Any]
 
-    @property
+    @cached_property
     def asset(self) -> dict[str, str]:
         """What this input is about: the results document's ``subject.asset``; a catalog's ``asset`` (older
         catalogs: the vehicle named after its databases, as ``vehicle-ds catalog`` names it)."""
@@ -30,7 +31,7 @@ class Input:
             return vehicle_asset([s.get("path", "") for s in self.doc.get("sources", [])]).to_json()
         return self.doc["subject"]["asset"]
 
-    @property
+    @cached_property
     def asset_key(self) -> str:
         a = self.asset
         return f"{a['kind']}:{a['name']}" + (f"@{a['version']}" if a.get("version") else "")

@@ -1,0 +1,129 @@
+"""Reports at fleet scale. :func:`fleet_report` builds the report of thousands of assets from their check
+outcomes: per requirement the number of assets in each status (exact) and the worst ``max_assets`` assets
+in detail; :func:`fleet_view` trims a full report the same way. The hub serves these; 10,000 vehicles would
+otherwise make a report of hundreds of megabytes, built in minutes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .inputs import Input
+from .verdicts import _ORDER
+
+FINDING = ("fail", "error", "warn", "needs_review")
+
+
+def fleet_view(rep: dict[str, Any], max_assets: int = 50, max_findings: int = 500) -> dict[str, Any]:
+    checks = rep["checks"]
+    keep: set[int] = set(rep["summary"]["top_risks"])
+    reqs = []
+    for q in rep["requirements"]:
+        rows = sorted(q["by_asset"], key=lambda a: (_ORDER.index(a["status"]), a["key"]))
+        shown = rows[:max_assets]
+        for a in shown:
+            keep.update(a["evidence"])
+        reqs.append({**q, "by_asset": shown, "assets_total": len(rows), "assets_omitted": len(rows) - len(shown),
+                     "asset_status_counts": dict(Counter(a["status"] for a in rows))})
+    findings = [i for i, c in enumerate(checks) if c["status"] in FINDING]
+    keep.update(findings[:max_findings])
+    order = sorted(keep)
+    new = {old: n for n, old in enumerate(order)}
+
+    def remap(idx: list[int]) -> list[int]:
+        return [new[i] for i in idx if i in new]
+
+    def groups(gs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**g, "first": new[g["first"]]} for g in gs if g["first"] in new]
+
+    for q in reqs:
+        q["evidence"] = remap(q["evidence"])
+        q["evidence_by_check"] = groups(q["evidence_by_check"])
+        q["by_asset"] = [{**a, "evidence": remap(a["evidence"]), "evidence_by_check": groups(a["evidence_by_check"])}
+                         for a in q["by_asset"]]
+    out = {**rep, "requirements": reqs, "checks": [{**checks[i], "index": n} for n, i in enumerate(order)]}
+    out["summary"] = {**rep["summary"], "top_risks": remap(rep["summary"]["top_risks"]),
+                      "checks_total": len(checks), "checks_listed": len(order)}
+    out["unmapped_checks"] = remap(rep["unmapped_checks"])
+    for part in ("uplink", "interfaces", "models", "inputs"):
+        out[f"{part}_total"] = len(rep[part])
+        out[part] = rep[part][:max_assets]
+    out["assets_total"] = len(rep["assets"])
+    out["fleet_view"] = {"max_assets": max_assets, "max_findings": max_findings}
+    return out
+
+
+@dataclass
+class AssetOutcomes:
+    """What the fleet report needs of one asset without loading its documents: its check outcomes."""
+
+    key: str
+    outcomes: list[tuple[str, str, str, str]]  # (component, check id, status, severity)
+    detailed: bool = False  # always shown in detail (an asset with a catalog, a platform, a model)
+
+    def signature(self) -> tuple:
+        return tuple(sorted((c, i, s) for c, i, s, _ in self.outcomes))
+
+
+def fleet_report(assets: list[AssetOutcomes], load: Callable[[list[str]], list[Input]], max_assets: int = 50,
+                 today: Any = None) -> dict[str, Any]:
+    """The report of a whole fleet from its outcomes: assets with the same outcomes share one verdict per
+    requirement (computed once from one of them), counted for all; the worst ``max_assets`` assets, and
+    every ``detailed`` one, are built in full from ``load(keys)``. Exact counts, bounded detail."""
+    from .build import build_report, load_requirements
+
+    groups: dict[tuple, list[AssetOutcomes]] = {}
+    for a in assets:
+        if not a.detailed:
+            groups.setdefault(a.signature(), []).append(a)
+    reps = [g[0].key for g in groups.values()]
+    loaded = load(reps) if reps else []
+    by_key: dict[str, list[Input]] = {}
+    for inp in loaded:
+        by_key.setdefault(inp.asset_key, []).append(inp)
+    req_ids = [r["id"] for r in load_requirements()]
+    group_status: list[tuple[list[AssetOutcomes], dict[str, str]]] = []
+    for members in groups.values():
+        mini = build_report(by_key.get(members[0].key, []), today)
+        status = {q["id"]: q["by_asset"][0]["status"] for q in mini["requirements"] if q["by_asset"]}
+        group_status.append((members, status))
+
+    def rank(st: dict[str, str]) -> tuple:
+        return tuple(sorted(_ORDER.index(s) for s in st.values()))
+
+    shown = [a.key for a in assets if a.detailed]
+    room = max_assets + len(shown)
+    for members, _ in sorted(group_status, key=lambda g: (rank(g[1]), -len(g[0]))):
+        for a in members[: max(0, room - len(shown))]:
+            shown.append(a.key)
+    detail = build_report(load(shown), today)
+    shown_set = set(shown)
+    counts: dict[str, Counter] = {r: Counter() for r in req_ids}
+    for q in detail["requirements"]:
+        for row in q["by_asset"]:
+            counts[q["id"]][row["status"]] += 1
+    for members, st in group_status:
+        rest = sum(1 for a in members if a.key not in shown_set)
+        for rid, status in st.items():
+            counts[rid][status] += rest
+    for q in detail["requirements"]:
+        c = counts[q["id"]]
+        if c:
+            q["asset_status_counts"] = dict(c)
+            q["assets_total"] = sum(c.values())
+            q["assets_omitted"] = q["assets_total"] - len(q["by_asset"])
+            q["status"] = min(c, key=_ORDER.index)
+    req_counts = Counter(q["status"] for q in detail["requirements"])
+    everything = [o for a in assets for o in a.outcomes]
+    detail["summary"]["requirements"] = {s: req_counts.get(s, 0) for s in ("pass", "fail", "needs_review", "not_assessed")}
+    detail["summary"]["checks"] = dict(Counter(o[2] for o in everything))
+    detail["summary"]["findings"] = sum(o[2] in FINDING for o in everything)
+    detail["summary"]["failed_by_severity"] = {s: sum(o[2] == "fail" and o[3] == s for o in everything)
+                                               for s in detail["summary"]["failed_by_severity"]}
+    detail["status"] = ("fail" if req_counts["fail"] else "needs_review"
+                        if req_counts["needs_review"] or req_counts["not_assessed"] else "pass")
+    detail["assets_total"] = len(assets)
+    detail["fleet_view"] = {"max_assets": max_assets, "asset_groups": len(groups), "assets_in_detail": len(shown)}
+    return detail
