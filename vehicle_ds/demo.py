@@ -94,14 +94,15 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
             from edge.cli import main as edge_main
             from edge.simulate import write_log
         log = out / "drive.log"
-        write_log([dbc], log, frames, seed=7)
+        write_log([dbc], log, frames, seed=7, transport=True)  # with J1939 TP, ISO-TP and NMEA 2000 traffic
         ca = str(hub_state["tls"]["ca"])
         creds = out / "hub" / "device.json"
         edge_main(["enroll", "--hub", str(hub_state["base"]), "--code", str(hub_state["code"]), "--device-id",
                    "demo-gw", "--credentials", str(creds), "--ca-cert", ca])
         _component(edge_main, ["replay", str(log), "--dbc", str(dbc), "--out", str(out / "edge"),
                    "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw",
-                   "--hub", str(hub_state["base"]), "--device-credentials", str(creds), "--ca-cert", ca])
+                   "--hub", str(hub_state["base"]), "--device-credentials", str(creds), "--ca-cert", ca,
+                   "--force"])  # the demo's own folder: a second run replaces the first
         return f"{frames:,} frames -> {out / 'edge'}, batches uploaded to the hub"
 
     def probes() -> str:

@@ -92,7 +92,7 @@ DOCUMENT_BODY = {"requestBody": {"required": True, "content": {"application/json
 
 def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | None = None,
                monitor: MonitorSettings | None = None, decode_concurrency: int = 2,
-               background: bool = True, rate_scale: float = 1.0) -> FastAPI:
+               background: bool = True, rate_scale: float = 1.0, bench_noop: bool = False) -> FastAPI:
     engine = make_engine(db_url)
     Sessions = sessions(engine)
     keys = Keys(key_file or default_key_file(db_url))
@@ -344,6 +344,13 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
                                                                          "script-src 'unsafe-inline'; img-src data:"})
         return Response(text, media_type="application/json")
 
+    if bench_noop:  # benchmarks/hub_ingest.py: the same body reading and auth, nothing stored
+        @app.post("/bench/noop", status_code=201, include_in_schema=False)
+        async def noop(request: Request, caller: Caller = Depends(auth.device)) -> Response:
+            require_type(request, BATCH_TYPES)
+            raw = await read_limited(request, MAX_BATCH_BYTES)
+            return JSONResponse({"bytes": len(raw)}, 201)
+
     from .routes_ops import ops_router
 
     app.include_router(ops_router(auth, db, errors))
@@ -358,8 +365,15 @@ def _batch_meta(b: Batch) -> dict[str, Any]:
 def from_environment() -> FastAPI:
     """The app of `vehicle-ds hub serve --workers N` (uvicorn imports it in every worker)."""
     import os
+    import sys
+
+    hub_log = logging.getLogger("vehicle_ds.hub")
+    if not any(isinstance(h, logging.StreamHandler) for h in hub_log.handlers):
+        hub_log.addHandler(logging.StreamHandler(sys.stderr))
+        hub_log.setLevel(logging.INFO)
 
     return create_app(os.environ.get("VEHICLE_DS_HUB_DB", "sqlite:///vehicle-ds-hub.db"),
                       key_file=Path(os.environ["VEHICLE_DS_HUB_KEY_FILE"]) if os.environ.get("VEHICLE_DS_HUB_KEY_FILE")
-                      else None, rate_scale=float(os.environ.get("VEHICLE_DS_HUB_RATE_SCALE", "1")))
+                      else None, rate_scale=float(os.environ.get("VEHICLE_DS_HUB_RATE_SCALE", "1")),
+                      bench_noop=os.environ.get("VEHICLE_DS_HUB_BENCH_NOOP") == "1")
 

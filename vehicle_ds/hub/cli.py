@@ -22,6 +22,8 @@ def serve(
     port: Annotated[int, typer.Option()] = 8700,
     tls_cert: Annotated[Optional[Path], typer.Option(help="PEM certificate (HTTPS).")] = None,  # noqa: UP045
     tls_key: Annotated[Optional[Path], typer.Option(help="PEM private key (HTTPS).")] = None,  # noqa: UP045
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes (stateless; they share the database and "
+                                              "the signing key file).")] = 1,
 ) -> None:
     """Serve the hub with uvicorn (OpenAPI at /docs)."""
     import uvicorn
@@ -33,7 +35,18 @@ def serve(
         if not (tls_cert and tls_key and tls_cert.is_file() and tls_key.is_file()):
             raise InputError("--tls-cert and --tls-key must both name readable PEM files")
         kw = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
-    uvicorn.run(create_app(db), host=host, port=port, log_level="info", **kw)
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)  # alerts and internal errors: one JSON or text line each
+    logging.getLogger("vehicle_ds.hub").addHandler(handler)
+    logging.getLogger("vehicle_ds.hub").setLevel(logging.INFO)
+    if workers > 1:  # each worker builds its own app from the environment
+        os.environ["VEHICLE_DS_HUB_DB"] = db
+        uvicorn.run("vehicle_ds.hub.app:from_environment", factory=True, workers=workers, host=host, port=port,
+                    log_level="warning", **kw)
+    else:
+        uvicorn.run(create_app(db), host=host, port=port, log_level="info", **kw)
 
 
 @app.command("user-add")

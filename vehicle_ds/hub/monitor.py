@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from .db import Alert, Delivery, Device, KnownId, Webhook, now
 
 log = logging.getLogger("vehicle_ds.hub.alerts")
+logging.getLogger("vehicle_ds.hub").addHandler(logging.NullHandler())  # `hub serve` decides where logs go
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
