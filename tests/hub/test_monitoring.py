@@ -179,6 +179,8 @@ def test_incident_lifecycle_with_deadlines_and_audit(tmp_path):
         assert httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"][0]["state"] == "in_incident"
         rep = httpx.get(base + "/api/v1/reports/current", headers=h).json()
         assert rep["hub"]["incidents"][0]["state"] == "closed" and rep["hub"]["incidents"][0]["grade"] == "重大"
+        html = httpx.get(base + "/api/v1/reports/current?format=html&lang=zh", headers=h).text
+        assert "监测预警与应急处置" in html and "VIN left a vehicle in clear" in html
 
 
 @pytest.mark.parametrize(("facts", "level", "verified"), [

@@ -52,6 +52,10 @@ LABELS: dict[str, dict[str, str]] = {
     "clause": {"zh": "法规条款", "en": "legal clause"}, "standard": {"zh": "标准", "en": "standard"},
     "acceptance": {"zh": "验收配置", "en": "acceptance profile"},
     "engineering_default": {"zh": "工程默认值", "en": "engineering default"},
+    "monitoring": {"zh": "监测预警与应急处置", "en": "Monitoring and incidents"},
+    "alerts": {"zh": "告警", "en": "Alerts"}, "incidents": {"zh": "数据安全事件", "en": "Incidents"},
+    "open_alerts": {"zh": "未处理告警", "en": "open alerts"}, "grade": {"zh": "事件级别", "en": "Grade"},
+    "opened": {"zh": "发现时间", "en": "Opened"}, "closed": {"zh": "结束时间", "en": "Closed"},
     "earned_note": {"zh": "每项检查须达到其判定标准声明的最少观测量方可判为符合,否则为未评估",
                     "en": "a check passes only with at least its criterion's declared minimum of observed evidence; "
                           "less is 'not assessed'"},
