@@ -39,17 +39,22 @@ def apply_combinations(
 ) -> tuple[list[tuple[dict[str, Any], Classification]], list[dict[str, Any]]]:
     """Raise entries that together are more than their parts; returns the entries and what fired.
 
-    A combination in scope ``uplink`` looks only at what leaves the vehicle unchanged (handling
-    ``keep``): a coarsened position is not precise enough to make object lists surveying data.
+    A combination in scope ``uplink`` looks at everything that leaves the vehicle in any form (kept,
+    coarsened, pseudonymised, aggregated): a coarsened position with object lists is still surveying data,
+    unless the combination names a precision threshold (``exempt_at_most_decimals``, with its basis) and the
+    policy's coarsest position precision meets it.
     """
     fired: list[dict[str, Any]] = []
     timestamped = bool(policy.settings.get("timestamped_capture", True))
-    fleet = int(policy.settings.get("fleet_subjects", 0) or 0)
+    decimals = [p.location_decimals for p in policy.purposes.values() if p.location_decimals is not None]
+    finest = max(decimals) if decimals else None  # the most precise position any purpose lets out
     for combo in policy.combinations:
-        considered = [(e, c) for e, c in items if combo.scope == "vehicle" or c.handling == "keep"]
+        considered = [(e, c) for e, c in items if combo.scope == "vehicle" or c.handling != "drop"]
         roles = {c.role for _, c in considered} | ({"time"} if timestamped else set())
         categories = {c.category for _, c in considered}
-        if combo.fleet_subjects_over is not None and fleet <= combo.fleet_subjects_over:
+        coarse_only = all(c.handling != "keep" for _, c in considered if c.role in ("latitude", "longitude"))
+        if (combo.exempt_at_most_decimals is not None and coarse_only and finest is not None
+                and finest <= combo.exempt_at_most_decimals):
             continue
         if not set(combo.all_roles) <= roles:
             continue
@@ -73,6 +78,8 @@ def apply_combinations(
             "affects": [f"{items[i][0]['message']}.{items[i][0]['signal']}" for i in targets],
             "raises_to": ", ".join(f"{k}:{v}" for k, v in combo.raises.items()) or combo.flag,
             "basis": list(combo.basis), "zh": combo.zh, "en": combo.en,
+            "threshold": {"exempt_at_most_decimals": combo.exempt_at_most_decimals,
+                          "basis": combo.threshold_basis or "no precision threshold: fires whatever the precision"},
         })
     return items, fired
 

@@ -99,6 +99,33 @@ def report(
 
 
 @app.command()
+def datasets(
+    declared: Annotated[Path, typer.Argument(help="datasets.toml: what the platform holds, per category.")],
+    out: Annotated[Path, typer.Option(help="The results document (component datasets).")],
+    observed: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="The hub's observed counts (GET /api/v1/datasets/observed) for datasets that `observe` a category.")] = None,
+) -> None:
+    """Grade the platform's datasets at the fleet level, and decide the export route."""
+    import json
+
+    from .datasets import assess, load_datasets
+    from .results import write_json
+
+    obs = None
+    if observed is not None:
+        try:
+            obs = json.loads(observed.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"not readable JSON: {exc}", path=str(observed)) from None
+    raw, items = load_datasets(declared, obs)
+    doc = assess(raw, items)
+    write_json(out, doc)
+    s = doc["summary"]
+    typer.echo(f"datasets: {len(items)} ({len(s['important_datasets'])} important); export route "
+               f"{s['export_route']['route']} -> {out}", err=True)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write everything.")] = Path("demo-out"),
     frames: Annotated[int, typer.Option(help="Frames in the generated drive log.")] = 200_000,

@@ -97,7 +97,8 @@ class Purpose:
 
 @dataclass(frozen=True)
 class Combination:
-    """Signals that together are more than their parts (trajectory, offence-related, surveying, scale)."""
+    """Signals that together are more than their parts (trajectory, offence-related, surveying). Fleet-scale
+    triggers (more than 100,000 persons, ...) grade datasets, not signals: see ``vehicle_ds.datasets``."""
 
     id: str
     zh: str
@@ -105,8 +106,9 @@ class Combination:
     all_roles: tuple[str, ...]
     any_roles: tuple[str, ...]
     any_categories: tuple[str, ...]
-    scope: str  # "vehicle": whatever the vehicle collects; "uplink": only what leaves unchanged
-    fleet_subjects_over: int | None
+    scope: str  # "vehicle": whatever the vehicle collects; "uplink": whatever leaves it, in any form
+    exempt_at_most_decimals: int | None  # positions leaving this coarse do not fire it (the policy's cited figure)
+    threshold_basis: str  # where that figure comes from ("[U] ..." when the reference has none)
     applies_to_roles: tuple[str, ...]
     applies_to_categories: tuple[str, ...]
     applies_to_pi: tuple[str, ...]
@@ -302,6 +304,9 @@ def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy
     for raw in doc.get("combinations", []):
         where = f"combination {raw.get('id')}"
         raises = dict(raw.get("raises", {}))
+        if "fleet_subjects_over" in raw:
+            raise PolicyError(f"{where}: fleet-scale triggers grade datasets, not signals (a vehicle's signal is not "
+                              "a fleet's dataset): declare the fleet's datasets in datasets.toml (vehicle-ds datasets)")
         if "pi" in raises:
             check(raises["pi"], PI_CLASSES, "pi class", where)
         if "grade" in raises:
@@ -313,7 +318,8 @@ def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy
             all_roles=tuple(raw.get("all_roles", ())), any_roles=tuple(raw.get("any_roles", ())),
             any_categories=tuple(raw.get("any_categories", ())),
             scope=check(raw.get("scope", "vehicle"), ("vehicle", "uplink"), "scope", where),
-            fleet_subjects_over=raw.get("fleet_subjects_over"),
+            exempt_at_most_decimals=raw.get("exempt_at_most_decimals"),
+            threshold_basis=str(raw.get("threshold_basis", "")),
             applies_to_roles=tuple(raw.get("applies_to_roles", ())),
             applies_to_categories=tuple(raw.get("applies_to_categories", ())),
             applies_to_pi=tuple(raw.get("applies_to_pi", ())),
@@ -321,7 +327,10 @@ def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy
             basis=check_basis(raw.get("basis"), where),
         ))
 
-    settings = {"review_threshold": 0.6, "unclassified_handling": "drop", "fleet_subjects": 0,
+    if "fleet_subjects" in doc.get("settings", {}):
+        raise PolicyError("settings.fleet_subjects is gone: the 100,000-person rule grades datasets, not signals; "
+                          "declare persons per dataset in datasets.toml (vehicle-ds datasets)")
+    settings = {"review_threshold": 0.6, "unclassified_handling": "drop",
                 "timestamped_capture": True, **doc.get("settings", {})}
     check(settings["unclassified_handling"], HANDLINGS, "handling", "settings.unclassified_handling")
     meta = doc.get("policy", {})

@@ -25,7 +25,7 @@ from .vocabulary import ASSET_KINDS, CRITERION_SOURCES, SEVERITIES, STATUSES, As
 
 RESULTS_SCHEMA = "vehicle-ds/results@2"
 LEGACY_RESULTS_SCHEMAS = ("vehicle-ds/results@1",)
-COMPONENTS = ("edge", "probes", "models")
+COMPONENTS = ("edge", "probes", "models", "datasets")
 # Statuses that say nothing is wrong: their severity is always "info", whatever the check's own severity.
 _QUIET = ("pass", "skipped", "not_assessed")
 

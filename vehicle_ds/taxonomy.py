@@ -25,6 +25,10 @@ class Basis:
     status: str
     zh: str
     en: str
+    scope: tuple[str, ...] = ("any",)  # categories or "role:<role>" a rule citing it may have
+
+    def covers(self, category: str, role: str) -> bool:
+        return "any" in self.scope or category in self.scope or f"role:{role}" in self.scope
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def _taxonomy() -> Taxonomy:
     for bid, raw in _load("legal_basis.toml").items():
         if raw["status"] not in VERIFICATION:  # a packaging error, caught by the tests
             raise ValueError(f"legal basis {bid}: bad status {raw['status']}")
-        basis[bid] = Basis(bid, raw["status"], raw["zh"], raw["en"])
+        basis[bid] = Basis(bid, raw["status"], raw["zh"], raw["en"], tuple(raw.get("scope", ("any",))))
     return Taxonomy(t["categories"], t["pi"], t["grades"], t["handling"], t["obligations"], basis)
 
 

@@ -11,7 +11,7 @@ from .registry import Probe, _own_values, _owner_of, _reads, per_endpoint, probe
 
 
 @probe("probes.exposure", "Responses carry no personal data beyond what the function needs", "OWASP-API3:2023",
-       "CWE-213", ("CN-ADR-6", "GBT44464-5.5"), "high")
+       "CWE-213", ("CN-ADR-6", "MIIT-DSM"), "high")
 def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The body holds personal or sensitive data (valid VINs, resident ids, phones, plates, precise
     coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare,

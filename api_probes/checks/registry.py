@@ -64,8 +64,8 @@ def result(p: Probe, status: Status, evidence: dict[str, Any] | None = None, end
     return {**c, "owasp": owasp, "cwe": cwe, "endpoint": endpoint}
 
 
-_AUTH = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
-_AUTHZ = ("GBT44464-5.5", "ISO20078-3", "R155-A5")
+_AUTH = ("MIIT-DSM", "ISO20078-3", "R155-A5")  # platform interfaces: not GB/T 44464 §5.5 (in-vehicle)
+_AUTHZ = ("MIIT-DSM", "ISO20078-3", "R155-A5")
 
 
 def _reads(ctx: Context, with_objects: bool | None = None):

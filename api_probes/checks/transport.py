@@ -84,7 +84,7 @@ def header_disclosure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 
 
 @probe("probes.config.cors", "CORS does not allow credentials from any origin", "OWASP-API8:2023", "CWE-942",
-       ("GBT44464-5.5",), "high")
+       ("MIIT-DSM",), "high")
 def cors(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """A foreign origin is reflected with credentials allowed: any web page can read the API as the user."""
     ref = ctx.reference_and_identity()

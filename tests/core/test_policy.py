@@ -101,12 +101,36 @@ def test_toml_syntax_error_has_a_line(tmp_path):
     assert err.value.line == 2
 
 
-def test_fleet_scale_raises_personal_data_to_important(tmp_path, sample_dbc):
-    doc = build_catalog([sample_dbc], load_policy(_write(tmp_path, "[settings]\nfleet_subjects = 250000\n")))
-    pi_entries = [e for e in doc["entries"] if e["pi"] != "none"]
-    assert pi_entries and all(e["grade"] == "important" for e in pi_entries)
-    assert any(c["id"] == "fleet_scale" for c in doc["combinations"])
-    assert all(e["grade"] == "general" for e in doc["entries"] if e["pi"] == "none" and e["category"] != "exterior_perception")
+def test_fleet_size_is_no_signal_setting(tmp_path, sample_dbc):
+    """A vehicle's signal grade never depends on the fleet: the old per-signal setting is refused with a pointer
+    to datasets.toml, and the default catalog grades no signal important for its fleet's size."""
+    with pytest.raises(PolicyError) as err:
+        load_policy(_write(tmp_path, "[settings]\nfleet_subjects = 250000\n"))
+    assert "datasets.toml" in str(err.value)
+    doc = build_catalog([sample_dbc])
+    assert not any(c["id"] == "fleet_scale" for c in doc["combinations"])
+    assert all(e["grade"] == "general" for e in doc["entries"]
+               if e["category"] in ("vehicle_condition", "vehicle_control", "unclassified"))
+
+
+def test_coarsened_positions_with_perception_are_surveying_data(sample_dbc):
+    """The default policy coarsens positions; they still leave, so object lists leaving with them are surveying
+    data (no precision carve-out in the reference), and speed with them is aggregated."""
+    doc = build_catalog([sample_dbc])
+    combos = {c["id"]: c for c in doc["combinations"]}
+    assert {"surveying", "offence_related"} <= set(combos)
+    assert "[U]" in combos["surveying"]["threshold"]["basis"]
+    obj = next(e for e in doc["entries"] if e["signal"] == "Obj1_PosX")
+    assert obj["grade"] == "important" and obj["handling"] == "drop"
+    assert next(e for e in doc["entries"] if e["signal"] == "VehSpd")["handling"] == "aggregate"
+
+
+def test_a_cited_precision_threshold_exempts_coarse_positions(tmp_path, sample_dbc):
+    pol = load_policy(_write(tmp_path, '[[combinations]]\nid = "surveying2"\nall_roles = ["latitude", "longitude"]\n'
+                                       'any_categories = ["exterior_perception"]\nscope = "uplink"\n'
+                                       'applies_to_categories = ["exterior_perception"]\nraises = {grade = "important"}\n'
+                                       'exempt_at_most_decimals = 3\nthreshold_basis = "test figure"\nbasis = ["CN-MNR-2022"]\n'))
+    assert not any(c["id"] == "surveying2" for c in build_catalog([sample_dbc], pol)["combinations"])
 
 
 def test_precise_position_leaving_makes_surveying_and_offence_data(tmp_path, sample_dbc):
@@ -118,3 +142,15 @@ def test_precise_position_leaving_makes_surveying_and_offence_data(tmp_path, sam
     assert obj["grade"] == "important" and obj["handling"] == "drop"
     spd = next(e for e in doc["entries"] if e["signal"] == "VehSpd")
     assert spd["handling"] == "aggregate"
+
+
+def test_every_rule_cites_clauses_whose_scope_covers_its_data():
+    """A signal's basis comes from a clause about its kind of data: no EDPB location section for accelerations,
+    no FTZ export list as a grading rule, no sensor-coverage clause for position precision."""
+    from vehicle_ds.taxonomy import TAXONOMY
+
+    wrong = [(r.id, b) for r in load_policy().rules for b in r.basis
+             if not TAXONOMY.basis[b].covers(r.category, r.role)]
+    assert not wrong, wrong
+    assert not TAXONOMY.basis["BJ-FTZ-NL"].covers("vehicle_control", "door_lock_command")
+    assert not TAXONOMY.basis["EDPB-LOC"].covers("vehicle_condition", "acceleration")

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from .db import Batch, Device, Document, Enrollment, Org, User, make_engine, now, sessions
+from .db import Batch, DatasetObservation, Device, Document, Enrollment, Org, User, make_engine, now, sessions
 from .deps import Auth, Caller
 from .ingest import (
     BATCH_TYPES,
@@ -247,6 +247,18 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
             raise HTTPException(403, "batch belongs to another device")
         return await run_in_threadpool(_store_batch, parsed, caller, raw)
 
+    def observe_datasets(s: Session, caller: Caller, observed: dict[str, dict[str, Any]]) -> None:
+        for cat, o in observed.items():
+            row = s.get(DatasetObservation, (caller.org_id, cat[:64], caller.sub))
+            if row is None:
+                row = DatasetObservation(org_id=caller.org_id, category=cat[:64], device_id=caller.sub, records=0,
+                                         regions=[])
+                s.add(row)
+            row.records += o["records"]
+            if o["regions"] - set(row.regions):
+                row.regions = sorted(set(row.regions) | o["regions"])[:1000]
+            row.last_seen = now()
+
     def _store_batch(parsed, caller: Caller, raw: bytes) -> Response:
         with Sessions() as s:
             try:
@@ -263,6 +275,7 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
                 return JSONResponse({"detail": "batch id taken", "code": "batch_id_taken"}, 409)
             for f in parsed.findings:
                 record(s, caller.org_id, f)
+            observe_datasets(s, caller, parsed.observed)
             s.commit()
         return JSONResponse({"batch_id": parsed.batch_id, "stored": True, "records": parsed.records}, 201)
 
@@ -329,6 +342,22 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
         if d is None or d.org_id != caller.org_id:
             raise HTTPException(404, "no such document")
         return d.body
+
+    @app.get("/api/v1/datasets/observed", responses=errors(401, 429))
+    def datasets_observed(caller: Caller = Depends(auth.user), s: Session = Depends(db)) -> dict[str, Any]:
+        """Per category of uplinked data: records, distinct (pseudonymous) vehicles, regions, period: the facts
+        `vehicle-ds datasets --observed` grades. Persons are not observable here (a vehicle is not a person)."""
+        rows = s.scalars(select(DatasetObservation).where(DatasetObservation.org_id == caller.org_id)).all()
+        cats: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            c = cats.setdefault(r.category, {"category": r.category, "records": 0, "vehicles": 0, "regions": set(),
+                                             "first": r.first_seen, "last": r.last_seen})
+            c["records"] += r.records
+            c["vehicles"] += 1
+            c["regions"] |= set(r.regions)
+            c["first"], c["last"] = min(c["first"], r.first_seen), max(c["last"], r.last_seen)
+        return {"categories": [{**c, "regions": sorted(c["regions"]), "first": c["first"].isoformat(),
+                                "last": c["last"].isoformat()} for c in sorted(cats.values(), key=lambda c: c["category"])]}
 
     @app.get("/api/v1/reports/current", responses=errors(401, 404, 422, 429))
     def report(caller: Caller = Depends(auth.user), fmt: str = Query("json", alias="format", pattern="^(json|html)$"),

@@ -97,6 +97,19 @@ class Document(Base):
     outcomes: Mapped[list | None] = mapped_column(JSON, nullable=True)  # [[check id, status, severity], ...]
 
 
+class DatasetObservation(Base):
+    """What one vehicle contributed to each category of data the platform holds (the dataset facts)."""
+
+    __tablename__ = "dataset_observations"
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    regions: Mapped[list] = mapped_column(JSON, default=list)  # 1-degree cells, e.g. "39N116E"
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
 class KnownId(Base):
     """Frame ids the fleet has already reported as unknown: a new one raises an alert once."""
 

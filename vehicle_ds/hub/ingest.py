@@ -50,6 +50,38 @@ class ParsedBatch:
     messages: dict[str, Any]
     records: int
     findings: list[Finding]
+    observed: dict[str, dict[str, Any]]  # category -> {"records": n, "regions": {cells}}
+
+
+def _cell(lat: float, lon: float) -> str:
+    return f"{abs(int(lat // 1))}{'N' if lat >= 0 else 'S'}{abs(int(lon // 1))}{'E' if lon >= 0 else 'W'}"
+
+
+def observe(doc: dict[str, Any], classify) -> dict[str, dict[str, Any]]:
+    """Per category of the signals a batch carries: rows, and the 1-degree cells its positions fall in."""
+    import numpy as np
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, m in doc["messages"].items():
+        lat = lon = None
+        cats: set[str] = set()
+        for sig, col in m["signals"].items():
+            cls = classify(name, sig)
+            cats.add("charging" if cls.role == "charging" else cls.category)
+            if cls.role in ("latitude", "longitude") and col.get("enc") == "array":
+                try:
+                    v = np.frombuffer(col["data"], dtype=np.dtype(col["dtype"])).astype(np.float64)
+                except (TypeError, ValueError, KeyError):
+                    continue
+                lat, lon = (v, lon) if cls.role == "latitude" else (lat, v)
+        for cat in cats:  # a message's rows count once per category it carries
+            out.setdefault(cat, {"records": 0, "regions": set()})["records"] += int(m["n"])
+        if lat is not None and lon is not None and lat.shape == lon.shape:
+            ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+            cells = {_cell(a, b) for a, b in set(zip(np.floor(lat[ok]).tolist(), np.floor(lon[ok]).tolist(),
+                                                     strict=True))}
+            out.setdefault("location", {"records": 0, "regions": set()})["regions"] |= cells
+    return out
 
 
 def parse_batch(raw: bytes, settings: MonitorSettings, classify) -> ParsedBatch:
@@ -59,11 +91,13 @@ def parse_batch(raw: bytes, settings: MonitorSettings, classify) -> ParsedBatch:
         doc = decode_batch_bytes(raw, max_inflated=cap)
         messages = summarize(doc)
         findings = list(batch_findings(doc, doc["device"], settings, classify))
+        observed = observe(doc, classify)
     except BatchFormatError as exc:
         raise HTTPException(422, str(exc)[:300]) from None
     except (KeyError, TypeError, ValueError, OverflowError, RecursionError) as exc:
         raise HTTPException(422, f"malformed batch: {type(exc).__name__}") from None
-    return ParsedBatch(doc["batch_id"], doc["device"], messages, sum(m["rows"] for m in messages.values()), findings)
+    return ParsedBatch(doc["batch_id"], doc["device"], messages, sum(m["rows"] for m in messages.values()), findings,
+                       observed)
 
 
 def _strict_constant(name: str) -> Any:

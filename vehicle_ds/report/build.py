@@ -48,9 +48,29 @@ def _next_dec15(today: dt.date) -> str:
     return (due if today <= due else dt.date(today.year + 1, 12, 15)).isoformat()
 
 
-def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date) -> dict[str, str]:
+def _export_note(datasets: list[dict[str, Any]]) -> dict[str, str]:
+    """The export route decided by `vehicle-ds datasets` (filings.md §6), not guessed from signal grades: only
+    important data, or personal information above the thresholds, needs the security assessment."""
+    routes = [d.get("summary", {}).get("export_route", {}) for d in datasets]
+    decided = [r for r in routes if r.get("route") not in (None, "undetermined")]
+    if not decided:
+        return {"zh": "出境路径未判定：须在 datasets.toml 中申报出境情况（是否关键信息基础设施运营者、自1月1日起累计出境"
+                      "个人信息人数与敏感个人信息人数），由 vehicle-ds datasets 依《促进和规范数据跨境流动规定》判定",
+                "en": "export route not decided: declare exports in datasets.toml (CII operator or not; persons whose PI "
+                      "and sensitive PI left since 1 January, counted apart); vehicle-ds datasets decides the route "
+                      "(Order 16: assessment, standard contract or certification, or exempt)"}
+    r = decided[0]
+    why = "; ".join(r.get("tripped", [])) or r.get("note", "")
+    names = {"security_assessment": ("安全评估", "security assessment"),
+             "standard_contract_or_certification": ("标准合同或认证", "standard contract or certification"),
+             "exempt": ("豁免", "exempt"), "none": ("无出境", "no export")}
+    zh, en = names.get(r["route"], (r["route"], r["route"]))
+    return {"zh": f"出境路径：{zh}（{r.get('basis', '')}）", "en": f"export route: {en} ({r.get('basis', '')}) — {why}"}
+
+
+def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date,
+                     datasets: list[dict[str, Any]] | None = None) -> dict[str, str]:
     important = sum(1 for c in catalogs for e in c["entries"] if e["grade"] in ("important", "core"))
-    sensitive = sum(1 for c in catalogs for e in c["entries"] if e["pi"] == "sensitive")
     due = _next_dec15(today)
     if req_id == "PROC-FILING":
         if important:
@@ -61,12 +81,7 @@ def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date
     if req_id == "PROC-ANNUAL-REPORT":
         return {"zh": f"下次截止 {due}(重要数据处理者)", "en": f"next due {due} (processors of important data)"}
     if req_id == "PROC-EXPORT":
-        if important:
-            return {"zh": "存在重要数据:任何出境均须通过网信部门安全评估",
-                    "en": "important data present: any export needs the CAC security assessment"}
-        return {"zh": f"{sensitive} 个敏感个人信息信号:自1月1日起累计1万人(敏感)或100万人(一般)须申报评估",
-                "en": f"{sensitive} sensitive-PI signal(s): assessment needed from 10,000 people (SPI) or 1,000,000 "
-                      "(PI) counted from 1 January"}
+        return _export_note(datasets)
     if req_id == "PROC-RISK-ASSESSMENT":
         return {"zh": "每年至少一次;本报告中的车端、接口与模型结果可作为支撑材料",
                 "en": "at least once a year; the edge, probe and model results in this report are supporting evidence"}
@@ -129,7 +144,7 @@ class CheckIndex:
 
 def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[str, dict[str, str]],
                  attestations: list[Attestation], catalogs: list[dict[str, Any]], today: dt.date,
-                 index: CheckIndex | None = None) -> dict[str, Any]:
+                 index: CheckIndex | None = None, datasets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     kind = r.get("kind", "check")
     basis = _basis(r["basis"])
     base = {"id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
@@ -138,7 +153,7 @@ def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[s
     if kind == "processor":
         return {**base, "status": "needs_review", "reason": "an organisation-level duty: a person confirms it",
                 "by_asset": [], "evidence": [], "evidence_by_check": [],
-                "note": _processor_notes(r["id"], catalogs, today)}
+                "note": _processor_notes(r["id"], catalogs, today, datasets)}
     asset_kind = SECTION_ASSET[r["section"]]
     memo: dict[tuple, dict[str, Any]] | None = {}
     by_asset = []
@@ -170,7 +185,8 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
     checks = _tagged_checks(inputs)
     assets = _assets(inputs)
     index = CheckIndex(checks)
-    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today, index)
+    datasets = [i.doc for i in inputs if i.kind == "datasets"]
+    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today, index, datasets)
                     for r in load_requirements()]
     covered = {i for r in requirements for i in r["evidence"]}
     req_counts = Counter(r["status"] for r in requirements)
@@ -219,6 +235,8 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                        for i, inp in enumerate(inputs) if inp.kind == "probes"],
         "models": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
                    for i, inp in enumerate(inputs) if inp.kind == "models"],
+        "datasets": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
+                     for i, inp in enumerate(inputs) if inp.kind == "datasets"],
         "checks": checks,
         "unmapped_checks": [i for i in range(len(checks)) if i not in covered],
         "inputs": [i.describe() for i in inputs],

@@ -47,7 +47,7 @@ def fleet_view(rep: dict[str, Any], max_assets: int = 50, max_findings: int = 50
     out["summary"] = {**rep["summary"], "top_risks": remap(rep["summary"]["top_risks"]),
                       "checks_total": len(checks), "checks_listed": len(order)}
     out["unmapped_checks"] = remap(rep["unmapped_checks"])
-    for part in ("uplink", "interfaces", "models", "inputs"):
+    for part in ("uplink", "interfaces", "models", "datasets", "inputs"):
         out[f"{part}_total"] = len(rep[part])
         out[part] = rep[part][:max_assets]
     out["assets_total"] = len(rep["assets"])

@@ -1,0 +1,117 @@
+"""The second level of grading: datasets graded with fleet-level triggers, and the export route of Order 16
+at, under and over every threshold (filings.md §6)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+from vehicle_ds.datasets import Dataset, assess, export_route, triggers
+from vehicle_ds.results import validate_results
+
+DECLARED = """
+[organisation]
+name = "Demo OEM"
+platform = "demo-platform"
+
+[[dataset]]
+id = "fleet_positions"
+category = "location"
+title = "Fleet positions"
+persons = 250000
+purpose = "navigation"
+storage = "cn-north-1"
+retention_days = 180
+
+[[dataset]]
+id = "telemetry"
+category = "vehicle_condition"
+persons = 250000
+purpose = "diagnostics"
+storage = "cn-north-1"
+retention_days = 365
+
+[[dataset]]
+id = "vins"
+category = "identifier"
+observe = "identifier"
+
+[export]
+cii = false
+pi_persons_ytd = 120000
+sensitive_persons_ytd = 0
+arrangement = "standard_contract"
+"""
+
+
+def test_fleet_of_250k_makes_the_right_datasets_important(tmp_path):
+    (tmp_path / "d.toml").write_text(DECLARED)
+    obs = tmp_path / "obs.json"
+    obs.write_text(json.dumps({"categories": [{"category": "identifier", "records": 900, "vehicles": 1200,
+                                                 "regions": ["39N116E"]}]}))
+    proc = run_cli("datasets", str(tmp_path / "d.toml"), "--observed", str(obs), "--out", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr
+    doc = validate_results(json.loads((tmp_path / "r.json").read_text()))
+    grades = {d["id"]: d for d in doc["summary"]["datasets"]}
+    assert grades["fleet_positions"]["grade"] == "important"
+    assert grades["fleet_positions"]["triggers"][0]["basis"] == "CN-ADR-3"
+    assert grades["telemetry"]["grade"] == "general"  # technical data: no person-count escalation in the reference
+    vins = grades["vins"]
+    assert vins["source"] == "hub" and vins["facts"]["vehicles"] == 1200 and vins["grade"] == "general"
+    assert any("fleet size unknown" in u for u in vins["unknown"])  # persons unknown, at least 1,200
+    status = {c["id"]: c["status"] for c in doc["checks"]}
+    assert status["datasets.grade.vins"] == "needs_review" and status["datasets.inventory.vins"] == "needs_review"
+    assert status["datasets.export_route"] == "pass"  # 120k PI: standard contract, and one is declared
+    assert doc["subject"]["asset"] == {"kind": "platform", "name": "demo-platform", "version": ""}
+
+
+@pytest.mark.parametrize(("dataset", "important", "unknown"), [
+    (Dataset("a", "location", persons=100_000), False, False),  # "more than 100,000": not at
+    (Dataset("a", "location", persons=100_001), True, False),
+    (Dataset("a", "location", vehicles=100_001), True, False),  # persons >= vehicles
+    (Dataset("a", "location", vehicles=5_000), False, True),
+    (Dataset("a", "identifier"), False, True),
+    (Dataset("a", "location", persons=10, sensitive_area_hits=3), True, False),
+    (Dataset("a", "exterior_perception", with_positions=True), True, False),
+    (Dataset("a", "charging", charging_network_operation=True), True, False),
+    (Dataset("a", "vehicle_condition", persons=900_000), False, False),
+])
+def test_triggers(dataset, important, unknown):
+    met, missing = triggers(dataset, {})
+    assert bool(met) == important and any("fleet size unknown" in m for m in missing) == unknown
+
+
+@pytest.mark.parametrize(("facts", "important", "route"), [
+    ({"cii": False, "pi_persons_ytd": 99_999, "sensitive_persons_ytd": 0}, False, "exempt"),
+    ({"cii": False, "pi_persons_ytd": 100_000, "sensitive_persons_ytd": 0}, False, "standard_contract_or_certification"),
+    ({"cii": False, "pi_persons_ytd": 999_999, "sensitive_persons_ytd": 0}, False, "standard_contract_or_certification"),
+    ({"cii": False, "pi_persons_ytd": 1_000_000, "sensitive_persons_ytd": 0}, False, "security_assessment"),
+    ({"cii": False, "pi_persons_ytd": 10, "sensitive_persons_ytd": 1}, False, "standard_contract_or_certification"),
+    ({"cii": False, "pi_persons_ytd": 10, "sensitive_persons_ytd": 9_999}, False, "standard_contract_or_certification"),
+    ({"cii": False, "pi_persons_ytd": 10, "sensitive_persons_ytd": 10_000}, False, "security_assessment"),
+    ({"cii": True, "pi_persons_ytd": 10, "sensitive_persons_ytd": 0}, False, "security_assessment"),
+    ({"cii": False, "pi_persons_ytd": 10, "sensitive_persons_ytd": 0}, True, "security_assessment"),
+    ({"cii": False, "pi_persons_ytd": None, "sensitive_persons_ytd": 0}, False, "undetermined"),
+    ({"cii": False, "pi_persons_ytd": 500_000, "sensitive_persons_ytd": 0, "exemptions": ["Art. 5(1) contract"]},
+     False, "exempt"),
+    ({"exports": False}, False, "none"),
+])
+def test_export_route(facts, important, route):
+    r = export_route(facts, important)
+    assert r["route"] == route, r
+    if route == "exempt" and "exemptions" in facts:
+        assert r["claimed_exemptions"] == facts["exemptions"]
+    if route in ("exempt", "standard_contract_or_certification") and facts.get("pi_persons_ytd") is not None:
+        assert r["margin"]["pi_to_assessment"] == 1_000_000 - facts["pi_persons_ytd"]
+
+
+def test_a_route_the_arrangement_does_not_meet_fails():
+    raw = {"organisation": {"name": "x"}, "export": {"cii": False, "pi_persons_ytd": 2_000_000,
+                                                      "sensitive_persons_ytd": 0, "arrangement": "standard_contract"}}
+    doc = assess(raw, [])
+    c = next(c for c in doc["checks"] if c["id"] == "datasets.export_route")
+    assert c["status"] == "fail" and "security_assessment" in c["reason"]
+    undeclared = assess({"organisation": {"name": "x"}}, [])
+    assert next(c for c in undeclared["checks"] if c["id"] == "datasets.export_route")["status"] == "not_assessed"
