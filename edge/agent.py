@@ -197,7 +197,7 @@ class Agent:
             self.builder.add(out)
 
     def _audit(self, mplan: MessagePlan, out: OutMessage) -> None:
-        audit_message(self.audit, mplan, out, self.handler.location_decimals or 0)
+        audit_message(self.audit, mplan, out, self.handler.location_decimals or 0, self.handler.areas)
 
     def end_of_input(self) -> None:
         """No more frames: transport sessions still open are counted as timed out."""
@@ -227,7 +227,7 @@ class Agent:
         self.frames.merge(st["frames"], line_base)
         self.audit.merge(st["audit"])
         h, g = self.handler.stats, st["handling"]
-        for k in ("by_category", "by_handling", "dropped", "drop_reasons"):
+        for k in ("by_category", "by_handling", "dropped", "drop_reasons", "geofence_hits"):
             getattr(h, k).update(getattr(g, k))
         self.transport.stats.merge(st["transport"])
         self.scan.merge(st["scan"])
@@ -243,7 +243,8 @@ class Agent:
         sp = self.spool.stats
         return Evidence(self.plan, self.frames, self.audit, self.handler.location_decimals,
                         self.handler.location_purposes, frozenset(n for n, p in self._cabin.items() if p),
-                        sp.written, sp.evicted, sp.bytes_evicted, self.transport.stats, self.scan)
+                        sp.written, sp.evicted, sp.bytes_evicted, transport=self.transport.stats, scan=self.scan,
+                        areas=tuple(a.name for a in self.handler.areas), geofence_hits=self.handler.stats.geofence_hits)
 
     def checks(self) -> list[dict[str, Any]]:
         return run_checks(self.evidence())
@@ -260,7 +261,9 @@ class Agent:
                           "payloads_decoded": fs.reassembled, "payloads_unknown": dict(fs.unknown_payloads)},
             "frames_error_reasons": dict(fs.error_reasons),
             "signals_by_category": dict(st.by_category), "signals_by_handling": dict(st.by_handling),
-            "dropped_by_reason": dict(st.drop_reasons), "dropped_by_signal": dict(self._dropped_total.most_common(50)),
+            "dropped_by_reason": dict(st.drop_reasons),
+            "geofence": {"areas": [a.name for a in self.handler.areas], "positions_inside": dict(st.geofence_hits)}
+            if self.handler.areas else None, "dropped_by_signal": dict(self._dropped_total.most_common(50)),
             "unknown_ids": [{"id": f"0x{c:X}", "extended": e, "frames": n} for (c, e), n in fs.unknown_ids.most_common(20)],
             "rates": {"log_seconds": None if span is None else round(span, 3),
                       "frames_per_s_log": round(fs.total / span, 1) if span else None,

@@ -81,6 +81,7 @@ class Audit:
     forbidden: Counter = field(default_factory=Counter)
     technical_values: int = 0
     categories: Counter = field(default_factory=Counter)
+    in_sensitive_area: Counter = field(default_factory=Counter)  # area -> outbound positions inside it
 
     def merge(self, o: Audit) -> None:
         def union(a: list[str], b: list[str]) -> list[str]:
@@ -98,9 +99,18 @@ def _decimals(v: np.ndarray, limit: int) -> int:
     return limit + 4
 
 
-def audit_message(a: Audit, mplan: MessagePlan, out: OutMessage, location_limit: int) -> None:
+def audit_message(a: Audit, mplan: MessagePlan, out: OutMessage, location_limit: int, areas: list | None = None) -> None:
     """Inspect exactly what is encoded for uplink for one message group."""
     a.records += int(out.t.shape[0])
+    if areas:  # independent of the handler: any outbound position inside an area is a violation
+        lat = next((v for n, v in out.columns.items() if (s := mplan.by_name.get(n)) and s.cls.role == "latitude"), None)
+        lon = next((v for n, v in out.columns.items() if (s := mplan.by_name.get(n)) and s.cls.role == "longitude"), None)
+        if lat is not None and lon is not None:
+            both = lat[1] & lon[1]
+            for area in areas:
+                hits = int((both & area.contains(lat[0].astype(np.float64), lon[0].astype(np.float64))).sum())
+                if hits:
+                    a.in_sensitive_area[area.name] += hits
     for name, (values, valid) in out.columns.items():
         nv = int(valid.sum())
         a.values += nv
@@ -141,6 +151,8 @@ class Evidence:
     batches_evicted: int
     bytes_evicted: int
     transport: TransportStats = field(default_factory=TransportStats)
+    areas: tuple[str, ...] = ()
+    geofence_hits: Counter = field(default_factory=Counter)
     scan: UndocumentedScan = field(default_factory=UndocumentedScan)
 
     def decoded_of(self, wanted: Callable[[Any], bool]) -> int:
@@ -335,6 +347,28 @@ def undocumented_identifiers(ev: Evidence) -> dict[str, Any]:
                                      f"{FRAMES_PER_ID:,} frames of each undocumented id", "engineering_default",
                                      minimum={"frames_data": 1}),
                  observed={"frames_data": ev.frames.decoded + ev.frames.unknown, "frames_scanned": scanned})
+
+
+@edge_check
+def sensitive_areas(ev: Evidence) -> dict[str, Any]:
+    """A position inside a sensitive area (a user-provided polygon) left the vehicle: important data that the
+    handler must suppress (GB/T 44464 geofence suppression). The auditor checks the outbound records itself."""
+    a = ev.audit
+    if not ev.areas:
+        return check("edge.uplink.sensitive_areas", "No position inside a sensitive area leaves the vehicle",
+                     "not_assessed", "high", ["CN-ADR-3", "GBT44464-5.6"], {}, reason="no sensitive areas given "
+                     "(--geofence)", criterion=Criterion("no outbound position inside a sensitive-area polygon",
+                                                         "clause", "CN-ADR-3", minimum={"areas": 1}),
+                     observed={"areas": 0})
+    return check("edge.uplink.sensitive_areas", "No position inside a sensitive area leaves the vehicle",
+                 "fail" if a.in_sensitive_area else "pass", "critical", ["CN-ADR-3", "GBT44464-5.6"],
+                 {"areas": list(ev.areas), "positions_inside_decoded": dict(ev.geofence_hits),
+                  "positions_inside_outbound": dict(a.in_sensitive_area)},
+                 {"positions_inside_decoded": sum(ev.geofence_hits.values())},
+                 criterion=Criterion("no outbound position inside a sensitive-area polygon (user-provided)", "clause",
+                                     "CN-ADR-3", minimum={"position_frames_decoded": 1}),
+                 observed={"areas": len(ev.areas), "position_frames_decoded": ev.decoded_of(
+                     lambda s: s.cls.role in LOCATION_ROLES)})
 
 
 @edge_check

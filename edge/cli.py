@@ -35,6 +35,8 @@ def replay(
     vehicle_version: Annotated[str, typer.Option(help="Version of the vehicle (model year, E/E release).")] = "",
     force: Annotated[bool, typer.Option("--force", help="Clear a previous replay's output in --out first.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted replay in --out.")] = False,
+    geofence: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="GeoJSON polygons of sensitive areas: positions inside are counted and never leave.")] = None,
 ) -> None:
     """Replay a log through the agent: DIR/results.json plus the uplink batches under DIR/batches.
 
@@ -45,12 +47,12 @@ def replay(
 
     with interrupt_flag() as stop:  # from here on Ctrl-C ends the replay cleanly, with results
         _replay(log, dbc, out, policy, purpose, key_file, device, vehicle, vehicle_version, force, resume, stop,
-                upload=(hub, token, device_credentials, ca_cert))
+                upload=(hub, token, device_credentials, ca_cert), geofence=geofence)
 
 
 def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: list[str], key_file: Path | None,
             device: str, vehicle: str | None, vehicle_version: str, force: bool, resume: bool, stop, *,
-            upload: tuple) -> None:
+            upload: tuple, geofence: Path | None = None) -> None:
     from vehicle_ds.catalog import vehicle_asset
     from vehicle_ds.results import finish, new_results, write_json
 
@@ -63,7 +65,8 @@ def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: 
     specs = parse_dbc_specs(dbc)
     chunks = read_log(log)  # validates the path and format before anything is written
     outdir.prepare(out, force=force, resume=resume)
-    agent, dbs = build_agent(specs, policy, out / "batches", consented=purpose, device=device, key_file=key_file)
+    agent, dbs = build_agent(specs, policy, out / "batches", consented=purpose, device=device, key_file=key_file,
+                             geofence=geofence)
     info = _file_info(log)
     doc = new_results("edge", {"log": info, "dbc": [db.source_entry() | ({"channel": ch} if ch else {})
                                                     for db, (ch, _) in zip(dbs, specs, strict=True)],

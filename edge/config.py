@@ -44,6 +44,7 @@ class EdgeConfig:
     device_credentials: Path | None = None
     tls_verify: bool | str = True
     log_format: str = "json"
+    geofence: Path | None = None  # GeoJSON sensitive areas: positions inside never leave
 
 
 def _list(v: Any) -> list:
@@ -85,7 +86,7 @@ def load_config(path: str | Path) -> EdgeConfig:
             micro_batch_ms=float(agent.get("micro_batch_ms", 50.0)),
             uplink_url=uplink.get("url"), token=token, tls_verify=uplink.get("tls_verify", True),
             device_credentials=rel(uplink.get("device_credentials")),
-            log_format=str(agent.get("log_format", "json")),
+            log_format=str(agent.get("log_format", "json")), geofence=rel(agent.get("geofence")),
         )
     except KeyError as exc:
         raise InputError(f"missing setting {exc.args[0]}", path=str(p)) from None

@@ -46,12 +46,14 @@ class HandlingStats:
     by_handling: Counter = field(default_factory=Counter)
     dropped: Counter = field(default_factory=Counter)  # "Message.Signal" -> values dropped
     drop_reasons: Counter = field(default_factory=Counter)
+    geofence_hits: Counter = field(default_factory=Counter)  # area -> decoded positions inside it
 
 
 class Handler:
-    def __init__(self, policy: Policy, consented: set[str], keys: KeyRing) -> None:
+    def __init__(self, policy: Policy, consented: set[str], keys: KeyRing, areas: list | None = None) -> None:
         self.policy = policy
         self.keys = keys
+        self.areas = areas or []  # sensitive areas (vehicle_ds.geofence): positions inside never leave
         self.stats = HandlingStats()
         loc = [p for pid, p in policy.purposes.items()
                if "location" in p.categories and (pid in consented or not p.consent_required)]
@@ -77,6 +79,9 @@ class Handler:
         h, role = sig.handling, sig.cls.role
         if sig.composite:
             return Action("composite")
+        if role == "hemisphere":  # one bit of a position: nothing to round, but no position without consent
+            return Action("keep") if self.location_decimals is not None else \
+                Action("drop", reason="location without a consented purpose")
         if h == "coarsen":
             # heading and altitude are part of the trajectory: they leave only with a consented purpose too
             if self.location_decimals is None:
@@ -90,9 +95,41 @@ class Handler:
             return Action("drop", reason=f"policy: {sig.cls.rule or 'unclassified'}")
         return Action(h)
 
+    def _suppress_in_areas(self, msg: MessagePlan, cols: dict[str, Column]) -> dict[str, Column]:
+        """Rows whose decoded position lies in a sensitive area lose every position column (and heading and
+        altitude, part of the trajectory) before handling: counted per area, never sent."""
+        lat = next((s.name for s in msg.signals if s.cls.role == "latitude" and s.name in cols), None)
+        lon = next((s.name for s in msg.signals if s.cls.role == "longitude" and s.name in cols), None)
+        if lat is None or lon is None:
+            return cols
+        la, lo = cols[lat], cols[lon]
+        both = la.valid & lo.valid
+        inside = np.zeros(both.shape, dtype=bool)
+        lat_v, lon_v = la.values.astype(np.float64), lo.values.astype(np.float64)
+        for area in self.areas:
+            hit = both & area.contains(lat_v, lon_v)
+            if self.location_decimals is not None:  # coarsening can move a point just outside into the area
+                hit |= both & area.contains(np.round(lat_v, self.location_decimals), np.round(lon_v, self.location_decimals))
+            if hit.any():
+                self.stats.geofence_hits[area.name] += int(hit.sum())
+                inside |= hit
+        if not inside.any():
+            return cols
+        cols = dict(cols)
+        for s in msg.signals:
+            if s.cls.role in ("latitude", "longitude", "heading", "altitude") and s.name in cols:
+                c = cols[s.name]
+                n = int((c.valid & inside).sum())
+                self.stats.dropped[f"{msg.name}.{s.name}"] += n
+                self.stats.drop_reasons["inside a sensitive area (geofence)"] += n
+                cols[s.name] = Column(c.values, c.valid & ~inside)
+        return cols
+
     def apply(self, msg: MessagePlan, t: np.ndarray, cols: dict[str, Column]) -> OutMessage | None:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         st = self.stats
+        if self.areas:
+            cols = self._suppress_in_areas(msg, cols)
         for sig in msg.signals:
             col = cols.get(sig.name)
             if col is None:

@@ -64,7 +64,7 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
     _logging(cfg.log_format)
     agent, dbs = build_agent(cfg.dbc_specs(), cfg.policy, cfg.spool_dir, consented=cfg.purposes,
                                    device=cfg.device_id, key_file=cfg.key_file, spool_max_mb=cfg.spool_max_mb,
-                                   batch_records=10**9)
+                                   batch_records=10**9, geofence=cfg.geofence)
     doc = new_results("edge", {"mode": "live", "buses": [f"{b.interface}:{b.channel}" for b in cfg.buses],
                                "dbc": [db.source_entry() for db in dbs]},
                       {"consented_purposes": sorted(cfg.purposes), "device": cfg.device_id},

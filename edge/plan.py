@@ -176,7 +176,7 @@ def _refuse_collisions(databases: list[LoadedDatabase], bindings: list[str | Non
 
 
 def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
-                 bindings: Iterable[str | None] | None = None) -> Plan:
+                 bindings: Iterable[str | None] | None = None, location_leaves: bool = True) -> Plan:
     databases = list(databases)
     bindings = list(bindings) if bindings is not None else [None] * len(databases)
     _refuse_collisions(databases, bindings)
@@ -192,7 +192,7 @@ def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
                 items.append(({"message": msg.name, "signal": sig.name}, c))
             raw.append((msg, sigs, channel))
     # Combinations (trajectory, surveying, offence-related) can make handling stricter: apply them once.
-    items, _ = apply_combinations(items, policy)
+    items, _ = apply_combinations(items, policy, location_leaves)
     final = {(e["message"], e["signal"]): c for e, c in items}
     shared: list[MessagePlan] = []
     bound: dict[str, list[MessagePlan]] = {}

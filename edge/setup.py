@@ -43,18 +43,26 @@ def parse_dbc_specs(specs: Sequence[str | Path]) -> list[DbcSpec]:
 
 def build_agent(dbcs: Sequence[str | Path | DbcSpec], policy_path: str | Path | None, spool_dir: str | Path, *,
                 consented: Sequence[str] = (), device: str = "replay", key_file: str | Path | None = None,
-                spool_max_mb: float = 1024, batch_records: int = 250_000) -> tuple[Agent, list]:
+                spool_max_mb: float = 1024, batch_records: int = 250_000,
+                geofence: str | Path | None = None) -> tuple[Agent, list]:
     policy = load_policy(policy_path)
     specs = [d if isinstance(d, tuple) else (None, Path(d)) for d in dbcs]
     dbs = [load_database(p) for _, p in specs]
-    plan = compile_plan(dbs, policy, [ch for ch, _ in specs])
+    location_leaves = any("location" in p.categories and (pid in consented or not p.consent_required)
+                          for pid, p in policy.purposes.items())
+    plan = compile_plan(dbs, policy, [ch for ch, _ in specs], location_leaves)
     unknown = set(consented) - set(policy.purposes)
     if unknown:
         raise InputError(f"unknown purpose(s) {', '.join(sorted(unknown))}; the policy defines "
                          f"{', '.join(sorted(policy.purposes))}")
     keys = KeyRing.from_file(key_file or default_key_file(),
                              float(policy.settings.get("pseudonym_key_rotation_days", 30)))
-    handler = Handler(policy, set(consented), keys)
+    areas = None
+    if geofence is not None:
+        from vehicle_ds.geofence import load_geofence
+
+        areas = load_geofence(geofence)
+    handler = Handler(policy, set(consented), keys, areas)
     builder = BatchBuilder(device, policy.sha256, keys.key_id(keys.period(time.time())))
     spool = Spool(spool_dir, int(spool_max_mb * 1024 * 1024))
     return Agent(plan, handler, builder, spool, batch_records), dbs

@@ -35,21 +35,23 @@ def classify_database(loaded: LoadedDatabase, classifier: Classifier) -> list[tu
 
 
 def apply_combinations(
-    items: list[tuple[dict[str, Any], Classification]], policy: Policy,
+    items: list[tuple[dict[str, Any], Classification]], policy: Policy, location_leaves: bool = True,
 ) -> tuple[list[tuple[dict[str, Any], Classification]], list[dict[str, Any]]]:
     """Raise entries that together are more than their parts; returns the entries and what fired.
 
     A combination in scope ``uplink`` looks at everything that leaves the vehicle in any form (kept,
     coarsened, pseudonymised, aggregated): a coarsened position with object lists is still surveying data,
     unless the combination names a precision threshold (``exempt_at_most_decimals``, with its basis) and the
-    policy's coarsest position precision meets it.
+    policy's coarsest position precision meets it. An agent that knows no location purpose was consented
+    (``location_leaves=False``) knows its coarsened positions are dropped instead, so they do not count.
     """
     fired: list[dict[str, Any]] = []
     timestamped = bool(policy.settings.get("timestamped_capture", True))
     decimals = [p.location_decimals for p in policy.purposes.values() if p.location_decimals is not None]
     finest = max(decimals) if decimals else None  # the most precise position any purpose lets out
     for combo in policy.combinations:
-        considered = [(e, c) for e, c in items if combo.scope == "vehicle" or c.handling != "drop"]
+        considered = [(e, c) for e, c in items if combo.scope == "vehicle" or (
+            c.handling != "drop" and (location_leaves or c.handling != "coarsen"))]
         roles = {c.role for _, c in considered} | ({"time"} if timestamped else set())
         categories = {c.category for _, c in considered}
         coarse_only = all(c.handling != "keep" for _, c in considered if c.role in ("latitude", "longitude"))

@@ -6,6 +6,7 @@ imported only here, inside the stage that needs them."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -42,6 +43,51 @@ def sample_dbc() -> Path:
     if repo.exists():
         return repo
     return Path(str(resources.files("vehicle_ds").joinpath("data/sample_vehicle.dbc")))
+
+
+DEMO_AREA = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "demo-area (made up)"},
+              "geometry": {"type": "Polygon", "coordinates": [[[116.40, 39.90], [116.43, 39.90], [116.43, 39.92],
+                                                              [116.40, 39.92], [116.40, 39.90]]]}}]}
+DEMO_DATASETS = """# The demo organisation's declaration (vehicle-ds datasets): what the platform holds beyond what the hub saw.
+[organisation]
+name = "Demo OEM (made up)"
+platform = "vehicle-ds hub"  # the demo fleet's data is held by the hub itself
+
+[[dataset]]
+id = "fleet_positions"
+title = "Fleet positions (coarsened, consented navigation)"
+category = "location"
+observe = "location"
+purpose = "navigation"
+storage = "hub, cn-north (declared)"
+retention_days = 30
+# persons unknown: the hub sees pseudonymous vehicles, not people -> needs review until declared
+
+[[dataset]]
+id = "vehicle_identifiers"
+title = "Pseudonymous vehicle identifiers"
+category = "identifier"
+observe = "identifier"
+persons = 120000
+purpose = "fleet management"
+storage = "hub, cn-north (declared)"
+retention_days = 365
+
+[[dataset]]
+id = "telemetry"
+title = "Vehicle condition telemetry"
+category = "vehicle_condition"
+observe = "vehicle_condition"
+purpose = "diagnostics"
+storage = "hub, cn-north (declared)"
+retention_days = 365
+
+[export]
+cii = false
+pi_persons_ytd = 0
+sensitive_persons_ytd = 0
+arrangement = "none"
+"""
 
 
 def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
@@ -99,7 +145,9 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         creds = out / "hub" / "device.json"
         edge_main(["enroll", "--hub", str(hub_state["base"]), "--code", str(hub_state["code"]), "--device-id",
                    "demo-gw", "--credentials", str(creds), "--ca-cert", ca])
-        _component(edge_main, ["replay", str(log), "--dbc", str(dbc), "--out", str(out / "edge"),
+        areas = out / "sensitive-areas.geojson"  # a made-up polygon over part of the simulated track: no real data
+        areas.write_text(json.dumps(DEMO_AREA), encoding="utf-8")
+        _component(edge_main, ["replay", str(log), "--dbc", str(dbc), "--out", str(out / "edge"), "--geofence", str(areas),
                    "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw",
                    "--hub", str(hub_state["base"]), "--device-credentials", str(creds), "--ca-cert", ca,
                    "--force"])  # the demo's own folder: a second run replaces the first
@@ -166,6 +214,16 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                     out / "models" / "traffic_signs.results.json", out / "models" / "traffic_signs_trojan.results.json",
                     out / "models" / "steering.results.json"):
             httpx.post(base + "/api/v1/documents", content=doc.read_bytes(), headers=h, verify=ca).raise_for_status()
+        # the fleet's datasets, graded from what the hub observed plus the demo organisation's declaration
+        observed = httpx.get(base + "/api/v1/datasets/observed", headers=h, verify=ca)
+        observed.raise_for_status()
+        (out / "hub-datasets.json").write_text(observed.text, encoding="utf-8")
+        (out / "datasets.toml").write_text(DEMO_DATASETS, encoding="utf-8")
+        from .datasets import assess, load_datasets
+
+        write_json(out / "datasets" / "results.json", assess(*load_datasets(out / "datasets.toml", observed.json())))
+        httpx.post(base + "/api/v1/documents", content=(out / "datasets" / "results.json").read_bytes(), headers=h,
+                   verify=ca).raise_for_status()
         html = httpx.get(base + "/api/v1/reports/current?format=html", headers=h, verify=ca)
         html.raise_for_status()
         (out / "hub-report.html").write_text(html.text, encoding="utf-8")
@@ -185,7 +243,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                                         out / "probes" / "results.json", out / "models" / "traffic_signs.results.json",
                                         out / "models" / "traffic_signs_trojan.results.json",
                                         out / "models" / "steering.results.json",
-                                        out / "hub-selfprobe" / "results.json"]))
+                                        out / "hub-selfprobe" / "results.json", out / "datasets" / "results.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         c = rep["summary"]["requirements"]

@@ -356,6 +356,12 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
             c["vehicles"] += 1
             c["regions"] |= set(r.regions)
             c["first"], c["last"] = min(c["first"], r.first_seen), max(c["last"], r.last_seen)
+        if "location" in cats:  # positions inside sensitive areas, as the vehicles' own results count them
+            hits = 0
+            for summary in s.scalars(select(Document.summary).where(Document.org_id == caller.org_id,
+                                                                    Document.kind == "edge", Document.latest.is_(True))):
+                hits += sum(((summary or {}).get("summary", {}).get("geofence") or {}).get("positions_inside", {}).values())
+            cats["location"]["sensitive_area_hits"] = hits
         return {"categories": [{**c, "regions": sorted(c["regions"]), "first": c["first"].isoformat(),
                                 "last": c["last"].isoformat()} for c in sorted(cats.values(), key=lambda c: c["category"])]}
 

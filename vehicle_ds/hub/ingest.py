@@ -154,7 +154,7 @@ def subject_key(kind: str, doc: dict[str, Any]) -> str:
 EVIDENCE_CAP = 1024
 EDGE_SUMMARY = ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_truncated",
                 "frames_transport", "uplink", "rates", "warnings", "interrupted", "policy", "unknown_ids",
-                "signals_by_handling", "signals_by_category", "dropped_by_reason", "transport")
+                "signals_by_handling", "signals_by_category", "dropped_by_reason", "transport", "geofence")
 
 
 def summary_of(kind: str, doc: dict[str, Any]) -> dict[str, Any]:

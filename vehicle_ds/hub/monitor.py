@@ -92,8 +92,19 @@ def rule_model_acceptance(doc: dict[str, Any]) -> Iterator[Finding]:
                           {"check": c["id"], "criterion": c.get("criterion", {})}, "其他")
 
 
+def rule_sensitive_area(doc: dict[str, Any]) -> Iterator[Finding]:
+    """A vehicle decoded positions inside a sensitive area (a user-provided polygon): important data in the fleet."""
+    if doc.get("component") != "edge":
+        return
+    hits = ((doc.get("summary") or {}).get("geofence") or {}).get("positions_inside", {})
+    for area, n in hits.items():
+        if n:
+            yield Finding("sensitive_area", "high", _asset(doc), str(area)[:100],
+                          f"{n:,} positions inside sensitive area {area}", {"area": area, "positions": n}, "数据泄露")
+
+
 DOCUMENT_RULES: list[Callable[[dict[str, Any]], Iterator[Finding]]] = [
-    rule_uplink_checks, rule_probe_findings, rule_model_acceptance]
+    rule_uplink_checks, rule_probe_findings, rule_model_acceptance, rule_sensitive_area]
 
 
 def rule_new_unknown_ids(s: Session, org_id: int, doc: dict[str, Any]) -> Iterator[Finding]:
