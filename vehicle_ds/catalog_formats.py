@@ -41,8 +41,8 @@ def to_csv(catalog: dict[str, Any], *, important_only: bool = False) -> str:
             continue
         row = []
         for key, _, _ in LEDGER_COLUMNS:
-            if key == "frame_id":
-                row.append(f"0x{e['frame_id']:X}")
+            if key == "frame_id":  # a platform store's entry names its source instead of a CAN id
+                row.append(f"0x{e['frame_id']:X}" if "frame_id" in e else e.get("source", ""))
             elif key in ("category", "pi", "grade", "handling"):
                 kind = {"category": "categories", "pi": "pi", "grade": "grades", "handling": "handling"}[key]
                 row.append(f"{TAXONOMY.label(kind, e[key], 'zh')} / {TAXONOMY.label(kind, e[key], 'en')}"
@@ -54,7 +54,7 @@ def to_csv(catalog: dict[str, Any], *, important_only: bool = False) -> str:
             elif key == "needs_review":
                 row.append("是 yes" if e["needs_review"] else "否 no")
             else:
-                row.append(e[key])
+                row.append(e.get(key, ""))
         w.writerow(row)
     return buf.getvalue()
 

@@ -126,6 +126,43 @@ def datasets(
 
 
 @app.command()
+def discover(
+    sources: Annotated[list[str], typer.Argument(help="SQLAlchemy URLs (postgresql+psycopg://, sqlite:///, "
+                                                      "mysql+pymysql://) and CSV / JSON-lines / Parquet files, "
+                                                      "folders or globs.")],
+    out: Annotated[Path, typer.Option(help="The catalog (json), or a table (csv, md, html).")],
+    fmt: Annotated[str, typer.Option("--format", help="json | csv | md | html")] = "json",
+    sample: Annotated[int, typer.Option(help="Rows sampled per table (never a full scan unless --full-scan).")] = 1000,
+    timeout: Annotated[float, typer.Option(help="Seconds a single query may run.")] = 10.0,
+    full_scan: Annotated[bool, typer.Option("--full-scan", help="Read every row (exact counts; slow on big tables).")] = False,
+    platform: Annotated[str, typer.Option(help="Name of the platform (the asset).")] = "platform",
+) -> None:
+    """Classify and grade what a platform stores: databases and files, read-only, sampled, masked."""
+    from .catalog_formats import to_csv, to_html, to_json, to_markdown
+    from .discovery.discover import discover as run_discovery
+    from .discovery.sources import ReadOnlyDatabase, read_files
+
+    if fmt not in ("json", "csv", "md", "html"):
+        raise InputError(f"--format must be json, csv, md or html, not {fmt!r}")
+    tables = []
+    for src in sources:
+        if "://" in src:
+            db = ReadOnlyDatabase(src, sample=sample, timeout_s=timeout, full_scan=full_scan)
+            try:
+                tables.extend(db.tables())
+            finally:
+                db.close()
+        else:
+            tables.extend(read_files(Path(src), sample))
+    doc = run_discovery(tables, platform)
+    render = {"json": to_json, "csv": to_csv, "md": to_markdown, "html": to_html}[fmt]
+    write_output(render(doc), out)
+    d = doc["discovery"]
+    typer.echo(f"discover: {d['tables']} tables, {d['columns']} columns, {d['personal_columns']} with personal data, "
+               f"{d['needs_review']} to review -> {out}", err=True)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Where to write everything.")] = Path("demo-out"),
     frames: Annotated[int, typer.Option(help="Frames in the generated drive log.")] = 200_000,

@@ -236,6 +236,28 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         return f"documents uploaded; hub report -> {out / 'hub-report.html'}; self-probe: 0 findings in " \
                f"{s['requests_sent']} requests"
 
+    def platform_discovery() -> str:
+        from .catalog_formats import to_json
+        from .discovery import sample_platform
+        from .discovery.discover import discover
+        from .discovery.sources import ReadOnlyDatabase
+
+        db_file = out / "platform" / "platform.db"
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        sample_platform.build(f"sqlite:///{db_file}", rows=300)  # made-up people, valid checksums
+        tables = []
+        for url in (f"sqlite:///{db_file}", f"sqlite:///{out / 'hub' / 'hub.db'}"):
+            db = ReadOnlyDatabase(url, sample=300)
+            try:
+                tables.extend(db.tables())
+            finally:
+                db.close()
+        doc = discover(tables, "vehicle-ds hub")
+        (out / "platform-catalog.json").write_text(to_json(doc), encoding="utf-8")
+        d = doc["discovery"]
+        return (f"{d['tables']} tables, {d['personal_columns']} of {d['columns']} columns with personal data, "
+                f"{d['needs_review']} to review -> {out / 'platform-catalog.json'}")
+
     def report() -> str:
         from .report import build_report, load_inputs, render
 
@@ -243,7 +265,8 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                                         out / "probes" / "results.json", out / "models" / "traffic_signs.results.json",
                                         out / "models" / "traffic_signs_trojan.results.json",
                                         out / "models" / "steering.results.json",
-                                        out / "hub-selfprobe" / "results.json", out / "datasets" / "results.json"]))
+                                        out / "hub-selfprobe" / "results.json", out / "datasets" / "results.json",
+                                        out / "platform-catalog.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         c = rep["summary"]["requirements"]
@@ -256,6 +279,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         stage("Probe the bundled test platform (all flaws on) over TLS on loopback", probes)
         stage("Check the demo driving models (quick suite)", models)
         stage("Upload the documents to the hub and probe the hub itself (must be clean)", hub_documents_and_selfprobe)
+        stage("Discover what the platform stores (a sample platform database and the hub's own)", platform_discovery)
         stage("Write the compliance report", report)
     console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json; the hub's own: "
                   f"{out / 'hub-report.html'})")
