@@ -81,6 +81,8 @@ def report(
     fmt: Annotated[str, typer.Option("--format", help="html | json | md")] = "html",
     attestations: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="TOML of [[attestation]] (requirement, asset, by, date, statement): what a person vouches for.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="A previous report.json: adds what is new, fixed, still open and the re-filing trigger.")] = None,
 ) -> None:
     """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
     from .report import build_report, load_inputs, render
@@ -91,6 +93,18 @@ def report(
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
     rep = build_report(load_inputs(inputs), attestations=load_attestations(attestations))
+    if baseline is not None:
+        import json
+
+        from .report.baseline import compare
+
+        try:
+            previous = json.loads(baseline.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"not a readable report.json: {exc}", path=str(baseline)) from None
+        if not str(previous.get("schema", "")).startswith("vehicle-ds/report@"):
+            raise InputError("not a vehicle-ds report (use the report.json of a previous run)", path=str(baseline))
+        rep["changes"] = compare(rep, previous)
     write_output(render(rep, fmt, lang), out)
     counts = rep["summary"]["requirements"]
     typer.echo(f"report: {out} — " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
@@ -160,6 +174,47 @@ def discover(
     d = doc["discovery"]
     typer.echo(f"discover: {d['tables']} tables, {d['columns']} columns, {d['personal_columns']} with personal data, "
                f"{d['needs_review']} to review -> {out}", err=True)
+
+
+@app.command()
+def keygen(out: Annotated[Path, typer.Option(help="Private key file (0600); the public key is written next to "
+                                                  "it as FILE.pub.")]) -> None:
+    """Make an Ed25519 key pair for signing evidence bundles."""
+    from .evidence.bundle import keygen as make
+
+    pub = make(out)
+    typer.echo(f"private key: {out} (keep it off shared folders); public key: {pub}", err=True)
+
+
+@app.command()
+def bundle(
+    inputs: Annotated[list[Path], typer.Argument(help="Inputs, results and report files, or folders of them.")],
+    out: Annotated[Path, typer.Option(help="The bundle folder (must be empty).")],
+    key: Annotated[Path, typer.Option(help="Ed25519 private key from `vehicle-ds keygen`.")],
+    operator: Annotated[str, typer.Option(help="Who ran the assessment (as declared).")] = "",
+    policy: Annotated[Optional[Path], typer.Option(help="The policy TOML the run used (its text is recorded).")] = None,  # noqa: UP045
+) -> None:
+    """A signed evidence bundle: every file with its sha256, the tool version and commit, the policy text."""
+    from .evidence.bundle import bundle as make
+
+    m = make(inputs, out, key, operator=operator, policy=policy)
+    typer.echo(f"bundle: {len(m['files'])} files signed -> {out}", err=True)
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A bundle folder.")],
+    pubkey: Annotated[Optional[Path], typer.Option(help="The signer's public key (FILE.pub) to prove who signed.")] = None,  # noqa: UP045
+) -> None:
+    """Check a bundle's signature and every file; name what changed. Exit 1 when anything did."""
+    from .evidence.bundle import verify as check
+
+    problems = check(folder, pubkey)
+    for p in problems:
+        typer.echo(f"FAIL {p}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"OK: {folder} is intact and its signature verifies", err=True)
 
 
 @app.command()

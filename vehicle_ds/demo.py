@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -96,6 +98,17 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
     dbc = sample_dbc()
     stack = contextlib.ExitStack()
     hub_state: dict[str, object] = {}
+    # Secrets (the hub's database and signing key, TLS private keys, device credentials, the self-probe's
+    # profile) live outside the output folder, in a private temporary folder removed at the end; the
+    # pseudonymisation key is the installation's own (~/.local/share/vehicle-ds). Nothing in `out` is a key.
+    state = Path(tempfile.mkdtemp(prefix="vehicle-ds-demo-"))
+    stack.callback(shutil.rmtree, state, True)
+    for stale in ("pseudonym.key", "hub", "probe-target"):  # secrets an older version left in the output folder
+        p = out / stale
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
 
     def stage(title: str, fn: Callable[[], str]) -> None:
         t0 = time.perf_counter()
@@ -121,11 +134,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
             from .hub.serve import free_port, serve_in_thread
         import secrets
 
-        hub_dir = out / "hub"
-        if hub_dir.exists():
-            import shutil
-
-            shutil.rmtree(hub_dir)
+        hub_dir = state / "hub"
         tls = make_tls(hub_dir / "tls")
         db = f"sqlite:///{hub_dir / 'hub.db'}"
         password = secrets.token_urlsafe(18)
@@ -133,7 +142,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         base = stack.enter_context(serve_in_thread(create_app(db), free_port(), tls))
         hub_state.update(base=base, db=db, tls=tls, password=password,
                          code=add_enrollment(db, "demo-oem", "sample-vehicle"))
-        return f"{base} (SQLite {hub_dir / 'hub.db'}, TLS with a throwaway CA)"
+        return f"{base} (SQLite in a private temporary folder, TLS with a throwaway CA)"
 
     def edge() -> str:
         with _requires("the edge agent"):
@@ -142,13 +151,13 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         log = out / "drive.log"
         write_log([dbc], log, frames, seed=7, transport=True)  # with J1939 TP, ISO-TP and NMEA 2000 traffic
         ca = str(hub_state["tls"]["ca"])
-        creds = out / "hub" / "device.json"
+        creds = state / "hub" / "device.json"
         edge_main(["enroll", "--hub", str(hub_state["base"]), "--code", str(hub_state["code"]), "--device-id",
                    "demo-gw", "--credentials", str(creds), "--ca-cert", ca])
         areas = out / "sensitive-areas.geojson"  # a made-up polygon over part of the simulated track: no real data
         areas.write_text(json.dumps(DEMO_AREA), encoding="utf-8")
         _component(edge_main, ["replay", str(log), "--dbc", str(dbc), "--out", str(out / "edge"), "--geofence", str(areas),
-                   "--key-file", str(out / "pseudonym.key"), "--purpose", "navigation", "--device", "demo-gw",
+                   "--purpose", "navigation", "--device", "demo-gw",
                    "--hub", str(hub_state["base"]), "--device-credentials", str(creds), "--ca-cert", ca,
                    "--force"])  # the demo's own folder: a second run replaces the first
         return f"{frames:,} frames -> {out / 'edge'}, batches uploaded to the hub"
@@ -160,7 +169,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
             from api_probes.testplatform import FLAWS, make_tls, platform, write_profile
         from .results import write_json
 
-        target = out / "probe-target"
+        target = state / "probe-target"
         tls = make_tls(target)
         with platform(set(FLAWS), tls) as (app, url, http_port):  # every flaw on: the probes must find them
             doc = run(load_profile(write_profile(target, app, url, http_port, tls)), discover=True)
@@ -227,7 +236,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         html = httpx.get(base + "/api/v1/reports/current?format=html", headers=h, verify=ca)
         html.raise_for_status()
         (out / "hub-report.html").write_text(html.text, encoding="utf-8")
-        profile = seed_and_profile(str(hub_state["db"]), base, ca, out / "hub", build_catalog([dbc]))
+        profile = seed_and_profile(str(hub_state["db"]), base, ca, state / "hub", build_catalog([dbc]))
         doc = run(load_profile(profile))
         write_json(out / "hub-selfprobe" / "results.json", doc)
         s = doc["summary"]
@@ -242,11 +251,11 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         from .discovery.discover import discover
         from .discovery.sources import ReadOnlyDatabase
 
-        db_file = out / "platform" / "platform.db"
+        db_file = state / "platform.db"  # an input with made-up personal data: not part of the output
         db_file.parent.mkdir(parents=True, exist_ok=True)
         sample_platform.build(f"sqlite:///{db_file}", rows=300)  # made-up people, valid checksums
         tables = []
-        for url in (f"sqlite:///{db_file}", f"sqlite:///{out / 'hub' / 'hub.db'}"):
+        for url in (f"sqlite:///{db_file}", str(hub_state["db"])):
             db = ReadOnlyDatabase(url, sample=300)
             try:
                 tables.extend(db.tables())
