@@ -14,6 +14,7 @@ from collections import Counter
 
 import numpy as np
 
+from vehicle_ds.discovery.detectors import luhn as _luhn
 from vehicle_ds.evidence.masking import vin_valid
 
 FRAMES_PER_ID = 2_000
@@ -22,16 +23,6 @@ for _c in b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789":
     _VIN_CHARS[_c] = True
 _DIGIT = np.zeros(256, dtype=bool)
 _DIGIT[ord("0"):ord("9") + 1] = True
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def _runs(ok: np.ndarray, least: int) -> list[tuple[int, int]]:

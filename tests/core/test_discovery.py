@@ -110,7 +110,8 @@ def test_cli_writes_a_catalog_the_report_reads(tmp_path):
     assert report["inventory"][0]["asset"] == {"kind": "platform", "name": "demo-platform", "version": ""}
     for fmt in ("html", "csv", "md"):
         r = run_cli("discover", url, "--out", str(tmp_path / f"c.{fmt}"), "--format", fmt)
-        assert r.returncode == 0 and "users.id_card" in (tmp_path / f"c.{fmt}").read_text("utf-8-sig") or fmt == "md", fmt
+        assert r.returncode == 0, r.stderr
+        assert fmt == "md" or "users.id_card" in (tmp_path / f"c.{fmt}").read_text("utf-8-sig"), fmt
     bad = run_cli("discover", "postgresql+psycopg://u:secret@127.0.0.1:1/nodb", "--out", str(tmp_path / "x.json"))
     assert bad.returncode == 2 and "secret" not in bad.stderr and "Traceback" not in bad.stderr
 
