@@ -1,7 +1,7 @@
-"""Reports at fleet scale. :func:`fleet_report` builds the report of thousands of assets from their check
+"""Reports at fleet scale: :func:`fleet_report` builds the report of thousands of assets from their check
 outcomes: per requirement the number of assets in each status (exact) and the worst ``max_assets`` assets
-in detail; :func:`fleet_view` trims a full report the same way. The hub serves these; 10,000 vehicles would
-otherwise make a report of hundreds of megabytes, built in minutes."""
+in detail. The hub serves it; 10,000 vehicles would otherwise make a report of hundreds of megabytes, built
+in minutes."""
 
 from __future__ import annotations
 
@@ -14,45 +14,6 @@ from .inputs import Input
 from .verdicts import _ORDER
 
 FINDING = ("fail", "error", "warn", "needs_review")
-
-
-def fleet_view(rep: dict[str, Any], max_assets: int = 50, max_findings: int = 500) -> dict[str, Any]:
-    checks = rep["checks"]
-    keep: set[int] = set(rep["summary"]["top_risks"])
-    reqs = []
-    for q in rep["requirements"]:
-        rows = sorted(q["by_asset"], key=lambda a: (_ORDER.index(a["status"]), a["key"]))
-        shown = rows[:max_assets]
-        for a in shown:
-            keep.update(a["evidence"])
-        reqs.append({**q, "by_asset": shown, "assets_total": len(rows), "assets_omitted": len(rows) - len(shown),
-                     "asset_status_counts": dict(Counter(a["status"] for a in rows))})
-    findings = [i for i, c in enumerate(checks) if c["status"] in FINDING]
-    keep.update(findings[:max_findings])
-    order = sorted(keep)
-    new = {old: n for n, old in enumerate(order)}
-
-    def remap(idx: list[int]) -> list[int]:
-        return [new[i] for i in idx if i in new]
-
-    def groups(gs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**g, "first": new[g["first"]]} for g in gs if g["first"] in new]
-
-    for q in reqs:
-        q["evidence"] = remap(q["evidence"])
-        q["evidence_by_check"] = groups(q["evidence_by_check"])
-        q["by_asset"] = [{**a, "evidence": remap(a["evidence"]), "evidence_by_check": groups(a["evidence_by_check"])}
-                         for a in q["by_asset"]]
-    out = {**rep, "requirements": reqs, "checks": [{**checks[i], "index": n} for n, i in enumerate(order)]}
-    out["summary"] = {**rep["summary"], "top_risks": remap(rep["summary"]["top_risks"]),
-                      "checks_total": len(checks), "checks_listed": len(order)}
-    out["unmapped_checks"] = remap(rep["unmapped_checks"])
-    for part in ("uplink", "interfaces", "models", "datasets", "inputs"):
-        out[f"{part}_total"] = len(rep[part])
-        out[part] = rep[part][:max_assets]
-    out["assets_total"] = len(rep["assets"])
-    out["fleet_view"] = {"max_assets": max_assets, "max_findings": max_findings}
-    return out
 
 
 @dataclass
