@@ -83,6 +83,8 @@ def report(
         help="TOML of [[attestation]] (requirement, asset, by, date, statement): what a person vouches for.")] = None,
     baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="A previous report.json: adds what is new, fixed, still open and the re-filing trigger.")] = None,
+    actions: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="actions.toml: [[action]] target, owner, due, state per requirement or check:<id>.")] = None,
 ) -> None:
     """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
     from .report import build_report, load_inputs, render
@@ -93,6 +95,12 @@ def report(
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
     rep = build_report(load_inputs(inputs), attestations=load_attestations(attestations))
+    if actions is not None:
+        import datetime as dt
+
+        from .report.actions import apply_actions, load_actions
+
+        apply_actions(rep, load_actions(actions), dt.date.today())
     if baseline is not None:
         import json
 

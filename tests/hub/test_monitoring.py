@@ -179,8 +179,17 @@ def test_incident_lifecycle_with_deadlines_and_audit(tmp_path):
         assert httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"][0]["state"] == "in_incident"
         rep = httpx.get(base + "/api/v1/reports/current", headers=h).json()
         assert rep["hub"]["incidents"][0]["state"] == "closed" and rep["hub"]["incidents"][0]["grade"] == "重大"
-        html = httpx.get(base + "/api/v1/reports/current?format=html&lang=zh", headers=h).text
+        served = httpx.get(base + "/api/v1/reports/current?format=html&lang=zh", headers=h)
+        html = served.text
         assert "监测预警与应急处置" in html and "VIN left a vehicle in clear" in html
+        # the hub signed what it served: check it with the public key it publishes
+        import jwt
+
+        jwk = httpx.get(base + "/.well-known/jwks.json").json()["keys"][0]
+        key = jwt.algorithms.ECAlgorithm.from_jwk(json.dumps(jwk))
+        claims = jwt.decode(served.headers["X-VDS-Report-Signature"], key, algorithms=["ES256"],
+                            audience="vehicle-ds-hub:report")
+        assert claims["sha256"] == hashlib.sha256(served.content).hexdigest()
 
 
 @pytest.mark.parametrize(("facts", "level", "verified"), [

@@ -6,6 +6,7 @@ their organisation's), and a foreign id answers 404, like a missing one. Bad inp
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import secrets
 import uuid
@@ -374,10 +375,13 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
         text = current_report(Sessions, caller.org_id, fmt, lang)
         if text is None:
             raise HTTPException(404, "no documents uploaded for this organisation yet")
+        # the hub signs what it serves: an ES256 token over the body's sha256, verifiable with its JWKS
+        signed = {"X-VDS-Report-Signature": keys.sign_digest(hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                                                             org=caller.org_id)}
         if fmt == "html":
-            return HTMLResponse(text, headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                                         "script-src 'unsafe-inline'; img-src data:"})
-        return Response(text, media_type="application/json")
+            return HTMLResponse(text, headers={**signed, "Content-Security-Policy": "default-src 'none'; style-src "
+                                               "'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"})
+        return Response(text, media_type="application/json", headers=signed)
 
     if bench_noop:  # benchmarks/hub_ingest.py: the same body reading and auth, nothing stored
         @app.post("/bench/noop", status_code=201, include_in_schema=False)

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 ISSUER = "vehicle-ds-hub"
 AUD_DEVICE = "vehicle-ds-hub:device"
 AUD_USER = "vehicle-ds-hub:user"
+AUD_REPORT = "vehicle-ds-hub:report"  # never accepted as an access token: verify() is only ever asked for user/device
 DEVICE_TTL_S = 900
 USER_TTL_S = 1800
 
@@ -102,6 +103,12 @@ class Keys:
         payload = {"iss": ISSUER, "aud": audience, "sub": sub, "iat": t, "nbf": t, "exp": t + ttl,
                    "jti": secrets.token_hex(8), **claims}
         return jwt.encode(payload, self.private, algorithm="ES256", headers={"kid": self.kid})
+
+    def sign_digest(self, sha256: str, **claims: Any) -> str:
+        """A signature over a served report: ES256 token carrying the body's sha256 (audience "report")."""
+        t = int(time.time())
+        return jwt.encode({"iss": ISSUER, "aud": AUD_REPORT, "iat": t, "sha256": sha256, **claims}, self.private,
+                          algorithm="ES256", headers={"kid": self.kid})
 
     def verify(self, token: str, audience: str) -> dict[str, Any]:
         return jwt.decode(token, self.public, algorithms=["ES256"], audience=audience, issuer=ISSUER,

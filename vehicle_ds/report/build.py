@@ -148,6 +148,7 @@ def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[s
     kind = r.get("kind", "check")
     basis = _basis(r["basis"])
     base = {"id": r["id"], "section": r["section"], "kind": kind, "title": {"zh": r["zh"], "en": r["en"]},
+            "remediation": {"zh": r.get("remediation_zh", ""), "en": r.get("remediation_en", "")},
             "basis": basis, "unverified_basis": [b["id"] for b in basis if b["status"] != "verified"],
             "needs": r.get("needs", []), "evidence_patterns": r.get("evidence", [])}
     if kind == "processor":
@@ -196,8 +197,13 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
     for c in findings:
         open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
     # one row per root cause: a variant folded into another finding (probes' rootcause) is not a top risk
-    top = sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
-                 key=lambda i: (_SEV_ORDER[checks[i]["severity"]], checks[i]["id"]))[:10]
+    # one row per cause: instances of one check on several endpoints or assets are variants of one risk
+    causes: dict[str, list[int]] = {}
+    for i in sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
+                    key=lambda i: (_SEV_ORDER[checks[i]["severity"]], checks[i]["id"], i)):
+        causes.setdefault(checks[i]["id"], []).append(i)
+    top = [idx[0] for idx in causes.values()][:10]
+    variants = {str(idx[0]): len(idx) for idx in causes.values() if len(idx) > 1}
     overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
                                                                    req_counts["not_assessed"]) else "pass"
     inventory = []
@@ -225,7 +231,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                     "checks": dict(Counter(c["status"] for c in checks)),
                     "failed_by_severity": {s: sev.get(s, 0) for s in _SEV_ORDER},
                     "findings_by_severity": open_by_sev,
-                    "findings": len(findings), "top_risks": top},
+                    "findings": len(findings), "top_risks": top, "top_risk_variants": variants},
         "requirements": requirements,
         "inventory": inventory,
         "assets": list(assets.values()),
