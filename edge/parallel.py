@@ -1,5 +1,6 @@
 """Replay a large candump log on every core: the file is cut into newline-aligned ranges, forked workers
-each take whole ranges through the complete pipeline (read, decode, classify, handle, batch to the
+each take the next free range (a shared counter, so no worker idles while another has two left) through the
+complete pipeline (read, decode, classify, handle, batch to the
 shared spool), and the parent merges their counts, which are all sums, minima, maxima or sets.
 
 Per million frames, parsing costs about 0.45 s of CPU and the rest of the pipeline about 0.30 s; as one
@@ -64,15 +65,20 @@ def _finish_sessions(agent: Agent, path: Path, end: int) -> None:
     agent.end_of_input()
 
 
-def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop) -> None:  # pragma: no cover - child
+def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop,
+            nxt) -> None:  # pragma: no cover - child
     from .frames import coalesce
     from .readers import read_candump
 
     try:
         lines, done = {}, []
-        for seq, start, end in jobs:
-            if stop.is_set():  # Ctrl-C: whole ranges only, so a resumed replay knows exactly what is left
+        while True:
+            with nxt.get_lock():  # the next range to whichever worker is free: no worker idles at the end
+                k = nxt.value
+                nxt.value += 1
+            if k >= len(jobs) or stop.is_set():  # Ctrl-C: whole ranges only, so a resume knows what is left
                 break
+            seq, start, end = jobs[k]
             mark = len(agent.frames.malformed_lines)
             lines[seq] = 0
             for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
@@ -105,10 +111,11 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozens
     stop = stop or threading.Event()
     flag = ctx.Event()
     done_bytes = ctx.Value("q", sum(b - a for i, (a, b) in enumerate(parts) if i in skip))
+    nxt = ctx.Value("q", 0)
     pipes, procs = [], []
-    for w in range(workers):
+    for _ in range(workers):
         r, wconn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(agent, str(path), jobs[w::workers], wconn, done_bytes, flag), daemon=True)
+        p = ctx.Process(target=_worker, args=(agent, str(path), jobs, wconn, done_bytes, flag, nxt), daemon=True)
         p.start()
         wconn.close()
         pipes.append(r)
