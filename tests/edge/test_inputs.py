@@ -192,11 +192,8 @@ def test_ctrl_c_writes_interrupted_results_and_resume_completes_exactly(tmp_path
 
     while not log_open() and proc.poll() is None:
         time.sleep(0.002)
-    time.sleep(0.15)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:
-        pytest.skip("the replay finished before the signal arrived")
     assert proc.returncode == 130 and "Traceback" not in err, err
     part = json.loads((out / "results.json").read_text())["summary"]
     assert part["interrupted"] is True and part["frames_total"] < expected["frames_total"]
