@@ -281,6 +281,12 @@ def model_check(ctx: typer.Context) -> None:
 
 
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
+def fleet(ctx: typer.Context) -> None:
+    """Audit a fleet's logs on Dask: audit LOGS... --dbc FILE --out DIR (needs the 'fleet' extra)."""
+    _delegate("edge.fleet_cli", "the fleet audit", "fleet", list(ctx.args))
+
+
+@app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def hub(ctx: typer.Context) -> None:
     """The hub service: serve | user-add | enroll (needs the 'hub' extra)."""
     _delegate("vehicle_ds.hub.cli", "the hub", "hub", list(ctx.args))

@@ -1,0 +1,112 @@
+"""``vehicle-ds fleet audit``: the fleet's logs on Dask, merged exactly (see edge/fleet.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Audit a fleet's logs on Dask, from one laptop to a cluster.")
+
+
+@app.callback()
+def _fleet() -> None:
+    """Fleet-scale work."""
+
+
+@app.command()
+def audit(
+    logs: Annotated[list[str], typer.Argument(help="Logs, folders (one per vehicle), globs, or a manifest CSV "
+                                                   "(path,vehicle).")],
+    dbc: Annotated[list[str], typer.Option(help="FILE or CHANNEL=FILE (repeatable).")],
+    out: Annotated[Path, typer.Option(help="Output folder: results.json, vehicles/<v>/results.json, uplink/.")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy TOML layered on the default.")] = None,  # noqa: UP045
+    purpose: Annotated[list[str], typer.Option(help="Consented purpose (repeatable).")] = [],  # noqa: B006
+    key_file: Annotated[Optional[Path], typer.Option(help="Pseudonymisation key (default: the installation's).")] = None,  # noqa: UP045
+    scheduler: Annotated[str, typer.Option(help="local (a LocalCluster of processes) or tcp://HOST:PORT.")] = "local",
+    workers: Annotated[int, typer.Option(help="Workers of the LocalCluster.")] = 2,
+) -> None:
+    """Replay every log with the edge agent's pipeline on Dask workers and merge the counts exactly.
+
+    Exit 0 when every check passes or warns, 1 when one fails or a log could not be read."""
+    from vehicle_ds.results import Asset, finish, new_results, write_json
+
+    from .fleet import dataset_facts, list_logs, merge, run_audit
+    from .setup import build_agent, default_key_file, parse_dbc_specs
+
+    items = list_logs(logs)
+    specs = parse_dbc_specs(dbc)
+    key = key_file or default_key_file()
+    if not key.exists():  # create it once, here, so every worker pseudonymises with the same key
+        from .keys import KeyRing
+
+        KeyRing.from_file(key)
+    if out.exists() and any(out.iterdir()):
+        from vehicle_ds.errors import InputError
+
+        raise InputError("output folder is not empty", path=str(out))
+    progress = _progress()
+    res = run_audit(items, specs, out, policy=policy, purposes=purpose, key_file=key, scheduler=scheduler,
+                    workers=workers, progress=progress)
+    progress(None, 0, 0)
+    if res["dashboard"]:
+        typer.echo(f"dask dashboard: {res['dashboard']}", err=True)
+    staging = out / ".merge"
+
+    def make(name: str):
+        agent, _ = build_agent(specs, policy, staging / name, consented=purpose, device=name, key_file=key)
+        return agent
+
+    fleet, per_vehicle = merge(res["results"], make)
+    errors = [{"path": r["path"], "vehicle": r["vehicle"], "error": r["error"]} for r in res["results"] if r["error"]]
+    failed = bool(errors)
+    for name, agent in sorted(per_vehicle.items()):
+        doc = new_results("edge", {"mode": "fleet", "logs": [r["path"] for r in res["results"] if r["vehicle"] == name]},
+                          {"consented_purposes": sorted(purpose)}, asset=Asset("vehicle", name))
+        doc["checks"] = agent.checks()
+        failed |= any(c["status"] == "fail" for c in doc["checks"])
+        write_json(out / "vehicles" / name / "results.json", finish(doc, agent.summary()))
+    doc = new_results("edge", {"mode": "fleet", "logs": len(items), "vehicles": sorted(per_vehicle)},
+                      {"consented_purposes": sorted(purpose), "scheduler": scheduler}, asset=Asset("vehicle", "fleet"))
+    doc["checks"] = fleet.checks()
+    summary = fleet.summary() | {"logs": [{"path": r["path"], "vehicle": r["vehicle"], "frames": r["frames"],
+                                           "error": r["error"]} for r in sorted(res["results"], key=lambda r: r["path"])],
+                                 "unreadable": errors, "datasets": dataset_facts(per_vehicle)}
+    write_json(out / "results.json", finish(doc, summary))
+    import shutil
+
+    shutil.rmtree(staging, ignore_errors=True)
+    typer.echo(f"fleet audit: {len(items)} logs, {len(per_vehicle)} vehicles, {fleet.frames.total:,} frames, "
+               f"{len(errors)} unreadable -> {out / 'results.json'}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return lambda done, total, frames: None
+    from rich.progress import Progress
+
+    prog = Progress(transient=True)
+    task = prog.add_task("auditing", total=None)
+    prog.start()
+
+    def update(done, total, frames):
+        if done is None:
+            prog.stop()
+        else:
+            prog.update(task, total=total, completed=done, description=f"logs {done}/{total}, {frames:,} frames")
+
+    return update
+
+
+PROG = "vehicle-ds fleet"
+
+
+def main(args: list[str]) -> None:
+    from vehicle_ds.cli import run_subapp
+
+    run_subapp(app, args, PROG)
