@@ -51,9 +51,6 @@ def main() -> dict:
         rates = {}
         from distributed import Client, LocalCluster
 
-        from edge.fleet import configure
-
-        configure()
         for n in (1, 2):
             # a warm cluster (started, the pipeline imported by a first small log), as a fleet's would be
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vehicle_ds.precision import decimals_needed
 from vehicle_ds.results import Criterion, check
 
 from .handling import OutMessage
@@ -92,11 +93,7 @@ class Audit:
 
 def _decimals(v: np.ndarray, limit: int) -> int:
     """The fewest decimals (<= limit+3) that represent every value, to prove coarsening held."""
-    for d in range(limit + 4):
-        scaled = v * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
-            return d
-    return limit + 4
+    return decimals_needed(v, limit + 3)
 
 
 def audit_message(a: Audit, mplan: MessagePlan, out: OutMessage, location_limit: int, areas: list | None = None) -> None:

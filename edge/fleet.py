@@ -80,14 +80,6 @@ def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str) ->
     return {"path": path, "vehicle": vehicle, "state": agent.state(), "error": error, "frames": agent.frames.total}
 
 
-def configure() -> None:
-    """Worker settings for CPU-bound tasks: Dask's statistical profiler samples every task thread's stack
-    every 10 ms, which takes the GIL from the replay; the audit does not need it."""
-    import dask
-
-    dask.config.set({"distributed.worker.profile.enabled": False})
-
-
 def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], out: Path, *, policy: Path | None,
               purposes: list[str], key_file: Path, scheduler: str = "local", workers: int = 2,
               progress=None, client=None) -> dict[str, Any]:
@@ -98,7 +90,6 @@ def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], o
     cluster = None
     own = client is None  # a caller's client (a benchmark's warm cluster) is left running
     if own and scheduler == "local":
-        configure()
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     elif own:

@@ -6,6 +6,7 @@ their organisation's), and a foreign id answers 404, like a missing one. Bad inp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -111,13 +112,9 @@ def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | 
     from ..policy import load_policy
 
     classifier = Classifier(load_policy())
-    cache: dict[tuple[str, str], Any] = {}
-
+    @functools.lru_cache(maxsize=100_000)  # a fleet's batches repeat the same few hundred signals
     def classify(message: str, signal: str):
-        key = (message, signal)
-        if key not in cache and len(cache) < 100_000:
-            cache[key] = classifier.classify(DataField(name=signal, message=message))
-        return cache.get(key) or classifier.classify(DataField(name=signal, message=message))
+        return classifier.classify(DataField(name=signal, message=message))
 
     def db():
         with Sessions() as s:

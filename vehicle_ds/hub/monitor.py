@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..precision import decimals_needed
 from .db import Alert, Delivery, Device, KnownId, Webhook, now
 
 log = logging.getLogger("vehicle_ds.hub.alerts")
@@ -127,14 +128,6 @@ def rule_new_unknown_ids(s: Session, org_id: int, doc: dict[str, Any]) -> Iterat
 
 # -- rules on uplink batches ------------------------------------------------------------------------------------
 
-def _decimals(values: np.ndarray) -> int:
-    for d in range(10):
-        scaled = values * 10.0 ** d
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
-            return d
-    return 10
-
-
 def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
                    classify: Callable[[str, str], Any]) -> Iterator[Finding]:
     """Positions more precise than the purpose allows, and identifiers in clear, in what a vehicle sent."""
@@ -147,7 +140,7 @@ def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
                 except (TypeError, ValueError, KeyError):
                     continue
                 values = values[np.isfinite(values)]
-                d = _decimals(values[:10_000]) if values.shape[0] else 0
+                d = decimals_needed(values[:10_000], 9) if values.shape[0] else 0
                 if d > settings.location_decimals:
                     yield Finding("position_precision", "critical", f"device:{device}", f"{name}.{sig}",
                                   f"{name}.{sig} left the vehicle with {d} decimals",

@@ -58,6 +58,11 @@ def _aware(t: dt.datetime) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
 
 
+def due_notifications(i: Incident) -> set[str]:
+    """The recipients a graded incident must notify (the deadlines' own times do not matter here)."""
+    return ir.required_notifications(ir.deadlines(i.facts, i.grade["level"], now(), now()))
+
+
 def incident_json(i: Incident, events: list[IncidentEvent]) -> dict[str, Any]:
     discovered = _aware(dt.datetime.fromisoformat(i.facts.get("discovered_at", i.opened_at.isoformat())))
     level = (i.grade or {}).get("level")
@@ -156,8 +161,7 @@ def ops_router(auth: Auth, db, errors) -> APIRouter:
         at = _aware(body.at) if body.at else now()
         i.notifications = {**i.notifications, body.recipient: {"at": at.isoformat(), "reference": body.reference,
                                                                 "by": caller.sub}}
-        due = ir.required_notifications(ir.deadlines(i.facts, i.grade["level"], now(), now()))
-        if due <= set(i.notifications):
+        if due_notifications(i) <= set(i.notifications):
             i.state = "reported"
         audit(s, i, caller, "notified", {"recipient": body.recipient, "at": at.isoformat(), "reference": body.reference})
         s.commit()
@@ -167,8 +171,7 @@ def ops_router(auth: Auth, db, errors) -> APIRouter:
     def close(incident_id: IncidentId, body: Closing, caller: Caller = Depends(auth.user),
               s: Session = Depends(db)) -> dict[str, Any]:
         i = mine(s, caller, incident_id)
-        nothing_due = i.state == "graded" and not ir.required_notifications(
-            ir.deadlines(i.facts, i.grade["level"], now(), now()))
+        nothing_due = i.state == "graded" and not due_notifications(i)
         if i.state != "reported" and not nothing_due:
             raise HTTPException(409, "an incident is closed after every required notification (state 'reported')")
         i.state, i.summary, i.closed_at = "closed", body.summary, now()
