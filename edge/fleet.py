@@ -2,13 +2,17 @@
 (``dask.distributed``: a LocalCluster of processes by default, or an existing scheduler by address), merged
 exactly. The DBCs, the policy and the pseudonymisation key are shipped to the workers once (scattered);
 a worker that dies is replaced and its logs retried (Dask's retries); a log that cannot be read is reported
-per file, never dropped. Counts are sums, so the merge equals the sum of serial replays exactly."""
+per file, never dropped. Counts are sums, so the merge equals the sum of serial replays exactly. A candump
+log larger than ``split_bytes`` is cut into newline-aligned ranges, one task each, as the local parallel
+replay cuts it (transfers open at a range's end are finished by reading on, malformed line numbers are
+re-based at the merge), so one huge log uses the whole cluster."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import os
+import sys
 import tempfile
 import uuid
 from collections import Counter
@@ -18,6 +22,21 @@ from typing import Any
 from vehicle_ds.errors import InputError
 
 LOG_SUFFIXES = (".log", ".blf", ".asc", ".trc", ".csv", ".mf4")
+SPLIT_BYTES = 64 * 1024 * 1024  # a candump log above this is split across workers
+
+
+def tasks(logs: list[tuple[str, str]], split_bytes: int = SPLIT_BYTES) -> list[tuple[str, str, int, int | None, int | None]]:
+    """(path, vehicle, range number, start, end) per task: whole logs, and large candump logs in byte ranges."""
+    from .parallel import ranges
+
+    out: list[tuple[str, str, int, int | None, int | None]] = []
+    for path, vehicle in logs:
+        p = Path(path)
+        if p.suffix.lower() == ".log" and p.is_file() and p.stat().st_size > split_bytes:
+            out += [(path, vehicle, seq, a, b) for seq, (a, b) in enumerate(ranges(p, split_bytes))]
+        else:
+            out.append((path, vehicle, 0, None, None))
+    return out
 
 
 def list_logs(items: list[str]) -> list[tuple[str, str]]:
@@ -57,32 +76,67 @@ def _materialise(name: str, data: bytes) -> Path:
     return p
 
 
-def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str) -> dict[str, Any]:
-    """Runs on a worker: the whole edge pipeline over one log; returns the agent's counts to be merged."""
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
+
+
+def _heap_malloc() -> None:
+    """Undo Dask's MALLOC_TRIM_THRESHOLD_=64 KiB in this worker: with it glibc maps and unmaps every large
+    numpy buffer per chunk (page faults on each), which made a worker replay at 0.59x a plain process; this
+    keeps buffers up to 64 MiB on the heap and returns memory above 256 MiB (measured: back to 1.0x)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024)
+        libc.mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024)
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        return
+
+
+def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str, seq: int = 0, start: int | None = None,
+              end: int | None = None) -> dict[str, Any]:
+    """Runs on a worker: the whole edge pipeline over one log (or the byte range ``start``-``end`` of a candump
+    log); returns the agent's counts to be merged."""
     from .frames import coalesce
-    from .readers import read_log
+    from .parallel import _finish_sessions
+    from .readers import read_candump, read_log
     from .setup import build_agent
 
+    _heap_malloc()
     specs = [(ch, _materialise(name, data)) for ch, name, data in shipped["dbc"]]
     policy = _materialise("policy.toml", shipped["policy"]) if shipped["policy"] else None
     key = _materialise("pseudonym.key", shipped["key"])
     # one spool per log: two logs of one vehicle may run at once on two workers
-    agent, _ = build_agent(specs, policy, Path(out_dir) / "uplink" / vehicle / Path(path).name,
+    spool = Path(out_dir) / "uplink" / vehicle / Path(path).name
+    agent, _ = build_agent(specs, policy, spool if start is None else spool / f"range-{seq:05d}",
                            consented=shipped["purposes"], device=vehicle, key_file=key)
-    error = None
+    error, lines = None, 0
     try:
-        for chunk in coalesce(read_log(path)):
-            agent.process(chunk)
+        if start is None:
+            for chunk in coalesce(read_log(path)):
+                agent.process(chunk)
+        else:
+            for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
+                agent.process(chunk)
+                lines += chunk.lines
     except InputError as exc:  # a damaged log: everything before the damage is kept and counted
         error = str(exc)
-    agent.end_of_input()
+    if start is None:
+        agent.end_of_input()
+    else:  # transfers open at the range's end continue in the next range: read on until they are done
+        _finish_sessions(agent, Path(path), end)
     agent.flush()
-    return {"path": path, "vehicle": vehicle, "state": agent.state(), "error": error, "frames": agent.frames.total}
+    return {"path": path, "vehicle": vehicle, "seq": seq, "lines": lines, "state": agent.state(), "error": error,
+            "frames": agent.frames.total}
 
 
 def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], out: Path, *, policy: Path | None,
               purposes: list[str], key_file: Path, scheduler: str = "local", workers: int = 2,
-              progress=None, client=None) -> dict[str, Any]:
+              progress=None, client=None, split_bytes: int = SPLIT_BYTES) -> dict[str, Any]:
     from distributed import Client, LocalCluster, as_completed
 
     shipped = {"dbc": [(ch, p.name, p.read_bytes()) for ch, p in dbc],
@@ -97,20 +151,24 @@ def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], o
     try:
         port = client.scheduler_info().get("services", {}).get("dashboard")
         dashboard = client.dashboard_link if port else None
-        ship = client.scatter(shipped, broadcast=True)  # once per worker, not once per log
+        # once per worker, not once per log. In a list, never as the dict itself: Dask scatters a dict's values
+        # under the dict's keys ("dbc", "key", ...), so a second audit on the same cluster shared those keys
+        # with the first and lost them when the first released its futures ("lost dependencies", measured)
+        ship = client.scatter([shipped], broadcast=True, hash=False)[0]
         run = uuid.uuid4().hex[:8]  # keys unique per audit: a cluster serving several audits never mixes them
-        futures = [client.submit(audit_log, p, v, ship, str(out), retries=3, key=f"audit-{run}-{i}-{Path(p).name}")
-                   for i, (p, v) in enumerate(logs)]
+        work = tasks(logs, split_bytes)
+        futures = [client.submit(audit_log, p, v, ship, str(out), seq, a, b, retries=3,
+                                 key=f"audit-{run}-{i}-{Path(p).name}-{seq}") for i, (p, v, seq, a, b) in enumerate(work)]
         results = []
         for fut in as_completed(futures):
             try:
                 results.append(fut.result())
             except Exception as exc:  # the log could not even be opened: reported per file, never dropped
                 i = futures.index(fut)
-                results.append({"path": logs[i][0], "vehicle": logs[i][1], "state": None,
+                results.append({"path": work[i][0], "vehicle": work[i][1], "seq": work[i][2], "lines": 0, "state": None,
                                 "error": f"{type(exc).__name__}: {exc}", "frames": 0})
             if progress:
-                progress(len(results), len(logs), sum(r["frames"] for r in results))
+                progress(len(results), len(work), sum(r["frames"] for r in results))
     finally:
         if own:
             client.close()
@@ -123,14 +181,31 @@ def merge(results: list[dict[str, Any]], make_agent) -> tuple[Any, dict[str, Any
     """The fleet agent and one agent per vehicle, each the exact merge of its logs' counts."""
     fleet = make_agent("fleet")
     per_vehicle: dict[str, Any] = {}
-    for r in sorted(results, key=lambda r: r["path"]):
+    base: dict[str, int] = {}  # lines of a split log's earlier ranges: malformed line numbers become the log's
+    for r in sorted(results, key=lambda r: (r["path"], r.get("seq", 0))):
+        offset = base.get(r["path"], 0)
+        base[r["path"]] = offset + r.get("lines", 0)
         if r["state"] is None:
             continue
+        if offset:
+            r["state"]["frames"].malformed_lines = [offset + n for n in r["state"]["frames"].malformed_lines]
         fleet.merge(r["state"])
         if r["vehicle"] not in per_vehicle:
             per_vehicle[r["vehicle"]] = make_agent(r["vehicle"])
         per_vehicle[r["vehicle"]].merge(r["state"])
     return fleet, per_vehicle
+
+
+def per_log(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per log (a split log's ranges summed), in path order."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in sorted(results, key=lambda r: (r["path"], r.get("seq", 0))):
+        row = rows.setdefault(r["path"], {"path": r["path"], "vehicle": r["vehicle"], "frames": 0, "error": None,
+                                          "ranges": 0})
+        row["frames"] += r["frames"]
+        row["ranges"] += 1
+        row["error"] = row["error"] or r["error"]
+    return list(rows.values())
 
 
 def dataset_facts(per_vehicle: dict[str, Any]) -> dict[str, Any]:

@@ -28,13 +28,15 @@ def audit(
     key_file: Annotated[Optional[Path], typer.Option(help="Pseudonymisation key (default: the installation's).")] = None,  # noqa: UP045
     scheduler: Annotated[str, typer.Option(help="local (a LocalCluster of processes) or tcp://HOST:PORT.")] = "local",
     workers: Annotated[int, typer.Option(help="Workers of the LocalCluster.")] = 2,
+    split_mb: Annotated[float, typer.Option(help="Split candump logs larger than this (MB) into newline-aligned "
+                                                 "ranges, one task each.")] = 64.0,
 ) -> None:
     """Replay every log with the edge agent's pipeline on Dask workers and merge the counts exactly.
 
     Exit 0 when every check passes or warns, 1 when one fails or a log could not be read."""
     from vehicle_ds.results import Asset, finish, new_results, write_json
 
-    from .fleet import dataset_facts, list_logs, merge, run_audit
+    from .fleet import dataset_facts, list_logs, merge, per_log, run_audit
     from .setup import build_agent, default_key_file, parse_dbc_specs
 
     items = list_logs(logs)
@@ -50,7 +52,7 @@ def audit(
         raise InputError("output folder is not empty", path=str(out))
     progress = _progress()
     res = run_audit(items, specs, out, policy=policy, purposes=purpose, key_file=key, scheduler=scheduler,
-                    workers=workers, progress=progress)
+                    workers=workers, progress=progress, split_bytes=max(1, int(split_mb * 1024 * 1024)))
     progress(None, 0, 0)
     if res["dashboard"]:
         typer.echo(f"dask dashboard: {res['dashboard']}", err=True)
@@ -61,10 +63,11 @@ def audit(
         return agent
 
     fleet, per_vehicle = merge(res["results"], make)
-    errors = [{"path": r["path"], "vehicle": r["vehicle"], "error": r["error"]} for r in res["results"] if r["error"]]
+    logs_done = per_log(res["results"])
+    errors = [{"path": r["path"], "vehicle": r["vehicle"], "error": r["error"]} for r in logs_done if r["error"]]
     failed = bool(errors)
     for name, agent in sorted(per_vehicle.items()):
-        doc = new_results("edge", {"mode": "fleet", "logs": [r["path"] for r in res["results"] if r["vehicle"] == name]},
+        doc = new_results("edge", {"mode": "fleet", "logs": [r["path"] for r in logs_done if r["vehicle"] == name]},
                           {"consented_purposes": sorted(purpose)}, asset=Asset("vehicle", name))
         doc["checks"] = agent.checks()
         failed |= any(c["status"] == "fail" for c in doc["checks"])
@@ -72,8 +75,7 @@ def audit(
     doc = new_results("edge", {"mode": "fleet", "logs": len(items), "vehicles": sorted(per_vehicle)},
                       {"consented_purposes": sorted(purpose), "scheduler": scheduler}, asset=Asset("vehicle", "fleet"))
     doc["checks"] = fleet.checks()
-    summary = fleet.summary() | {"logs": [{"path": r["path"], "vehicle": r["vehicle"], "frames": r["frames"],
-                                           "error": r["error"]} for r in sorted(res["results"], key=lambda r: r["path"])],
+    summary = fleet.summary() | {"logs": logs_done,
                                  "unreadable": errors, "datasets": dataset_facts(per_vehicle)}
     write_json(out / "results.json", finish(doc, summary))
     import shutil
@@ -88,17 +90,23 @@ def audit(
 def _progress():
     if not sys.stderr.isatty():
         return lambda done, total, frames: None
-    from rich.progress import Progress
+    import time
 
-    prog = Progress(transient=True)
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    prog = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                    transient=True)
     task = prog.add_task("auditing", total=None)
+    t0 = time.monotonic()
     prog.start()
 
-    def update(done, total, frames):
+    def update(done, total, frames):  # tasks done (a split log counts its ranges), frames/s across the cluster
         if done is None:
             prog.stop()
         else:
-            prog.update(task, total=total, completed=done, description=f"logs {done}/{total}, {frames:,} frames")
+            rate = frames / max(time.monotonic() - t0, 1e-6)
+            prog.update(task, total=total, completed=done,
+                        description=f"tasks {done}/{total}, {frames:,} frames, {rate:,.0f} frames/s")
 
     return update
 

@@ -100,6 +100,7 @@ def _raise(c: Classification, combo: Combination) -> Classification:
         handling=stricter_handling(c.handling, r["handling"]) if "handling" in r else c.handling,
         basis=tuple(dict.fromkeys((*c.basis, *combo.basis))),
         why=f"{c.why}; raised by combination '{combo.id}' ({combo.en})",
+        why_zh=f"{c.why_zh}；因组合规则“{combo.zh}”而提升" if c.why_zh else "",
         flags=(*c.flags, combo.flag or combo.id),
     )
 

@@ -14,10 +14,11 @@ from .taxonomy import TAXONOMY
 LEDGER_COLUMNS = (
     ("message", "报文", "Message"), ("frame_id", "帧ID", "Frame ID"), ("signal", "信号", "Signal"),
     ("unit", "单位", "Unit"), ("category", "数据类别", "Category"), ("pi", "个人信息类别", "PI class"),
-    ("grade", "数据级别", "Grade"), ("handling", "出车处理方式", "Handling before leaving the vehicle"),
+    ("grade", "数据级别", "Grade"), ("handling", "车外传输前处理方式", "Handling before leaving the vehicle"),
     ("basis", "法律依据", "Legal basis"), ("basis_status", "依据核实状态", "Basis verification"),
     ("rule", "识别规则", "Rule"), ("confidence", "置信度", "Confidence"),
-    ("needs_review", "需人工复核", "Needs review"), ("why", "说明", "Why"),
+    ("needs_review", "需人工复核", "Needs review"), ("why_zh", "说明", "Why (Chinese)"),
+    ("why", "说明（英文）", "Why"),
 )
 
 

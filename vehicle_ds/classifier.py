@@ -45,11 +45,13 @@ class Classification:
     obligations: tuple[str, ...] = ()
     role: str = ""
     flags: tuple[str, ...] = ()
+    why_zh: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"category": self.category, "pi": self.pi, "grade": self.grade, "handling": self.handling,
                 "basis": list(self.basis), "rule": self.rule, "confidence": self.confidence,
-                "needs_review": self.needs_review, "why": self.why}
+                "needs_review": self.needs_review, "why": self.why,
+                **({"why_zh": self.why_zh} if self.why_zh else {})}
 
 
 def _holds(c: Condition, f: Field, name: frozenset[str], msg: frozenset[str], unit: str) -> bool:
@@ -165,6 +167,7 @@ class Classifier:
             category=rule.category, pi=rule.pi, grade=rule.grade, handling=rule.handling,
             basis=rule.basis, rule=rule.id, confidence=round(conf, 3),
             needs_review=rule.review or conf < self.threshold, why=cond.why or rule.why,
+            why_zh=(cond.why_zh or rule.why_zh) if cond.why else rule.why_zh,
             obligations=rule.obligations, role=rule.role,
         )
 
@@ -173,6 +176,7 @@ class Classifier:
             category="unclassified", pi="pi", grade="general", handling=self.unclassified_handling,
             basis=("CN-ADR-6",), rule="", confidence=0.0, needs_review=True,
             why="no rule explains this signal; it stays in the vehicle until a person reviews it",
+            why_zh="无规则能够说明该信号；在人员复核之前留存于车内",
             obligations=("human_review", "local_only"),
         )
 
@@ -186,6 +190,7 @@ class Classifier:
                 handling=v.get("handling", c.handling), basis=tuple(v.get("basis", c.basis)),
                 rule=f"override:{ov.message}.{ov.signal}", confidence=1.0, needs_review=False,
                 why=str(v.get("why", "set by the user's policy")),
+                why_zh=str(v.get("why_zh", "由用户政策设定")),
                 obligations=tuple(v.get("obligations", c.obligations)), role=v.get("role", c.role),
             )
         return c

@@ -78,42 +78,51 @@ def report(
     inputs: Annotated[list[Path], typer.Argument(help="Catalogs and results documents, or folders of them.")],
     out: Annotated[Path, typer.Option(help="The report file.")],
     lang: Annotated[str, typer.Option(help="zh | en")] = "en",
-    fmt: Annotated[str, typer.Option("--format", help="html | json | md")] = "html",
+    fmt: Annotated[str, typer.Option("--format", help="html | json | md | pdf (Chromium prints the HTML on A4)")] = "html",
     attestations: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="TOML of [[attestation]] (requirement, asset, by, date, statement): what a person vouches for.")] = None,
     baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="A previous report.json: adds what is new, fixed, still open and the re-filing trigger.")] = None,
     actions: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="actions.toml: [[action]] target, owner, due, state per requirement or check:<id>.")] = None,
+    org: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="org.toml, the organisation profile: dates the deadlines (last risk assessment, export approval).")] = None,
 ) -> None:
     """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
+    import datetime as dt
+
+    from .deadlines import deadlines
+    from .org import load_org
     from .report import build_report, load_inputs, render
     from .report.verdicts import load_attestations
 
-    if fmt not in ("html", "json", "md"):
-        raise InputError(f"--format must be html, json or md, not {fmt!r}")
+    if fmt not in ("html", "json", "md", "pdf"):
+        raise InputError(f"--format must be html, json, md or pdf, not {fmt!r}")
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
-    rep = build_report(load_inputs(inputs), attestations=load_attestations(attestations))
+    profile = load_org(org) if org is not None else None
+    rep = build_report(load_inputs(inputs), attestations=load_attestations(attestations), org=profile)
     if actions is not None:
-        import datetime as dt
-
         from .report.actions import apply_actions, load_actions
 
         apply_actions(rep, load_actions(actions), dt.date.today())
     if baseline is not None:
-        import json
+        from .report.baseline import compare, load_baseline
 
-        from .report.baseline import compare
+        rep["changes"] = compare(rep, load_baseline(baseline))
+        if rep["changes"]["important_data"]["refile"]:  # the change is seen today: three months to re-file
+            rep["deadlines"] = [d.to_json() for d in deadlines(dt.date.today(), profile, refile_since=dt.date.today())]
+    if fmt == "pdf":
+        import tempfile
 
-        try:
-            previous = json.loads(baseline.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"not a readable report.json: {exc}", path=str(baseline)) from None
-        if not str(previous.get("schema", "")).startswith("vehicle-ds/report@"):
-            raise InputError("not a vehicle-ds report (use the report.json of a previous run)", path=str(baseline))
-        rep["changes"] = compare(rep, previous)
-    write_output(render(rep, fmt, lang), out)
+        from .pdf import html_to_pdf
+
+        with tempfile.TemporaryDirectory(prefix="vds-report-") as tmp:
+            html = Path(tmp) / "report.html"
+            html.write_text(render(rep, "html", lang), "utf-8")
+            html_to_pdf(html, out)
+    else:
+        write_output(render(rep, fmt, lang), out)
     counts = rep["summary"]["requirements"]
     typer.echo(f"report: {out} — " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
     if counts["fail"]:
@@ -182,6 +191,56 @@ def discover(
     d = doc["discovery"]
     typer.echo(f"discover: {d['tables']} tables, {d['columns']} columns, {d['personal_columns']} with personal data, "
                f"{d['needs_review']} to review -> {out}", err=True)
+
+
+@app.command()
+def documents(
+    inputs: Annotated[list[Path], typer.Argument(help="Catalogs and results documents, or folders of them (as for report).")],
+    org: Annotated[Path, typer.Option(help="org.toml: legal name, credit code, officer, systems, partners, dates.")],
+    out: Annotated[Path, typer.Option(help="Folder for the documents (DOCX, HTML, XLSX/CSV, documents.json).")],
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    incidents: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="The hub's incident register (JSON of GET /api/v1/incidents).")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="A previous report.json: the filing's change log and re-filing date.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print each document to PDF (needs Chromium).")] = False,
+) -> None:
+    """The documents regulators ask for: filing form, risk assessment, annual report, incident plan, PIA, export route."""
+    import datetime as dt
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .deadlines import deadlines
+    from .documents import FILE_NAMES, generate, load_incidents
+    from .org import load_org
+    from .report import build_report, load_inputs
+
+    if lang not in ("en", "zh"):
+        raise InputError(f"--lang must be en or zh, not {lang!r}")
+    profile = load_org(org)
+    today = dt.date.today()
+    rep = build_report(load_inputs(inputs), today=today, org=profile)
+    if baseline is not None:
+        from .report.baseline import compare, load_baseline
+
+        rep["changes"] = compare(rep, load_baseline(baseline))
+        if rep["changes"]["important_data"]["refile"]:
+            rep["deadlines"] = [d.to_json() for d in deadlines(today, profile, refile_since=today)]
+    manifest = generate(rep, profile, out, lang, org_path=str(org), today=today, pdf=pdf,
+                        incidents=load_incidents(incidents) if incidents else None,
+                        incidents_path=str(incidents) if incidents else None)
+    table = Table(title=f"documents -> {out}")
+    for col in ("document", "filled from evidence", "to be completed (待填写)", "files"):
+        table.add_column(col)
+    for d in manifest["documents"]:
+        table.add_row(FILE_NAMES[d["id"]][0 if lang == "zh" else 1], str(len(d["filled"])), str(len(d["todo"])),
+                      ", ".join(d["files"]))
+    Console(stderr=True).print(table)
+    for d in manifest["deadlines"]:
+        if d.get("soon"):
+            typer.echo(f"due within 30 days: {d['en']} — {d['due']} ({d['days_left']} days left)", err=True)
+    typer.echo(f"the fields to complete are listed in {out / 'documents.json'} (\"todo\")", err=True)
 
 
 @app.command()

@@ -34,6 +34,7 @@ class Dataset:
     id: str
     category: str  # a taxonomy category (location, identifier, cabin, ...) or "charging"
     title: str = ""
+    title_zh: str = ""  # the title in Chinese, for the zh report and the documents
     records: int | None = None
     vehicles: int | None = None
     persons: int | None = None  # distinct natural persons; None: unknown (never zero by default)
@@ -179,7 +180,8 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
     for d in datasets:
         met, unknown = triggers(d, settings)
         grade = "important" if met else "general"
-        graded.append({"id": d.id, "category": d.category, "title": d.title, "grade": grade, "source": d.source,
+        graded.append({"id": d.id, "category": d.category, "title": d.title, "title_zh": d.title_zh, "grade": grade,
+                       "source": d.source,
                        "triggers": [t.__dict__ for t in met], "unknown": unknown,
                        "facts": {k: getattr(d, k) for k in ("records", "vehicles", "persons", "regions",
                                                             "sensitive_area_hits", "purpose", "storage",

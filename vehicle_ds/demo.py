@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -58,30 +59,33 @@ platform = "vehicle-ds hub"  # the demo fleet's data is held by the hub itself
 [[dataset]]
 id = "fleet_positions"
 title = "Fleet positions (coarsened, consented navigation)"
+title_zh = "车队位置数据（降低精度，经同意的导航用途）"
 category = "location"
 observe = "location"
-purpose = "navigation"
-storage = "hub, cn-north (declared)"
+purpose = "导航"
+storage = "平台，华北区域（申报）"
 retention_days = 30
 # persons unknown: the hub sees pseudonymous vehicles, not people -> needs review until declared
 
 [[dataset]]
 id = "vehicle_identifiers"
 title = "Pseudonymous vehicle identifiers"
+title_zh = "去标识化车辆标识符"
 category = "identifier"
 observe = "identifier"
 persons = 120000
-purpose = "fleet management"
-storage = "hub, cn-north (declared)"
+purpose = "车队管理"
+storage = "平台，华北区域（申报）"
 retention_days = 365
 
 [[dataset]]
 id = "telemetry"
 title = "Vehicle condition telemetry"
+title_zh = "车况遥测数据"
 category = "vehicle_condition"
 observe = "vehicle_condition"
-purpose = "diagnostics"
-storage = "hub, cn-north (declared)"
+purpose = "故障诊断"
+storage = "平台，华北区域（申报）"
 retention_days = 365
 
 [export]
@@ -236,6 +240,9 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         html = httpx.get(base + "/api/v1/reports/current?format=html", headers=h, verify=ca)
         html.raise_for_status()
         (out / "hub-report.html").write_text(html.text, encoding="utf-8")
+        incidents = httpx.get(base + "/api/v1/incidents", headers=h, verify=ca)  # the register the documents cite
+        incidents.raise_for_status()
+        (out / "hub-incidents.json").write_text(incidents.text, encoding="utf-8")
         profile = seed_and_profile(str(hub_state["db"]), base, ca, state / "hub", build_catalog([dbc]))
         doc = run(load_profile(profile))
         write_json(out / "hub-selfprobe" / "results.json", doc)
@@ -278,9 +285,28 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                                         out / "platform-catalog.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
+        other = "zh" if lang == "en" else "en"  # both languages: the Chinese one is what a regulator reads
+        for fmt in ("html", "md"):
+            (out / f"report.{other}.{fmt}").write_text(render(rep, fmt, other), encoding="utf-8")
+        reports["model"] = rep
         c = rep["summary"]["requirements"]
         return f"{c['pass']} pass, {c['fail']} fail, {c['needs_review']} need review, {c['not_assessed']} not assessed"
 
+    def documents() -> str:
+        from .documents import generate, load_incidents
+        from .org import load_org
+
+        org_file = out / "org.toml"  # the made-up organisation's profile, kept beside the documents it fills
+        org_file.write_text(resources.files("vehicle_ds").joinpath("data/org.example.toml").read_text("utf-8"), "utf-8")
+        manifest = generate(reports["model"], load_org(org_file), out / "documents", "zh", org_path=str(org_file),
+                            incidents=load_incidents(out / "hub-incidents.json"),
+                            incidents_path=str(out / "hub-incidents.json"))
+        filled = sum(len(d["filled"]) for d in manifest["documents"])
+        todo = sum(len(d["todo"]) for d in manifest["documents"])
+        return f"{len(manifest['documents'])} documents, {filled} fields from evidence, {todo} for a person -> " \
+               f"{out / 'documents'}"
+
+    reports: dict[str, Any] = {}
     with stack:
         stage("Catalogue the sample vehicle's DBC", catalog)
         stage("Start the hub on loopback", start_hub)
@@ -290,6 +316,8 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         stage("Upload the documents to the hub and probe the hub itself (must be clean)", hub_documents_and_selfprobe)
         stage("Discover what the platform stores (a sample platform database and the hub's own)", platform_discovery)
         stage("Write the compliance report", report)
+        stage("Write the regulator documents (filing form, risk assessment, annual report, incident plan, PIA, "
+              "export route)", documents)
     console.print(f"\nReport: [bold]{out / 'report.html'}[/bold]  (also report.md, report.json; the hub's own: "
                   f"{out / 'hub-report.html'})")
     return out / "report.html"

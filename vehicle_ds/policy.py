@@ -26,8 +26,8 @@ from .vocabulary import GRADES, HANDLINGS, PI_CLASSES
 _TOKEN_FIELDS = ("name_any", "name_all", "name_none", "message_any", "message_none",
                  "context_any", "context_none")
 _CONDITION_KEYS = {*_TOKEN_FIELDS, "name_each", "units_any", "units_none", "comment_any", "range_within",
-                   "multiplexer", "multiplexed", "attrs", "confidence", "why"}
-_ASSIGNABLE = ("category", "pi", "grade", "handling", "basis", "obligations", "role", "why")
+                   "multiplexer", "multiplexed", "attrs", "confidence", "why", "why_zh"}
+_ASSIGNABLE = ("category", "pi", "grade", "handling", "basis", "obligations", "role", "why", "why_zh")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Condition:
     attrs: tuple[tuple[str, frozenset[str]], ...] = ()
     confidence: float | None = None
     why: str | None = None
+    why_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Rule:
     confidence: float
     why: str
     match: tuple[Condition, ...]
+    why_zh: str = ""  # the same reason in Chinese, for the zh ledger and documents
     role: str = ""
     review: bool = False
 
@@ -253,6 +255,7 @@ def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy
                             for k, v in m.get("attrs", {}).items()),
                 confidence=m.get("confidence"),
                 why=m.get("why"),
+                why_zh=m.get("why_zh"),
             ))
         if not conds:
             raise PolicyError(f"{where}: no [[rules.match]] condition", path=origin)
@@ -268,6 +271,7 @@ def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy
             priority=int(raw.get("priority", 50)),
             confidence=float(raw.get("confidence", 0.8)),
             why=str(raw.get("why", "")),
+            why_zh=str(raw.get("why_zh", "")),
             match=tuple(conds),
             role=str(raw.get("role", "")),
             review=bool(raw.get("review", False)),

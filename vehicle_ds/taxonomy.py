@@ -26,6 +26,7 @@ class Basis:
     zh: str
     en: str
     scope: tuple[str, ...] = ("any",)  # categories or "role:<role>" a rule citing it may have
+    cite: str = ""  # the formal Chinese citation: 《法规名称》第X条, or the standard's number, title and clause
 
     def covers(self, category: str, role: str) -> bool:
         return "any" in self.scope or category in self.scope or f"role:{role}" in self.scope
@@ -59,7 +60,7 @@ def _taxonomy() -> Taxonomy:
     for bid, raw in _load("legal_basis.toml").items():
         if raw["status"] not in VERIFICATION:  # a packaging error, caught by the tests
             raise ValueError(f"legal basis {bid}: bad status {raw['status']}")
-        basis[bid] = Basis(bid, raw["status"], raw["zh"], raw["en"], tuple(raw.get("scope", ("any",))))
+        basis[bid] = Basis(bid, raw["status"], raw["zh"], raw["en"], tuple(raw.get("scope", ("any",))), raw["cite"])
     return Taxonomy(t["categories"], t["pi"], t["grades"], t["handling"], t["obligations"], basis)
 
 

@@ -11,7 +11,7 @@ import sys
 from tests.conftest import run_cli
 
 ENTRY_KEYS = {"message", "frame_id", "signal", "unit", "category", "pi", "grade", "handling", "basis", "rule",
-              "confidence", "needs_review", "why"}
+              "confidence", "needs_review", "why", "why_zh"}  # why_zh: the default policy explains in Chinese too
 
 
 def test_json_document_shape(sample_dbc):

@@ -90,3 +90,32 @@ def main(args: list[str]) -> None:
     from vehicle_ds.cli import run_subapp
 
     run_subapp(app, args, PROG)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Option(help="Folder of the Parquet datasets (one per message).")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet")] = "parquet",
+    db: Annotated[str, typer.Option(help=DB_HELP)] = "sqlite:///vehicle-ds-hub.db",
+    org: Annotated[Optional[str], typer.Option(help="Only this organisation's batches.")] = None,  # noqa: UP045
+) -> None:
+    """Export the stored uplink as Parquet (per message, a column per signal as uplinked; partitioned by day and
+    vehicle) for DuckDB, Dask or Spark."""
+    from rich.progress import Progress
+
+    from .export import export_parquet
+
+    if fmt != "parquet":
+        raise InputError(f"--format must be parquet, not {fmt!r}")
+    if out.exists() and any(out.iterdir()):
+        raise InputError("the output folder is not empty (an export never mixes with an older one)", path=str(out))
+    with Progress(transient=True) as bar:
+        task = bar.add_task("batches", total=None)
+        stats = export_parquet(db, out, org, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    rows = sum(stats.rows.values())
+    typer.echo(f"export: {stats.batches} batches, {rows:,} rows in {len(stats.rows)} messages, {stats.files} part(s) "
+               f"-> {out}", err=True)
+    for bid in stats.skipped:
+        typer.echo(f"skipped unreadable batch {bid}", err=True)
+    if stats.skipped:
+        raise typer.Exit(1)

@@ -5,7 +5,11 @@ text to be confirmed), to be filed within three months."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
+
+from ..errors import InputError
 
 REFILE_CHANGE = 0.30  # CN-MIIT-DSM draft Art. 12 [V]; the final text's figure is to be confirmed [U]
 OPEN = ("fail", "needs_review", "not_assessed", "warn", "error")
@@ -38,6 +42,17 @@ def _important(rep: dict[str, Any]) -> tuple[int, set[str]]:
                 entries.add(f"dataset:{g['id']}")
                 cats.add(g.get("category", ""))
     return len(entries), cats
+
+
+def load_baseline(path: Path) -> dict[str, Any]:
+    """A previous report.json, or one clear line saying why it cannot be one."""
+    try:
+        previous = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a readable report.json: {exc}", path=str(path)) from None
+    if not isinstance(previous, dict) or not str(previous.get("schema", "")).startswith("vehicle-ds/report@"):
+        raise InputError("not a vehicle-ds report (use the report.json of a previous run)", path=str(path))
+    return previous
 
 
 def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,10 @@ from typing import Any
 
 from .. import __version__
 from ..catalog import summarize
+from ..deadlines import deadlines
 from ..results import now_iso
 from ..taxonomy import TAXONOMY
+from ..zh import cite, zh_fields
 from .derive import catalog_checks
 from .inputs import Input
 from .verdicts import EVIDENCE_KINDS, SECTION_ASSET, Attestation, asset_verdict, matches, worst
@@ -65,7 +67,8 @@ def _export_note(datasets: list[dict[str, Any]]) -> dict[str, str]:
              "standard_contract_or_certification": ("标准合同或认证", "standard contract or certification"),
              "exempt": ("豁免", "exempt"), "none": ("无出境", "no export")}
     zh, en = names.get(r["route"], (r["route"], r["route"]))
-    return {"zh": f"出境路径：{zh}（{r.get('basis', '')}）", "en": f"export route: {en} ({r.get('basis', '')}) — {why}"}
+    return {"zh": f"出境路径：{zh}（依据{cite(r.get('basis', '').split(' ')[0])}）",
+            "en": f"export route: {en} ({r.get('basis', '')}) — {why}"}
 
 
 def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date,
@@ -74,16 +77,16 @@ def _processor_notes(req_id: str, catalogs: list[dict[str, Any]], today: dt.date
     due = _next_dec15(today)
     if req_id == "PROC-FILING":
         if important:
-            return {"zh": f"输入中识别出 {important} 个重要数据信号:适用目录备案",
+            return {"zh": f"输入中识别出 {important} 个重要数据信号：适用目录备案",
                     "en": f"{important} important-data signal(s) identified in the inputs: the catalogue filing applies"}
-        return {"zh": "输入中未识别出重要数据;须就整个组织确认",
+        return {"zh": "输入中未识别出重要数据；须就整个组织确认",
                 "en": "no important data identified in the inputs; confirm for the whole organisation"}
     if req_id == "PROC-ANNUAL-REPORT":
-        return {"zh": f"下次截止 {due}(重要数据处理者)", "en": f"next due {due} (processors of important data)"}
+        return {"zh": f"下次截止日期为{due}（重要数据处理者）", "en": f"next due {due} (processors of important data)"}
     if req_id == "PROC-EXPORT":
         return _export_note(datasets)
     if req_id == "PROC-RISK-ASSESSMENT":
-        return {"zh": "每年至少一次;本报告中的车端、接口与模型结果可作为支撑材料",
+        return {"zh": "每年至少一次；本报告中的车端、接口与模型结果可作为支撑材料",
                 "en": "at least once a year; the edge, probe and model results in this report are supporting evidence"}
     return {"zh": "", "en": ""}
 
@@ -112,7 +115,7 @@ def _tagged_checks(inputs: list[Input]) -> list[dict[str, Any]]:
             if inp.kind == "probes":  # third-party content: masked again, whatever tool version wrote it
                 c = {**c, "evidence": masker.json(c.get("evidence", {}))}
             checks.append({**c, "component": inp.kind, "input": idx, "asset": inp.asset, "asset_key": inp.asset_key,
-                           "index": len(checks)})
+                           "index": len(checks), "zh": zh_fields(c)})
     return checks
 
 
@@ -180,7 +183,8 @@ def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[s
 
 
 def build_report(inputs: list[Input], today: dt.date | None = None,
-                 attestations: list[Attestation] | None = None) -> dict[str, Any]:
+                 attestations: list[Attestation] | None = None, org: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report model. ``org`` is the organisation profile (org.toml), for the deadlines it dates."""
     today = today or dt.date.today()
     catalogs = [i.doc for i in inputs if i.kind == "catalog"]
     checks = _tagged_checks(inputs)
@@ -233,6 +237,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                     "findings_by_severity": open_by_sev,
                     "findings": len(findings), "top_risks": top, "top_risk_variants": variants},
         "requirements": requirements,
+        "deadlines": [d.to_json() for d in deadlines(today, org)],
         "inventory": inventory,
         "assets": list(assets.values()),
         "uplink": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}

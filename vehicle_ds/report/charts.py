@@ -12,6 +12,11 @@ SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
           "#17becf"]
 
 
+def _colon(text: str) -> str:
+    """A full-width colon after Chinese (GB/T 15834), ": " after anything else."""
+    return "：" if any("\u3400" <= ch <= "\u9fff" for ch in text) else ": "
+
+
 def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: list[str], labels: dict[str, str],
                  title: str, width: int = 640) -> str:
     """Horizontal stacked bars: one row per item, one segment per key."""
@@ -44,7 +49,7 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: list[str], labels
             if v:
                 w = max(v * scale, 1)
                 out.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{PALETTE.get(k, "#999")}">'
-                           f'<title>{escape(labels.get(k, k))}: {v}</title></rect>')
+                           f'<title>{escape(labels.get(k, k))}{_colon(labels.get(k, k))}{v}</title></rect>')
                 x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + 14}" font-size="11">{sum(values.values())}</text>')
     base = top + row_h * len(rows) + 8

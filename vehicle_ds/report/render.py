@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from .. import zh
 from ..catalog_formats import to_csv
 from ..taxonomy import TAXONOMY
 from . import charts
@@ -14,37 +15,37 @@ LABELS: dict[str, dict[str, str]] = {
     "title": {"zh": "车联网数据合规报告", "en": "Connected-vehicle data compliance report"},
     "summary": {"zh": "执行摘要", "en": "Executive summary"},
     "matrix": {"zh": "合规要求矩阵", "en": "Requirement matrix"},
-    "inventory": {"zh": "数据清单与分级", "en": "Data inventory and grading"},
-    "uplink": {"zh": "出车数据", "en": "What leaves the vehicle"},
+    "inventory": {"zh": "数据清单与分类分级", "en": "Data inventory and grading"},
+    "uplink": {"zh": "车外传输数据", "en": "What leaves the vehicle"},
     "interfaces": {"zh": "数据接口安全", "en": "Interface security"},
-    "models": {"zh": "模型鲁棒性", "en": "Model robustness"},
+    "models": {"zh": "自动驾驶模型安全检测", "en": "Model robustness"},
     "processor": {"zh": "数据处理者义务清单", "en": "Processor-level obligations"},
-    "appendix": {"zh": "附录:输入与复现", "en": "Appendix: inputs and reproduction"},
+    "appendix": {"zh": "附录：输入与复现", "en": "Appendix: inputs and reproduction"},
     "checks": {"zh": "全部检查项", "en": "All checks"},
     "pass": {"zh": "符合", "en": "pass"}, "fail": {"zh": "不符合", "en": "fail"},
     "needs_review": {"zh": "需复核", "en": "needs review"}, "not_assessed": {"zh": "未评估", "en": "not assessed"},
     "warn": {"zh": "警告", "en": "warn"}, "error": {"zh": "错误", "en": "error"}, "skipped": {"zh": "跳过", "en": "skipped"},
     "critical": {"zh": "严重", "en": "critical"}, "high": {"zh": "高", "en": "high"}, "medium": {"zh": "中", "en": "medium"},
-    "low": {"zh": "低", "en": "low"}, "info": {"zh": "信息", "en": "info"},
+    "low": {"zh": "低", "en": "low"}, "info": {"zh": "提示", "en": "info"},
     "requirement": {"zh": "要求", "en": "Requirement"}, "status": {"zh": "状态", "en": "Status"},
     "basis": {"zh": "依据", "en": "Basis"}, "evidence": {"zh": "证据", "en": "Evidence"},
     "severity": {"zh": "严重程度", "en": "Severity"}, "check": {"zh": "检查项", "en": "Check"},
     "top_risks": {"zh": "主要风险", "en": "Top risks"}, "none": {"zh": "无", "en": "none"},
-    "by_category_grade": {"zh": "按类别与级别的信号数", "en": "Signals by category and grade"},
-    "by_category_pi": {"zh": "按类别与个人信息类别的信号数", "en": "Signals by category and PI class"},
-    "findings_by_severity": {"zh": "待处理项按严重程度", "en": "Open findings by severity"},
-    "important_csv": {"zh": "下载重要数据目录(CSV,备案用)", "en": "Download the important-data catalogue (CSV, for filing)"},
-    "ledger_csv": {"zh": "下载完整数据资产台账(CSV)", "en": "Download the full data-asset ledger (CSV)"},
+    "by_category_grade": {"zh": "按数据类别与级别统计的信号数", "en": "Signals by category and grade"},
+    "by_category_pi": {"zh": "按数据类别与个人信息类别统计的信号数", "en": "Signals by category and PI class"},
+    "findings_by_severity": {"zh": "待处理项（按严重程度）", "en": "Open findings by severity"},
+    "important_csv": {"zh": "下载重要数据目录（CSV，备案用）", "en": "Download the important-data catalogue (CSV, for filing)"},
+    "ledger_csv": {"zh": "下载完整数据资产台账（CSV）", "en": "Download the full data-asset ledger (CSV)"},
     "combinations": {"zh": "组合规则", "en": "Combinations"}, "ledger": {"zh": "数据资产台账", "en": "Data-asset ledger"},
-    "unverified_note": {"zh": "标*的依据未经原文核实,相关结论需人工确认",
+    "unverified_note": {"zh": "标*的依据未经原文核实，相关结论须经人工确认",
                         "en": "bases marked * rest on a secondary or unverified source: confirm before relying on them"},
-    "not_assessed_note": {"zh": "没有检查结果支撑的要求标为未评估,而非符合",
+    "not_assessed_note": {"zh": "没有检查结果支撑的要求标为未评估，而非符合",
                           "en": "a requirement no check evidences is 'not assessed', never 'pass'"},
-    "no_inputs": {"zh": "本报告没有此类输入", "en": "no input of this kind in this report"},
-    "error_vs_severity": {"zh": "各类扰动下错误率随严重等级变化", "en": "Error rate versus corruption severity"},
-    "certified": {"zh": "可证明准确率随半径变化", "en": "Certified accuracy versus radius"},
+    "no_inputs": {"zh": "本报告无此类输入", "en": "no input of this kind in this report"},
+    "error_vs_severity": {"zh": "各类扰动下错误率随严重等级的变化", "en": "Error rate versus corruption severity"},
+    "certified": {"zh": "可证明准确率随半径的变化", "en": "Certified accuracy versus radius"},
     "note": {"zh": "说明", "en": "Note"}, "input": {"zh": "输入", "en": "Input"},
-    "overall": {"zh": "总体结论", "en": "Overall"}, "filter": {"zh": "筛选信号…", "en": "Filter signals…"},
+    "overall": {"zh": "总体结论", "en": "Overall"}, "filter": {"zh": "筛选信号……", "en": "Filter signals…"},
     "asset": {"zh": "对象", "en": "Asset"}, "reason": {"zh": "原因", "en": "Reason"},
     "criterion": {"zh": "判定标准", "en": "Criterion"}, "observed": {"zh": "观测量", "en": "Observed"},
     "vehicle": {"zh": "车辆", "en": "vehicle"}, "platform": {"zh": "平台", "en": "platform"},
@@ -64,15 +65,49 @@ LABELS: dict[str, dict[str, str]] = {
     "overdue": {"zh": "逾期整改项", "en": "Overdue actions"},
     "remediation": {"zh": "整改建议", "en": "Remediation"},
     "changes": {"zh": "与上次评估相比的变化", "en": "Changes since the previous run"},
-    "refile": {"zh": "重要数据类别或规模变化达30%以上:须在三个月内办理备案变更",
+    "refile": {"zh": "重要数据类别或规模变化达30%以上：须在三个月内办理备案变更",
                "en": "important data changed by 30 % or more in category or scale: update the filing within three months"},
     "monitoring": {"zh": "监测预警与应急处置", "en": "Monitoring and incidents"},
     "alerts": {"zh": "告警", "en": "Alerts"}, "incidents": {"zh": "数据安全事件", "en": "Incidents"},
     "open_alerts": {"zh": "未处理告警", "en": "open alerts"}, "grade": {"zh": "事件级别", "en": "Grade"},
     "opened": {"zh": "发现时间", "en": "Opened"}, "closed": {"zh": "结束时间", "en": "Closed"},
-    "earned_note": {"zh": "每项检查须达到其判定标准声明的最少观测量方可判为符合,否则为未评估",
+    "earned_note": {"zh": "每项检查须达到其判定标准声明的最少观测量方可判为符合，否则为未评估",
                     "en": "a check passes only with at least its criterion's declared minimum of observed evidence; "
                           "less is 'not assessed'"},
+    "deadlines": {"zh": "报送与办理期限", "en": "Deadlines"}, "item": {"zh": "事项", "en": "Item"},
+    "due": {"zh": "截止日期", "en": "Due"}, "days_left": {"zh": "剩余天数", "en": "Days left"},
+    "due_soon": {"zh": "30日内到期", "en": "due within 30 days"},
+    "id": {"zh": "编号", "en": "id"}, "category": {"zh": "数据类别", "en": "Category"},
+    "grade_col": {"zh": "数据级别", "en": "Grade"}, "pi_class": {"zh": "个人信息类别", "en": "PI class"},
+    "handling": {"zh": "车外传输前处理方式", "en": "Handling"}, "why": {"zh": "识别理由", "en": "Why"},
+    "message": {"zh": "报文", "en": "Message"}, "signal": {"zh": "信号", "en": "Signal"},
+    "messages": {"zh": "报文数", "en": "messages"}, "signals": {"zh": "信号数", "en": "signals"},
+    "policy": {"zh": "分类分级政策", "en": "policy"}, "values": {"zh": "数值个数", "en": "values"},
+    "dropped_reason": {"zh": "车内处理原因", "en": "Dropped: reason"}, "kind": {"zh": "类型", "en": "Kind"},
+    "settings": {"zh": "运行参数", "en": "Settings"}, "findings": {"zh": "发现项", "en": "findings"},
+    "before": {"zh": "上次", "en": "Before"}, "after": {"zh": "本次", "en": "After"}, "change": {"zh": "变化", "en": "Change"},
+    "change_new": {"zh": "新增", "en": "new"}, "change_fixed": {"zh": "已整改", "en": "fixed"},
+    "change_still_open": {"zh": "仍未整改", "en": "still open"}, "change_unchanged": {"zh": "无变化", "en": "unchanged"},
+    "change_worse": {"zh": "变差", "en": "worse"}, "change_better": {"zh": "改善", "en": "better"},
+    "change_added": {"zh": "新增", "en": "added"}, "change_removed": {"zh": "移除", "en": "removed"},
+    "change_changed": {"zh": "变化", "en": "changed"}, "change_regressed": {"zh": "退化", "en": "regressed"},
+    "graded": {"zh": "已定级", "en": "graded"}, "reported": {"zh": "已报告", "en": "reported"},
+    "frames_total": {"zh": "报文总数", "en": "frames_total"}, "frames_decoded": {"zh": "已解码报文", "en": "frames_decoded"},
+    "frames_unknown": {"zh": "未知标识符报文", "en": "frames_unknown"}, "frames_error": {"zh": "错误报文", "en": "frames_error"},
+    "margin": {"zh": "距安全评估门槛尚余个人信息%s人、敏感个人信息%s人",
+               "en": "%s PI / %s sensitive to the assessment threshold"},
+    "catalog": {"zh": "数据目录", "en": "catalog"}, "edge": {"zh": "车端", "en": "edge"},
+    "probes": {"zh": "接口探测", "en": "probes"},
+    "open": {"zh": "未处理", "en": "open"}, "acknowledged": {"zh": "已确认", "en": "acknowledged"},
+    "resolved": {"zh": "已处理", "en": "resolved"}, "closed_state": {"zh": "已关闭", "en": "closed"},
+    "severity_axis": {"zh": "严重等级", "en": "severity"}, "error_axis": {"zh": "错误率", "en": "error"},
+    "radius_axis": {"zh": "半径", "en": "radius"}, "accuracy_axis": {"zh": "准确率", "en": "accuracy"},
+}
+
+# Punctuation by language: Chinese output uses full-width marks (GB/T 15834), never "总体结论: 不符合".
+PUNCT: dict[str, dict[str, str]] = {
+    "zh": {"colon": "：", "comma": "，", "semi": "；", "lp": "（", "rp": "）", "stop": "。"},
+    "en": {"colon": ": ", "comma": ", ", "semi": "; ", "lp": " (", "rp": ")", "stop": ". "},
 }
 
 
@@ -80,9 +115,49 @@ def label(key: str, lang: str) -> str:
     return LABELS.get(key, {}).get(lang, key)
 
 
+def check_title(c: dict[str, Any], lang: str) -> str:
+    return c.get("zh", {}).get("title") or zh.zh_fields(c)["title"] if lang == "zh" else c["title"]
+
+
+def check_criterion(c: dict[str, Any], lang: str) -> str:
+    if lang != "zh":
+        return (c.get("criterion") or {}).get("text", "")
+    return c.get("zh", {}).get("criterion") or zh.zh_fields(c).get("criterion", "")
+
+
+def check_reason(c: dict[str, Any], lang: str) -> str:
+    if lang != "zh":
+        return c.get("reason", "")
+    return c.get("zh", {}).get("reason") or zh.sentence_or_quote(c.get("reason", ""))
+
+
+def sentence(text: str, lang: str) -> str:
+    return zh.sentence_or_quote(text) if lang == "zh" and text else text
+
+
+def why(entry: dict[str, Any], lang: str) -> str:
+    return entry.get("why_zh") or sentence(entry.get("why", ""), lang) if lang == "zh" else entry.get("why", "")
+
+
+def raises(to: str, lang: str) -> str:
+    """A combination's ``raises_to`` ("pi:sensitive", "grade:important") in words."""
+    kind, _, value = to.partition(":")
+    table = {"pi": "pi", "grade": "grades", "handling": "handling"}.get(kind)
+    return f"→ {TAXONOMY.label(table, value, lang)}" if table else to
+
+
+def template_helpers(lang: str) -> dict[str, Any]:
+    """What the templates call to write in ``lang``: labels, punctuation, check texts, citations."""
+    return {"L": lambda k: label(k, lang), "P": PUNCT[lang], "T": lambda c: check_title(c, lang),
+            "CR": lambda c: check_criterion(c, lang), "RS": lambda c: check_reason(c, lang),
+            "S": lambda t: sentence(t, lang), "WHY": lambda e: why(e, lang), "cite": zh.cite, "term": zh.term,
+            "raises": lambda t: raises(t, lang), "asset_name": lambda a: asset_name(a, lang)}
+
+
 def asset_name(a: dict[str, str], lang: str) -> str:
     """How a report names an asset: its kind, name and version."""
-    return f"{label(a['kind'], lang)} {a['name']}" + (f" ({a['version']})" if a.get("version") else "")
+    version = (f"（{a['version']}）" if lang == "zh" else f" ({a['version']})") if a.get("version") else ""
+    return f"{label(a['kind'], lang)} {a['name']}{version}"
 
 
 def _model_charts(report: dict[str, Any], lang: str) -> list[str]:
@@ -96,12 +171,12 @@ def _model_charts(report: dict[str, Any], lang: str) -> list[str]:
             series = {k: [float(x) for x in v] for k, v in m["corruption_error"].items()}
             n = max(len(v) for v in series.values())
             out.append(charts.line_chart(series, list(range(1, n + 1)), f"{label('error_vs_severity', lang)} — {who}",
-                                         "severity", "error", y_max=1.0))
+                                         label("severity_axis", lang), label("error_axis", lang), y_max=1.0))
         cert = m.get("certified_accuracy")
         if isinstance(cert, dict) and cert.get("radius") and cert.get("accuracy"):
-            out.append(charts.line_chart({"certified": [float(a) for a in cert["accuracy"]]},
+            out.append(charts.line_chart({label("certified", lang): [float(a) for a in cert["accuracy"]]},
                                          [float(r) for r in cert["radius"]], f"{label('certified', lang)} — {who}",
-                                         "radius", "accuracy", y_max=1.0))
+                                         label("radius_axis", lang), label("accuracy_axis", lang), y_max=1.0))
     return out
 
 
@@ -131,10 +206,9 @@ def to_html(report: dict[str, Any], lang: str) -> str:
     sev_chart = charts.stacked_bars([(label(s, lang), v) for s, v in by_sev.items()], statuses,
                                     {s: label(s, lang) for s in statuses}, label("findings_by_severity", lang)) \
         if any(by_sev.values()) else ""
-    return render_template("report.html.j2", r=report, lang=lang, L=lambda k: label(k, lang), tax=TAXONOMY,
-                           inv_charts=inv_charts, downloads=downloads, sev_chart=sev_chart,
-                           model_charts=_model_charts(report, lang), dumps=_evidence_json,
-                           asset_name=lambda a: asset_name(a, lang))
+    return render_template("report.html.j2", r=report, lang=lang, tax=TAXONOMY, inv_charts=inv_charts,
+                           downloads=downloads, sev_chart=sev_chart, model_charts=_model_charts(report, lang),
+                           dumps=_evidence_json, **template_helpers(lang))
 
 
 def _evidence_json(obj: Any) -> str:
@@ -142,56 +216,136 @@ def _evidence_json(obj: Any) -> str:
     return text if len(text) < 4000 else text[:4000] + "\n…"
 
 
-def _criterion_md(c: dict[str, Any], lang: str) -> str:
-    crit = c.get("criterion")
-    if not crit:
-        return label("none", lang)
-    src = label(crit["source"], lang) + (f" {crit['ref']}" if crit.get("ref") else "")
-    return f"{crit['text']} ({src})"
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _basis_md(bs: list[dict[str, Any]], lang: str) -> str:
+    sep = PUNCT[lang]["comma"]
+    if lang == "zh":  # the citation itself says when the clause was not read in the original
+        return sep.join(zh.cite(b["id"]) for b in bs)
+    return sep.join(b["id"] + ("*" if b["status"] != "verified" else "") for b in bs)
 
 
 def to_markdown(report: dict[str, Any], lang: str) -> str:
-    L = lambda k: label(k, lang)  # noqa: E731
+    """The report as Markdown, with every section the HTML has (charts as tables)."""
+    L, P = (lambda k: label(k, lang)), PUNCT[lang]
+    S = lambda t: sentence(t, lang)  # noqa: E731
     s = report["summary"]["requirements"]
-    lines = [f"# {L('title')}", "", f"**{L('overall')}: {L(report['status'])}** — "
-             + ", ".join(f"{L(k)} {v}" for k, v in s.items()), "", f"## {L('matrix')}", "",
-             f"| id | {L('requirement')} | {L('asset')} | {L('status')} | {L('reason')} | {L('basis')} | {L('evidence')} |",
-             "|---|---|---|---|---|---|---|"]
-    for r in report["requirements"]:
-        if r["kind"] == "processor":
-            continue
-        basis = ", ".join(b["id"] + ("*" if b["status"] != "verified" else "") for b in r["basis"])
-        rows = r["by_asset"] or [{"asset": None, "status": r["status"], "reason": r["reason"], "evidence": []}]
-        for a in rows:
-            ev = ", ".join(sorted({f"`{report['checks'][i]['id']}`" for i in a["evidence"]})) or "—"
-            who = asset_name(a["asset"], lang) if a["asset"] else "—"
-            lines.append(f"| {r['id']} | {r['title'][lang]} | {who} | {L(a['status'])} | {a['reason'] or ''} | {basis} "
-                         f"| {ev} |")
-    lines += ["", f"\\* {L('unverified_note')}. {L('not_assessed_note')}; {L('earned_note')}.", "",
-              f"## {L('processor')}", "", f"| id | {L('requirement')} | {L('status')} | {L('note')} |", "|---|---|---|---|"]
-    for r in report["requirements"]:
-        if r["kind"] == "processor":
-            lines.append(f"| {r['id']} | {r['title'][lang]} | {L(r['status'])} | {r['note'][lang]} |")
-    lines += ["", f"## {L('top_risks')}", ""]
+    lines = [f"# {L('title')}", "", f"**{L('overall')}{P['colon']}{L(report['status'])}** — "
+             + P["comma"].join(f"{L(k)} {v}" for k, v in s.items()), "", f"## {L('summary')}", ""]
+    if report.get("deadlines"):
+        lines += [f"### {L('deadlines')}", "", f"| {L('item')} | {L('due')} | {L('days_left')} | {L('basis')} |",
+                  "|---|---|---|---|"]
+        for d in report["deadlines"]:
+            flag = f" **{L('due_soon')}**" if d.get("soon") else ""
+            left = d["days_left"] if d["days_left"] is not None else d.get(f"missing_{lang}", "")
+            lines.append(f"| {d[lang]}{flag} | {d['due'] or '—'} | {_cell(left)} | "
+                         f"{zh.cite(d['basis']) if lang == 'zh' else d['basis']} [{d['tag']}] |")
+        lines.append("")
+    lines += [f"### {L('top_risks')}", ""]
     top = report["summary"]["top_risks"]
     if not top:
         lines.append(f"- {L('none')}")
     for i in top:
         c = report["checks"][i]
-        lines.append(f"- **{L(c['severity'])}** `{c['id']}` — {c['title']} — {asset_name(c['asset'], lang)}")
+        lines.append(f"- **{L(c['severity'])}** `{c['id']}` — {check_title(c, lang)} — {asset_name(c['asset'], lang)}")
+    lines += ["", f"## {L('matrix')}", "",
+              f"| {L('id')} | {L('requirement')} | {L('asset')} | {L('status')} | {L('reason')} | {L('basis')} | "
+              f"{L('evidence')} |", "|---|---|---|---|---|---|---|"]
+    for r in report["requirements"]:
+        if r["kind"] == "processor":
+            continue
+        rows = r["by_asset"] or [{"asset": None, "status": r["status"], "reason": r["reason"], "evidence": []}]
+        for a in rows:
+            ev = ", ".join(sorted({f"`{report['checks'][i]['id']}`" for i in a["evidence"]})) or "—"
+            who = asset_name(a["asset"], lang) if a["asset"] else "—"
+            lines.append(f"| {r['id']} | {_cell(r['title'][lang])} | {who} | {L(a['status'])} | {_cell(S(a['reason'] or ''))} "
+                         f"| {_basis_md(r['basis'], lang)} | {ev} |")
+    lines += ["", f"\\* {L('unverified_note')}{P['stop']}{L('not_assessed_note')}{P['semi']}{L('earned_note')}{P['stop']}", ""]
+    for ds in report.get("datasets", []):
+        sm = ds["summary"]
+        lines += [f"## {L('datasets')} — {asset_name(ds['subject']['asset'], lang)}", "",
+                  f"| {L('dataset')} | {L('category')} | {L('grade_col')} | {L('triggers')} | {L('unknown_facts')} |",
+                  "|---|---|---|---|---|"]
+        for d in sm.get("datasets", []):
+            trig = P["semi"].join(S(t["text"]) for t in d["triggers"]) or "—"
+            unk = P["semi"].join(S(u) for u in d["unknown"]) or "—"
+            lines.append(f"| `{d['id']}` {(d.get('title_zh') if lang == 'zh' else '') or d['title']} | "
+                         f"{TAXONOMY.label('categories', d['category'], lang)} | {TAXONOMY.label('grades', d['grade'], lang)} "
+                         f"| {_cell(trig)} | {_cell(unk)} |")
+        e = sm.get("export_route", {})
+        if e:
+            lines += ["", f"**{L('export_route')}**{P['colon']}{zh.term(e['route']) if lang == 'zh' else e['route']}"
+                      + (f" — {P['semi'].join(S(t) for t in e['tripped'])}" if e.get("tripped") else ""), ""]
+    hub = report.get("hub")
+    if hub:
+        lines += [f"## {L('monitoring')}", "", f"{L('open_alerts')}{P['colon']}{hub['alerts']['open']}", "",
+                  f"| # | {L('incidents')} | {L('grade')} | {L('status')} | {L('opened')} |", "|---|---|---|---|---|"]
+        lines += [f"| {i['id']} | {_cell(i['title'])} | {i.get('grade') or '—'} | {L(i['state'])} | {i['opened_at'][:16]} |"
+                  for i in hub.get("incidents", [])]
+        lines.append("")
+    lines += [f"## {L('inventory')}", ""]
+    for inv in report["inventory"]:
+        lines += [f"### {asset_name(inv['asset'], lang)}", "",
+                  f"| {L('category')} | " + " | ".join(TAXONOMY.label("grades", g, lang) for g in TAXONOMY.grades) + " |",
+                  "|---|" + "---|" * len(TAXONOMY.grades)]
+        for cat, counts in sorted(inv["grade_by_category"].items(), key=lambda kv: -sum(kv[1].values())):
+            lines.append(f"| {TAXONOMY.label('categories', cat, lang)} | "
+                         + " | ".join(str(counts.get(g, 0)) for g in TAXONOMY.grades) + " |")
+        lines += ["", f"**{L('combinations')}**{P['colon']}"
+                  + P["semi"].join(c.get(lang, c["id"]) for c in inv["combinations"]) if inv["combinations"] else "", ""]
+        important = inv.get("important", [])
+        if important:
+            lines += [f"| {L('message')} | {L('signal')} | {L('category')} | {L('grade_col')} | {L('handling')} | {L('why')} |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| `{e['message']}` | `{e['signal']}` | {TAXONOMY.label('categories', e['category'], lang)} | "
+                      f"{TAXONOMY.label('grades', e['grade'], lang)} | {TAXONOMY.label('handling', e['handling'], lang)} | "
+                      f"{_cell(why(e, lang))} |" for e in important]
+            lines.append("")
+    for u in report["uplink"]:
+        sm = u["summary"]
+        lines += [f"## {L('uplink')} — {asset_name(u['subject']['asset'], lang)}", "",
+                  P["comma"].join(f"{L(k)} {sm.get(k, 0):,}" for k in ("frames_total", "frames_decoded", "frames_unknown",
+                                                                        "frames_error")), "",
+                  f"| {L('handling')} | {L('values')} |", "|---|---|"]
+        lines += [f"| {TAXONOMY.label('handling', h, lang)} | {n:,} |" for h, n in (sm.get("signals_by_handling") or {}).items()]
+        if sm.get("dropped_by_reason"):
+            lines += ["", f"| {L('dropped_reason')} | {L('values')} |", "|---|---|"]
+            lines += [f"| {_cell(S(k))} | {n:,} |" for k, n in sm["dropped_by_reason"].items()]
+        lines.append("")
     findings = [c for c in report["checks"] if c["status"] in ("fail", "warn", "needs_review", "error", "not_assessed")]
-    lines += ["", f"## {L('checks')} ({len(report['checks'])})", "",
-              f"| {L('asset')} | {L('check')} | {L('status')} | {L('severity')} | {L('criterion')} | {L('observed')} | |",
-              "|---|---|---|---|---|---|---|"]
-    for c in sorted(findings, key=lambda c: (c["asset_key"], c["status"] != "fail", c["severity"], c["id"])):
-        observed = ", ".join(f"{k} {v}" for k, v in (c.get("observed") or {}).items()) or "—"
-        why = f" ({c['reason']})" if c.get("reason") else ""
-        lines.append(f"| {asset_name(c['asset'], lang)} | `{c['id']}` | {L(c['status'])} | {L(c['severity'])} | "
-                     f"{_criterion_md(c, lang)} | {observed} | {c['title']}{why} |")
+    for section, component in (("inventory", "catalog"), ("uplink", "edge"), ("interfaces", "probes"),
+                               ("models", "models"), ("datasets", "datasets")):
+        mine = sorted((c for c in findings if c["component"] == component),
+                      key=lambda c: (c["asset_key"], c["status"] != "fail", c["severity"], c["id"]))
+        passed = sum(1 for c in report["checks"] if c["component"] == component and c["status"] == "pass")
+        lines += [f"## {L(section)} — {L('checks')}", ""]
+        if not mine and not passed:
+            lines += [L("no_inputs"), ""]
+            continue
+        lines += [f"{L('pass')}{P['colon']}{passed}", "",
+                  f"| {L('asset')} | {L('check')} | {L('status')} | {L('severity')} | {L('criterion')} | {L('observed')} |",
+                  "|---|---|---|---|---|---|"]
+        for c in mine:
+            observed = ", ".join(f"{k} {v}" for k, v in (c.get("observed") or {}).items()) or "—"
+            why_not = f"{P['lp']}{check_reason(c, lang)}{P['rp']}" if c.get("reason") else ""
+            crit = check_criterion(c, lang) or L("none")
+            src = (c.get("criterion") and f"{P['lp']}{L(c['criterion']['source'])}{P['rp']}") or ""
+            lines.append(f"| {asset_name(c['asset'], lang)} | `{c['id']}` {_cell(check_title(c, lang))}{_cell(why_not)} | "
+                         f"{L(c['status'])} | {L(c['severity'])} | {_cell(crit)}{src} | `{observed}` |")
+        lines.append("")
+    lines += [f"## {L('processor')}", "", f"| {L('id')} | {L('requirement')} | {L('status')} | {L('basis')} | {L('note')} |",
+              "|---|---|---|---|---|"]
+    for r in report["requirements"]:
+        if r["kind"] == "processor":
+            lines.append(f"| {r['id']} | {_cell(r['title'][lang])} | {L(r['status'])} | {_basis_md(r['basis'], lang)} | "
+                         f"{_cell(r['note'][lang])} |")
     lines += ["", f"## {L('appendix')}", ""]
     for i in report["inputs"]:
-        lines.append(f"- `{i['path']}` ({i['kind']}, {asset_name(i['asset'], lang)}) sha256 `{i['sha256'][:16]}…`")
-    lines.append(f"- vehicle-ds {report['tool']['version']}, generated {report['generated']}")
+        lines.append(f"- `{i['path']}`{P['lp']}{L(i['kind'])}{P['comma']}{asset_name(i['asset'], lang)}{P['rp']} "
+                     f"sha256 `{i['sha256']}`")
+    lines.append(f"- vehicle-ds {report['tool']['version']} · {report['generated']}")
     return "\n".join(lines) + "\n"
 
 

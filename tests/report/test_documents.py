@@ -1,0 +1,214 @@
+"""The regulator documents (vehicle-ds documents): generated from real outputs plus an organisation profile,
+every auto-filled field traced to evidence that exists, every person-filled field marked 待填写, DOCX that
+python-docx reads back (headings, page-number fields, shaded 待填写 cells), the catalogue as XLSX/CSV, [U]
+figures never presented as law, the deadlines dated, and the Chinese in the register of regulatory texts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from tests.conftest import run_cli
+from vehicle_ds import zhlint
+from vehicle_ds.deadlines import deadlines
+from vehicle_ds.documents import generate
+from vehicle_ds.org import credit_code_ok, load_org
+from vehicle_ds.report import build_report, load_inputs
+
+DOCS = ("filing", "risk_assessment", "annual_report", "incident_plan", "pia", "export_route")
+DECLARED = """
+[organisation]
+name = "示例汽车"
+platform = "Test vehicle platform"
+
+[[dataset]]
+id = "fleet_positions"
+category = "location"
+title = "Fleet positions"
+title_zh = "车队位置数据"
+persons = 250000
+purpose = "导航"
+storage = "境内数据中心"
+retention_days = 30
+
+[[dataset]]
+id = "telemetry"
+category = "vehicle_condition"
+title_zh = "车况数据"
+persons = 250000
+purpose = "故障诊断"
+storage = "境内数据中心"
+retention_days = 365
+
+[export]
+cii = false
+pi_persons_ytd = 120000
+sensitive_persons_ytd = 0
+arrangement = "standard_contract"
+"""
+
+
+@pytest.fixture(scope="module")
+def inputs(real_outputs, tmp_path_factory):
+    """The real outputs plus a datasets grading and an incident register."""
+    d = tmp_path_factory.mktemp("doc-inputs")
+    shutil.copytree(real_outputs, d / "outputs")
+    (d / "datasets.toml").write_text(DECLARED, "utf-8")
+    proc = run_cli("datasets", str(d / "datasets.toml"), "--out", str(d / "outputs" / "datasets" / "results.json"))
+    assert proc.returncode == 0, proc.stderr
+    (d / "incidents.json").write_text(json.dumps({"incidents": [
+        {"id": 1, "title": "接口越权访问他人车辆位置", "state": "graded", "grade": "较大"}]}), "utf-8")
+    org = d / "org.toml"
+    org.write_text(resources.files("vehicle_ds").joinpath("data/org.example.toml").read_text("utf-8"), "utf-8")
+    return d
+
+
+@pytest.fixture(scope="module")
+def generated(inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("documents") / "zh"
+    proc = run_cli("documents", str(inputs / "outputs"), "--org", str(inputs / "org.toml"), "--out", str(out),
+                   "--incidents", str(inputs / "incidents.json"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out, json.loads((out / "documents.json").read_text("utf-8"))
+
+
+def test_six_documents_in_docx_and_html_and_the_catalogue_as_xlsx_and_csv(generated):
+    out, manifest = generated
+    assert [d["id"] for d in manifest["documents"]] == list(DOCS)
+    for d in manifest["documents"]:
+        for kind in ("docx", "html"):
+            assert (out / d["files"][kind]).stat().st_size > 0, (d["id"], kind)
+    filing = manifest["documents"][0]
+    assert {"xlsx", "csv"} <= set(filing["files"])
+
+
+def test_every_auto_filled_field_names_evidence_that_exists(generated, inputs):
+    _, manifest = generated
+    org = load_org(inputs / "org.toml")
+    requirements = {r["id"] for r in build_report(load_inputs([inputs / "outputs"]))["requirements"]}
+    input_paths = {Path(p).as_posix() for p in (inputs / "outputs").rglob("*.json")}
+    traced = 0
+    for d in manifest["documents"]:
+        for f in d["filled"]:
+            src = f["source"]
+            head = src.split(" › ")[0]
+            if head == "org.toml":  # a key of the profile, and the value is the profile's
+                node = org
+                for part in src.split(" › ")[1].split("."):
+                    node = node[part] if isinstance(node, dict) else node
+                traced += 1
+            elif head.endswith(".json"):
+                assert head in input_paths, (d["id"], f)
+                traced += 1
+            elif head == "requirements":  # verdicts of the report's requirements, from the same inputs
+                assert set(src.split(" › ")[1].split(", ")) <= requirements, (d["id"], f)
+            else:
+                assert head == "vehicle-ds documents" or head.startswith("PIPL-55"), (d["id"], f)
+    assert traced > 50  # most fields come from evidence
+
+
+def test_the_docx_round_trips_and_shows_what_a_person_must_complete(generated):
+    out, manifest = generated
+    for d in manifest["documents"]:
+        path = out / d["files"]["docx"]
+        doc = docx.Document(str(path))
+        headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+        assert len(headings) >= 3, d["id"]
+        footer = doc.sections[0].footer._element.xml
+        assert "PAGE" in footer and "NUMPAGES" in footer  # page numbers, as Word computes them
+        cells = [c for t in doc.tables for row in t.rows for c in row.cells]
+        todo_cells = [c for c in cells if c.text == "待填写"]
+        assert bool(todo_cells) == bool(d["todo"]), d["id"]
+        assert all('w:fill="FFF2CC"' in c._tc.xml for c in todo_cells)  # shaded for the person
+        text = "\n".join([p.text for p in doc.paragraphs] + [c.text for c in cells])
+        for f in d["filled"]:
+            assert f["value"] in text, (d["id"], f)
+        again = path.with_suffix(".again.docx")
+        doc.save(str(again))
+        assert [p.text for p in docx.Document(str(again)).paragraphs] == [p.text for p in doc.paragraphs]
+
+
+def test_a_missing_profile_fact_becomes_a_marked_field_not_a_guess(inputs, tmp_path):
+    rep = build_report(load_inputs([inputs / "outputs"]))
+    full = load_org(inputs / "org.toml")
+    partial = {k: v for k, v in full.items() if k != "security_officer"}
+    m_full = generate(rep, full, tmp_path / "full", "zh")
+    m_partial = generate(rep, partial, tmp_path / "partial", "zh")
+
+    def fields(m, key):
+        return [f for d in m["documents"] for f in d[key] if "数据安全负责人" in (f if isinstance(f, str) else f["field"])]
+
+    assert fields(m_full, "filled") and not fields(m_full, "todo")
+    assert fields(m_partial, "todo") and not fields(m_partial, "filled")
+
+
+def test_the_catalogue_spreadsheet_and_csv_hold_the_same_rows(generated):
+    out, manifest = generated
+    filing = manifest["documents"][0]
+    wb = openpyxl.load_workbook(out / filing["files"]["xlsx"])
+    sheet = wb[wb.sheetnames[1]]
+    rows = list(sheet.iter_rows(values_only=True))
+    with (out / filing["files"]["csv"]).open(encoding="utf-8-sig") as fh:
+        csv_rows = list(csv.reader(fh))
+    assert [list(r) for r in rows] == [[c or None for c in r] for r in csv_rows]
+    assert rows[0][0] == "数据名称" and len(rows) >= 3  # the datasets graded important, and the vehicle's
+    assert any(r[0] == "车队位置数据" for r in rows)
+    todo = [c for row in sheet.iter_rows() for c in row if c.value == "待填写"]
+    assert todo and all(c.fill.fgColor.rgb.endswith("FFF2CC") for c in todo)
+
+
+def test_unverified_figures_are_never_presented_as_law(generated):
+    out, manifest = generated
+    plan = next(d for d in manifest["documents"] if d["id"] == "incident_plan")
+    tables = docx.Document(str(out / plan["files"]["docx"])).tables
+    grading = next(t for t in tables if t.rows[0].cells[1].text == "特别重大")
+    rows = {r.cells[0].text: [c.text for c in r.cells[1:]] for r in grading.rows[1:]}
+    outage = rows["重要网络设施或系统中断"]
+    assert outage[0].endswith("（待与官方文本核对）")  # 特别重大 ≥ 24 h is [U]
+    assert outage[1] == "≥ 12小时"  # 重大 ≥ 12 h was read in the annex [V]
+    assert "待与官方文本核对" in rows["直接经济损失"][2]
+
+
+def test_deadlines_are_dated_and_those_within_30_days_flagged():
+    org = {"dates": {"last_risk_assessment": dt.date(2026, 1, 20)}}
+    by_id = {d.id: d for d in deadlines(dt.date(2026, 12, 1), org, refile_since=dt.date(2026, 11, 30))}
+    assert (by_id["annual_report"].due, by_id["annual_report"].days_left, by_id["annual_report"].soon) == \
+        ("2026-12-15", 14, True)
+    assert by_id["risk_assessment"].due == "2027-01-20" and not by_id["risk_assessment"].soon
+    assert by_id["refiling"].due == "2027-02-28"  # three months, clamped to the month's end
+    after = {d.id: d for d in deadlines(dt.date(2026, 12, 16), {})}
+    assert after["annual_report"].due == "2027-12-15" and after["risk_assessment"].due is None
+    assert "last_risk_assessment" in after["risk_assessment"].missing_en
+
+
+def test_the_zh_documents_and_report_are_in_the_register_and_the_en_ones_are_not(generated, inputs, tmp_path):
+    out, manifest = generated
+    for d in manifest["documents"]:
+        findings = zhlint.lint_html((out / d["files"]["html"]).read_text("utf-8"))
+        assert not findings, (d["id"], [str(f) for f in findings[:5]])
+    en = tmp_path / "en"
+    proc = run_cli("documents", str(inputs / "outputs"), "--org", str(inputs / "org.toml"), "--out", str(en),
+                   "--lang", "en")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    english = json.loads((en / "documents.json").read_text("utf-8"))
+    assert len(zhlint.lint_html((en / english["documents"][1]["files"]["html"]).read_text("utf-8"))) > 20
+
+
+def test_a_bad_profile_is_one_line_naming_the_file(inputs, tmp_path):
+    assert credit_code_ok("91110000600037341L") and not credit_code_ok("911100006000373410")
+    bad = tmp_path / "org.toml"
+    bad.write_text('[organisation]\ncredit_code = "911100006000373410"\n', "utf-8")
+    proc = run_cli("documents", str(inputs / "outputs"), "--org", str(bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert str(bad) in proc.stderr and "credit_code" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    bad.write_text('[dates]\nlast_risk_assessment = "last spring"\n', "utf-8")
+    proc = run_cli("documents", str(inputs / "outputs"), "--org", str(bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "last_risk_assessment" in proc.stderr

@@ -1,0 +1,129 @@
+"""What every document generator reads: the report model (built from the same inputs as the report), the
+organisation profile and the hub's incidents, with a source string for every fact so each auto-filled
+field can say where it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from .. import zh
+from ..org import get
+from ..taxonomy import TAXONOMY
+
+PI_CATEGORIES = ("location", "identifier", "personal", "cabin", "biometric", "exterior_perception")
+
+
+@dataclass
+class Context:
+    report: dict[str, Any]
+    profile: dict[str, Any]
+    lang: str
+    today: dt.date
+    org_path: str = "org.toml"
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    incidents_path: str | None = None
+
+    def t(self, zh_text: str, en_text: str) -> str:
+        return zh_text if self.lang == "zh" else en_text
+
+    # -- the organisation profile -------------------------------------------------------------------------
+    @property
+    def org_name(self) -> str:
+        """How sources name the profile: its file name (org.toml), wherever it lies."""
+        return PurePath(self.org_path).name
+
+    def org(self, dotted: str) -> tuple[Any, str | None]:
+        """A profile value and its source, ``(None, None)`` when org.toml does not give it."""
+        value = get(self.profile, dotted)
+        return value, (f"{self.org_name} › {dotted}" if value is not None else None)
+
+    def org_list(self, key: str) -> list[dict[str, Any]]:
+        value = self.profile.get(key, [])
+        return value if isinstance(value, list) else []
+
+    # -- evidence from the report's inputs ----------------------------------------------------------------
+    def input_path(self, index: int) -> str:
+        return PurePath(self.report["inputs"][index]["path"]).as_posix()
+
+    def check_source(self, c: dict[str, Any]) -> str:
+        return f"{self.input_path(c['input'])} › {c['id']}"
+
+    def datasets(self) -> list[tuple[dict[str, Any], str]]:
+        """Every graded dataset with the results document it comes from."""
+        out = []
+        for ds in self.report.get("datasets", []):
+            for d in ds["summary"].get("datasets", []):
+                out.append((d, f"{self.input_path(ds['input'])} › summary.datasets[{d['id']}]"))
+        return out
+
+    def export_route(self) -> tuple[dict[str, Any], str] | None:
+        for ds in self.report.get("datasets", []):
+            e = ds["summary"].get("export_route")
+            if e:
+                return e, f"{self.input_path(ds['input'])} › summary.export_route"
+        return None
+
+    def important_signals(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Important (or core) signals per (asset name, category), from the catalogs."""
+        out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for inv in self.report.get("inventory", []):
+            for e in inv.get("important", []):
+                out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"])})
+        return dict(out)
+
+    def pi_signals(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Signals of personal information (sensitive first) per (asset, category), from the catalogs."""
+        out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for inv in self.report.get("inventory", []):
+            for e in inv.get("entries", []):
+                if e["pi"] != "none":
+                    out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"])})
+        return dict(out)
+
+    def checks(self, component: str | None = None, statuses: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return [c for c in self.report["checks"] if (component is None or c["component"] == component)
+                and (not statuses or c["status"] in statuses)]
+
+    def requirement(self, req_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.report["requirements"] if r["id"] == req_id), None)
+
+    def deadline(self, did: str) -> dict[str, Any] | None:
+        return next((d for d in self.report.get("deadlines", []) if d["id"] == did), None)
+
+    # -- words --------------------------------------------------------------------------------------------
+    def label(self, kind: str, key: str) -> str:
+        return TAXONOMY.label(kind, key, self.lang)
+
+    def cite(self, basis_id: str) -> str:
+        return zh.cite(basis_id) if self.lang == "zh" else basis_id
+
+    def sentence(self, text: str) -> str:
+        return zh.sentence_or_quote(text) if self.lang == "zh" else text
+
+    def check_title(self, c: dict[str, Any]) -> str:
+        return (c.get("zh", {}).get("title") or zh.zh_fields(c)["title"]) if self.lang == "zh" else c["title"]
+
+    def asset(self, a: dict[str, str]) -> str:
+        kinds = {"vehicle": ("车辆", "vehicle"), "platform": ("平台", "platform"), "model": ("模型", "model")}
+        zh_kind, en_kind = kinds.get(a["kind"], (a["kind"], a["kind"]))
+        return f"{self.t(zh_kind, en_kind)} {a['name']}"
+
+    def dataset_name(self, d: dict[str, Any]) -> str:
+        """A dataset's title as declared (``title_zh`` in Chinese documents), else its id."""
+        return (d.get("title_zh") if self.lang == "zh" else None) or d.get("title") or d["id"]
+
+    def tag_note(self, tag: str) -> str:
+        """How a figure's verification tag is said in a document: [U] is never presented as law."""
+        if tag == "U":
+            return self.t("（待与官方文本核对）", " (to be confirmed against the official text)")
+        if tag == "S":
+            return self.t("（依据二手资料，待与官方文本核对）", " (from secondary sources; confirm against the official text)")
+        return ""
+
+
+def fmt_int(n: Any) -> str:
+    return f"{n:,}" if isinstance(n, int) else str(n)

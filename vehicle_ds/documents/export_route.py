@@ -1,0 +1,77 @@
+"""数据出境路径判定 — the export route decision (filings.md §6.2) under 《促进和规范数据跨境流动规定》: the route
+the year's cumulative counts require (security assessment, standard contract or certification, exempt),
+the thresholds that tripped, the margin to the next threshold, and the follow-on duties. The decision
+itself is ``vehicle-ds datasets``'s; this record states it with its evidence."""
+
+from __future__ import annotations
+
+from .. import zh
+from .context import Context, fmt_int
+from .model import Document
+
+FOLLOW_ON = {
+    "security_assessment": (("向国家网信部门申报数据出境安全评估（附自评估报告）", "apply for the security assessment"),
+                            ("个人信息保护影响评估", "PIA"), ("告知并取得单独同意", "notice and separate consent")),
+    "standard_contract_or_certification": (("订立个人信息出境标准合同并备案，或取得个人信息保护认证",
+                                            "standard contract (filed) or certification"),
+                                           ("个人信息保护影响评估", "PIA"),
+                                           ("告知并取得单独同意", "notice and separate consent")),
+    "exempt": (("留存豁免情形的判定依据，每年复核累计数量", "keep the exemption's grounds; review the counts yearly"),),
+}
+
+
+def build(ctx: Context) -> Document:
+    d = Document("export_route", ctx.t("数据出境路径判定", "Export route decision"), ctx.lang)
+    d.subtitle = ctx.t(f"依据{ctx.cite('CN-CBDF')}、{ctx.cite('PIPL-38')}", f"under {ctx.cite('CN-CBDF')} and "
+                       f"{ctx.cite('PIPL-38')}")
+    d.p("该规定的条文依据二手资料（多份转载原文一致），待与官方文本核对。累计数量自当年1月1日起计算，敏感个人信息单独计算，按自然人去重。",
+        "Order 16's text was read through agreeing secondary copies; confirm against the official text. Counts run from "
+        "1 January, sensitive PI apart, de-duplicated by person.", "note")
+    found = ctx.export_route()
+    d.h("一、判定输入", "1. Inputs")
+    cii, cii_src = ctx.org("organisation.cii")
+    if found:
+        e, src = found
+        d.fields([(d.t("是否关键信息基础设施运营者", "CII operator"),
+                   (d.t("是", "yes") if cii else d.t("否", "no")) if cii is not None else None, cii_src),
+                  (d.t("出境数据中是否含已告知或公开的重要数据", "Important data in the export"), None, None),
+                  (d.t("距安全评估门槛尚余（个人信息，人）", "Margin to the assessment (PI, persons)"),
+                   fmt_int(e["margin"]["pi_to_assessment"]) if e.get("margin") else None, f"{src}.margin"),
+                  (d.t("距安全评估门槛尚余（敏感个人信息，人）", "Margin (sensitive PI, persons)"),
+                   fmt_int(e["margin"]["sensitive_to_assessment"]) if e.get("margin") else None, f"{src}.margin"),
+                  (d.t("车端是否直接向境外传输", "Vehicles sending abroad directly"), None, None),
+                  (d.t("主张的豁免情形", "Exemptions claimed"), "、".join(e.get("claimed_exemptions", [])) or None,
+                   f"{src}.claimed_exemptions")])
+        d.h("二、判定结果", "2. Decision")
+        route = zh.term(e["route"]) if ctx.lang == "zh" else e["route"]
+        d.fields([(d.t("出境路径", "Route"), route, src),
+                  (d.t("条款", "Article"), e.get("basis"), src),
+                  (d.t("触发情形", "Thresholds tripped"),
+                   ctx.t("；", "; ").join(ctx.sentence(t) for t in e.get("tripped", [])) or d.t("无", "none"), f"{src}.tripped"),
+                  (d.t("当前安排", "Current arrangement"), zh.term(e["arrangement"]) if ctx.lang == "zh" and e.get("arrangement")
+                   else e.get("arrangement"), f"{src}.arrangement")])
+        if e.get("missing"):
+            d.p(ctx.t("缺少判定所需事实：", "Missing facts: ") + ", ".join(e["missing"]), style="warning")
+        d.h("三、后续事项", "3. Follow-on duties")
+        d.table([d.t("事项", "Duty"), d.t("完成情况", "Done")],
+                [[d.t(*item), d.value(item[0], None, None)] for item in FOLLOW_ON.get(e["route"], ())])
+        exp = ctx.deadline("export_assessment")
+        if exp:
+            d.p(ctx.t(f"安全评估结果有效期至{exp['due']}，剩余{exp['days_left']}日；可在届满前60个工作日内申请延期（依据二手资料）。",
+                      f"The assessment is valid until {exp['due']} ({exp['days_left']} days); extension within 60 working "
+                      "days before expiry (secondary sources)."))
+    else:
+        d.fields([(d.t("出境路径", "Route"), None, None)])
+        d.p("尚无出境判定：在 datasets.toml 中申报出境情况后运行 vehicle-ds datasets。", "No decision yet: declare exports in "
+            "datasets.toml and run vehicle-ds datasets.", "warning")
+    d.h("四、门槛一览", "4. Thresholds")
+    d.table([d.t("情形", "Condition"), d.t("路径", "Route")], [
+        [d.t("关键信息基础设施运营者向境外提供个人信息或重要数据", "CII operator"), d.t("安全评估", "security assessment")],
+        [d.t("向境外提供重要数据（已被告知或公开发布）", "important data"), d.t("安全评估", "security assessment")],
+        [d.t("自当年1月1日起累计向境外提供100万人以上个人信息（不含敏感个人信息）", "≥ 1,000,000 persons' PI"),
+         d.t("安全评估", "security assessment")],
+        [d.t("累计向境外提供1万人以上敏感个人信息", "≥ 10,000 persons' sensitive PI"), d.t("安全评估", "security assessment")],
+        [d.t("累计10万人以上、不满100万人个人信息，或不满1万人敏感个人信息", "100,000-999,999 PI or < 10,000 sensitive"),
+         d.t("标准合同或个人信息保护认证", "standard contract or certification")],
+        [d.t("累计不满10万人个人信息（不含敏感个人信息）", "< 100,000 PI, no sensitive"), d.t("免予申报", "exempt")]])
+    return d
