@@ -91,7 +91,6 @@ def report(
     """One compliance report. Exit status 1 when a requirement fails, so pipelines can gate on it."""
     import datetime as dt
 
-    from .deadlines import deadlines
     from .org import load_org
     from .report import build_report, load_inputs, render
     from .report.verdicts import load_attestations
@@ -107,11 +106,9 @@ def report(
 
         apply_actions(rep, load_actions(actions), dt.date.today())
     if baseline is not None:
-        from .report.baseline import compare, load_baseline
+        from .report.baseline import apply_baseline
 
-        rep["changes"] = compare(rep, load_baseline(baseline))
-        if rep["changes"]["important_data"]["refile"]:  # the change is seen today: three months to re-file
-            rep["deadlines"] = [d.to_json() for d in deadlines(dt.date.today(), profile, refile_since=dt.date.today())]
+        apply_baseline(rep, baseline, profile, dt.date.today())
     if fmt == "pdf":
         import tempfile
 
@@ -211,7 +208,6 @@ def documents(
     from rich.console import Console
     from rich.table import Table
 
-    from .deadlines import deadlines
     from .documents import FILE_NAMES, generate, load_incidents
     from .org import load_org
     from .report import build_report, load_inputs
@@ -222,11 +218,9 @@ def documents(
     today = dt.date.today()
     rep = build_report(load_inputs(inputs), today=today, org=profile)
     if baseline is not None:
-        from .report.baseline import compare, load_baseline
+        from .report.baseline import apply_baseline
 
-        rep["changes"] = compare(rep, load_baseline(baseline))
-        if rep["changes"]["important_data"]["refile"]:
-            rep["deadlines"] = [d.to_json() for d in deadlines(today, profile, refile_since=today)]
+        apply_baseline(rep, baseline, profile, today)
     manifest = generate(rep, profile, out, lang, org_path=str(org), today=today, pdf=pdf,
                         incidents=load_incidents(incidents) if incidents else None,
                         incidents_path=str(incidents) if incidents else None)

@@ -212,3 +212,22 @@ def test_a_bad_profile_is_one_line_naming_the_file(inputs, tmp_path):
     bad.write_text('[dates]\nlast_risk_assessment = "last spring"\n', "utf-8")
     proc = run_cli("documents", str(inputs / "outputs"), "--org", str(bad), "--out", str(tmp_path / "o"))
     assert proc.returncode == 2 and "last_risk_assessment" in proc.stderr
+
+
+def test_a_baseline_with_much_less_important_data_dates_the_re_filing(inputs, tmp_path):
+    previous = tmp_path / "previous.json"
+    run_cli("report", str(inputs / "outputs"), "--out", str(previous), "--format", "json")
+    doc = json.loads(previous.read_text("utf-8"))
+    for inv in doc["inventory"]:
+        inv["important"] = inv["important"][:1]  # last time: one important signal per vehicle
+    previous.write_text(json.dumps(doc), "utf-8")
+    out = tmp_path / "docs"
+    proc = run_cli("documents", str(inputs / "outputs"), "--org", str(inputs / "org.toml"), "--out", str(out),
+                   "--baseline", str(previous))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    manifest = json.loads((out / "documents.json").read_text("utf-8"))
+    refile = next(d for d in manifest["deadlines"] if d["id"] == "refiling")
+    today = dt.date.today()
+    assert dt.date.fromisoformat(refile["due"]) > today and refile["days_left"] >= 89
+    filing = (out / manifest["documents"][0]["files"]["html"]).read_text("utf-8")
+    assert f"截止日期为{refile['due']}" in filing and "须变更备案" in filing

@@ -48,9 +48,15 @@ def generate(report: dict[str, Any], org: dict[str, Any], out: Path, lang: str =
              incidents: list[dict[str, Any]] | None = None, incidents_path: str | None = None,
              today: dt.date | None = None, pdf: bool = False) -> dict[str, Any]:
     """Write the six documents into ``out`` and return the manifest (also written as documents.json)."""
-    from .docx_writer import write_docx
+    try:
+        from .docx_writer import write_docx
+        from .spreadsheet import write_csv, write_xlsx
+    except ImportError as exc:
+        from ..errors import InputError
+
+        raise InputError(f"documents need python-docx and openpyxl: pip install 'vehicle-ds[documents]' "
+                         f"({exc.name} missing)") from None
     from .html_writer import write_html
-    from .spreadsheet import write_csv, write_xlsx
 
     ctx = Context(report, org, lang, today or dt.date.today(), org_path, incidents or [], incidents_path)
     org_name = str(org.get("organisation", {}).get("legal_name", "") or "")

@@ -5,6 +5,7 @@ text to be confirmed), to be filed within three months."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,12 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]
                            "rule": "category or scale of important data changed by 30 % or more: update the filing "
                                    "within three months (CN-MIIT-DSM draft Art. 12 [V]; final text to be confirmed)"},
     }
+
+
+def apply_baseline(rep: dict[str, Any], path: Path, org: dict[str, Any] | None, today: dt.date) -> None:
+    """Add what changed since the report at ``path``; a re-filing trigger seen today dates its deadline."""
+    from ..deadlines import deadlines
+
+    rep["changes"] = compare(rep, load_baseline(path))
+    if rep["changes"]["important_data"]["refile"]:
+        rep["deadlines"] = [d.to_json() for d in deadlines(today, org, refile_since=today)]
