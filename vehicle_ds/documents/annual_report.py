@@ -23,12 +23,8 @@ def build(ctx: Context) -> Document:
         "Items follow the 2021 draft (Arts. 17-18); the final list is to be confirmed against the official text; a "
         "provincial template prevails. Sealed paper copy plus an electronic copy (secondary sources).", "note")
     d.h("一、汽车数据安全管理负责人及联系方式", "1. Contacts")
-    d.fields([(d.t("单位名称", "Legal name"), *ctx.org("organisation.legal_name")),
-              (d.t("统一社会信用代码", "Credit code"), *ctx.org("organisation.credit_code")),
-              (d.t("数据安全负责人", "Officer"), *ctx.org("security_officer.name")),
-              (d.t("职务", "Title"), *ctx.org("security_officer.title")),
-              (d.t("联系电话", "Phone"), *ctx.org("security_officer.phone")),
-              (d.t("用户权益事务联系人", "Contact for users' rights"), *ctx.org("organisation.rights_contact"))])
+    d.fields(ctx.profile_rows("legal_name", "credit_code", "officer", "officer_title", "officer_phone",
+                              "rights_contact"))
     d.h("二、处理汽车数据的种类、规模、目的和必要性", "2. Types, scale, purpose and necessity")
     rows = []
     for ds, src in ctx.datasets():
@@ -47,8 +43,8 @@ def build(ctx: Context) -> Document:
                 "REQ-API-AUTHZ", "REQ-API-TRANSPORT"):
         r = ctx.requirement(rid)
         if r:
-            status = {"pass": ("符合", "pass"), "fail": ("不符合", "fail")}.get(r["status"], ("需复核", "needs review"))
-            rows.append([r["title"][ctx.lang], ctx.t(*status), ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
+            rows.append([r["title"][ctx.lang], ctx.word(r["status"]),
+                         ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
     d.table([d.t("措施", "Measure"), d.t("检测结论", "Result"), d.t("检测证据", "Checks")], rows)
     d.fields([(d.t("存储地点", "Storage location"), *ctx.org("processing.storage")),
               (d.t("保存期限", "Retention"), *ctx.org("processing.retention"))])

@@ -14,6 +14,19 @@ from .. import zh
 from ..org import get
 from ..taxonomy import TAXONOMY
 
+# The profile's facts the documents ask for, each under one label wherever it appears.
+PROFILE_FIELDS = {
+    "legal_name": ("单位名称", "Legal name", "organisation.legal_name"),
+    "credit_code": ("统一社会信用代码", "Unified social credit code", "organisation.credit_code"),
+    "address": ("住所", "Address", "organisation.address"),
+    "regulator": ("监管部门", "Regulator", "organisation.regulator"),
+    "rights_contact": ("用户权益事务联系人", "Contact for users' rights", "organisation.rights_contact"),
+    "security_body": ("数据安全管理机构", "Data-security body", "security_body.name"),
+    "officer": ("数据安全负责人", "Data-security officer", "security_officer.name"),
+    "officer_title": ("数据安全负责人职务", "Officer's title", "security_officer.title"),
+    "officer_phone": ("数据安全负责人联系电话", "Officer's phone", "security_officer.phone"),
+    "officer_email": ("数据安全负责人电子邮箱", "Officer's e-mail", "security_officer.email"),
+}
 PI_CATEGORIES = ("location", "identifier", "personal", "cabin", "biometric", "exterior_perception")
 
 
@@ -40,6 +53,14 @@ class Context:
         """A profile value and its source, ``(None, None)`` when org.toml does not give it."""
         value = get(self.profile, dotted)
         return value, (f"{self.org_name} › {dotted}" if value is not None else None)
+
+    def profile_rows(self, *names: str) -> list[tuple[str, Any, str | None]]:
+        """Form rows (label, value, source) for the named :data:`PROFILE_FIELDS`."""
+        rows = []
+        for name in names:
+            zh_label, en_label, dotted = PROFILE_FIELDS[name]
+            rows.append((self.t(zh_label, en_label), *self.org(dotted)))
+        return rows
 
     def org_list(self, key: str) -> list[dict[str, Any]]:
         value = self.profile.get(key, [])
@@ -97,6 +118,12 @@ class Context:
     # -- words --------------------------------------------------------------------------------------------
     def label(self, kind: str, key: str) -> str:
         return TAXONOMY.label(kind, key, self.lang)
+
+    def word(self, key: str) -> str:
+        """A verdict or a severity in words, as the report says it (符合, 不符合, 需复核, 未评估; 严重, 高 …)."""
+        from ..report.render import label
+
+        return label(key, self.lang)
 
     def cite(self, basis_id: str) -> str:
         return zh.cite(basis_id) if self.lang == "zh" else basis_id

@@ -30,9 +30,7 @@ def _protection(ctx: Context) -> tuple[str, str] | None:
                         ("REQ-PRECISION", "位置精度降低", "location coarsening")):
         r = ctx.requirement(rid)
         if r and r["by_asset"]:
-            words = {"pass": ("符合", "pass"), "fail": ("不符合", "fail"), "needs_review": ("需复核", "needs review"),
-                     "not_assessed": ("未评估", "not assessed")}[r["status"]]
-            parts.append(f"{ctx.t(zh, en)}{ctx.t('：', ': ')}{ctx.t(*words)}")
+            parts.append(f"{ctx.t(zh, en)}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
             sources.append(rid)
     if not parts:
         return None
@@ -128,12 +126,7 @@ def build(ctx: Context) -> tuple[Document, list[dict[str, Value]]]:
     d.subtitle = ctx.t("依据《网络数据安全管理条例》第二十九条、《工业和信息化领域数据安全管理办法（试行）》",
                        "under the Network Data Security Regulations Art. 29 and the MIIT data-security measures")
     d.h("一、填报单位基本情况", "1. The filing organisation")
-    d.fields([(d.t("单位名称", "Legal name"), *ctx.org("organisation.legal_name")),
-              (d.t("统一社会信用代码", "Unified social credit code"), *ctx.org("organisation.credit_code")),
-              (d.t("数据安全负责人", "Data-security officer"), *ctx.org("security_officer.name")),
-              (d.t("联系方式", "Contact"), *ctx.org("security_officer.phone")),
-              (d.t("电子邮箱", "E-mail"), *ctx.org("security_officer.email")),
-              (d.t("监管部门", "Regulator"), *ctx.org("organisation.regulator")),
+    d.fields([*ctx.profile_rows("legal_name", "credit_code", "officer", "officer_phone", "officer_email", "regulator"),
               (d.t("填报日期", "Date"), ctx.today.isoformat(), "vehicle-ds documents")])
     d.h("二、重要数据和核心数据目录", "2. Catalogue of important and core data")
     d.p("每行一个数据集。数据级别为工具依据触发条件提出的拟定级别，须由数据安全负责人确认；核心数据一律由人员认定，工具不作自动认定。"

@@ -70,8 +70,7 @@ def build(ctx: Context) -> Document:
     for rid in ("REQ-DEFAULT-OFF", "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE"):
         r = ctx.requirement(rid)
         if r:
-            status = {"pass": ("符合", "pass"), "fail": ("不符合", "fail")}.get(r["status"], ("需复核", "needs review"))
-            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.t(*status)}")
+            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
     d.fields([(d.t("取得个人同意或单独同意的情况", "Consent and separate consent"), None, None),
               (d.t("各项功能的必要性论证", "Necessity per function"), None, None)])
     d.h("四、对个人权益的影响及安全风险", "4. Impact on individuals and security risks")
@@ -84,8 +83,7 @@ def build(ctx: Context) -> Document:
     for rid in ("REQ-PSEUDONYMISE", "REQ-API-AUTHZ", "REQ-API-EXPOSURE", "REQ-API-TRANSPORT"):
         r = ctx.requirement(rid)
         if r:
-            status = {"pass": ("符合", "pass"), "fail": ("不符合", "fail")}.get(r["status"], ("需复核", "needs review"))
-            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.t(*status)}")
+            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
     d.h("六、结论与整改", "6. Conclusion")
     d.fields([(d.t("评估结论", "Conclusion"), None, None)])
     d.h("七、记录保存与签署", "7. Record and signature")

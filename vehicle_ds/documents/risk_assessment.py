@@ -10,10 +10,6 @@ from collections import Counter
 from .context import Context, fmt_int
 from .model import Document
 
-SEVERITY = {"critical": ("严重", "critical"), "high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low"),
-            "info": ("提示", "info")}
-STATUS = {"pass": ("符合", "pass"), "fail": ("不符合", "fail"), "needs_review": ("需复核", "needs review"),
-          "not_assessed": ("未评估", "not assessed"), "warn": ("警告", "warn"), "error": ("错误", "error")}
 # GB/T 45577-2025's likelihood x impact is applied by a person; the tool proposes from the check's severity.
 PROPOSED_LEVEL = {"critical": ("高", "high"), "high": ("高", "high"), "medium": ("中", "medium"), "low": ("低", "low"),
                   "info": ("低", "low")}
@@ -21,12 +17,7 @@ PROPOSED_LEVEL = {"critical": ("高", "high"), "high": ("高", "high"), "medium"
 
 def _processor(ctx: Context, d: Document) -> None:
     d.h("一、数据处理者基本情况", "1. The data processor")
-    d.fields([(d.t("单位名称", "Legal name"), *ctx.org("organisation.legal_name")),
-              (d.t("统一社会信用代码", "Unified social credit code"), *ctx.org("organisation.credit_code")),
-              (d.t("住所", "Address"), *ctx.org("organisation.address")),
-              (d.t("数据安全管理机构", "Data-security body"), *ctx.org("security_body.name")),
-              (d.t("数据安全负责人姓名", "Data-security officer"), *ctx.org("security_officer.name")),
-              (d.t("数据安全负责人联系方式", "Officer's contact"), *ctx.org("security_officer.phone"))])
+    d.fields(ctx.profile_rows("legal_name", "credit_code", "address", "security_body", "officer", "officer_phone"))
     d.h("二、评估团队基本情况", "2. The assessment team")
     d.fields([(d.t("评估方式（自行评估／委托第三方）", "Self-assessment or third party"), *ctx.org("assessment.team")),
               (d.t("评估机构", "Assessor"), *ctx.org("assessment.assessor")),
@@ -114,7 +105,7 @@ def _compliance(ctx: Context, d: Document) -> None:
             continue
         for a in r["by_asset"] or [{"asset": None, "status": r["status"]}]:
             rows.append([r["id"], r["title"][ctx.lang], ctx.asset(a["asset"]) if a["asset"] else "—",
-                         ctx.t(*STATUS.get(a["status"], (a["status"], a["status"]))),
+                         ctx.word(a["status"]),
                          ctx.t("；", "; ").join(ctx.cite(b["id"]) for b in r["basis"][:2])])
     d.table([d.t("编号", "Id"), d.t("要求", "Requirement"), d.t("对象", "Asset"), d.t("结论", "Status"),
              d.t("依据", "Basis")], rows)
@@ -129,7 +120,7 @@ def _measures(ctx: Context, d: Document) -> None:
                 "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE", "REQ-MODEL-INTEGRITY"):
         r = ctx.requirement(rid)
         if r:
-            rows.append([r["title"][ctx.lang], ctx.t(*STATUS.get(r["status"], (r["status"], r["status"]))),
+            rows.append([r["title"][ctx.lang], ctx.word(r["status"]),
                          ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
     d.table([d.t("措施", "Measure"), d.t("有效性", "Effective"), d.t("检测证据", "Checks")], rows)
     d.fields([(d.t("数据备份措施", "Backup"), None, None), (d.t("数据标签标识", "Data labelling"), None, None)])
@@ -148,7 +139,7 @@ def _risks(ctx: Context, d: Document) -> None:
             seen[key] += 1
             continue
         seen[key] = 1
-        rows.append([c["id"], ctx.check_title(c), ctx.asset(c["asset"]), ctx.t(*SEVERITY[c["severity"]]),
+        rows.append([c["id"], ctx.check_title(c), ctx.asset(c["asset"]), ctx.word(c["severity"]),
                      ctx.t(*PROPOSED_LEVEL[c["severity"]]) + ctx.t("（拟定）", " (proposed)")])
     d.table([d.t("风险源", "Source"), d.t("描述", "Description"), d.t("对象", "Asset"), d.t("严重程度", "Severity"),
              d.t("风险等级", "Level")], rows)

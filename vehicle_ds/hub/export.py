@@ -59,18 +59,22 @@ def export_parquet(db_url: str, out: Path, org: str | None = None,
     from .db import Batch, Device, Org, make_engine, sessions
 
     stats = ExportStats()
-    pending: dict[str, list[Any]] = defaultdict(list)
-    parts: dict[str, int] = defaultdict(int)
+    # per (message, day, vehicle): a batch has one day and one vehicle, so partitions are known without
+    # scanning, and each is written with a plain ParquetWriter (pyarrow's dataset writer made the process
+    # abort at exit one run in four: "terminate called without an active exception")
+    pending: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+    parts: dict[tuple[str, str, str], int] = defaultdict(int)
 
-    def flush(message: str) -> None:
-        tables = pending.pop(message, [])
+    def flush(key: tuple[str, str, str]) -> None:
+        tables = pending.pop(key, [])
         if not tables:
             return
-        table = pa.concat_tables(tables, promote_options="default")
-        folder = out / _SAFE.sub("_", message)
-        pq.write_to_dataset(table, str(folder), partition_cols=["day", "vehicle"],
-                            basename_template=f"part-{parts[message]}-{{i}}.parquet")
-        parts[message] += 1
+        message, day, vehicle = key
+        table = pa.concat_tables(tables, promote_options="default").drop_columns(["day", "vehicle"])
+        folder = out / _SAFE.sub("_", message) / f"day={day}" / f"vehicle={_SAFE.sub('_', vehicle)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, folder / f"part-{parts[key]}.parquet")
+        parts[key] += 1
         stats.files += 1
 
     if db_url.startswith("sqlite:///") and not Path(db_url.split("///", 1)[1]).is_file():
@@ -95,15 +99,16 @@ def export_parquet(db_url: str, out: Path, org: str | None = None,
                 continue
             day = received.date().isoformat()
             for name, m in doc["messages"].items():
+                key = (name, day, vehicle)
                 table = _table(m, vehicle, device, batch_id, day)
-                pending[name].append(table)
+                pending[key].append(table)
                 stats.rows[name] += table.num_rows
-                if sum(t.num_rows for t in pending[name]) >= FLUSH_ROWS:
-                    flush(name)
+                if sum(t.num_rows for t in pending[key]) >= FLUSH_ROWS:
+                    flush(key)
             stats.batches += 1
             if progress:
                 progress(i + 1, len(index))
     engine.dispose()
-    for name in list(pending):
-        flush(name)
+    for key in list(pending):
+        flush(key)
     return stats
