@@ -19,11 +19,14 @@ def probe(
     only: Annotated[Optional[str], typer.Option(help="Comma list of probe ids or prefixes.")] = None,  # noqa: UP045
     discover: Annotated[bool, typer.Option(help="Look for undocumented endpoints (GET only, within the budget).")] = False,
 ) -> None:
-    """Authentication, authorization, data-exposure, transport and limit probes; results document out."""
+    """Authentication, authorization, data-exposure, transport and limit probes; results document out.
+
+    To start a target profile from an OpenAPI document: vehicle-ds probe init --openapi DOC --base-url URL
+    --out target.toml (then complete every CHANGE-ME)."""
     from rich.console import Console
     from rich.table import Table
 
-    from vehicle_ds.results import write_json
+    from vehicle_ds.results import verdict_line, write_json
 
     from .profile import load_profile
     from .runner import run
@@ -49,6 +52,7 @@ def probe(
     console.print(table)
     s = doc["summary"]
     console.print(f"{s['findings']} finding(s); {s['requests_sent']} requests in {s['elapsed_s']}s -> {out}")
+    console.print(verdict_line(doc["checks"], f"vehicle-ds report {out} --out report.html"))
     if s["findings"]:
         raise typer.Exit(1)  # a finding: exit 1, as every vehicle-ds command does for a failed check
 
@@ -62,7 +66,7 @@ def init(
     out: Annotated[Path, typer.Option(help="The drafted target profile (TOML) to complete.")],
 ) -> None:
     """Draft a target profile from an OpenAPI document for a person to complete (CHANGE-ME marks the gaps)."""
-    from vehicle_ds.cli import write_output
+    from vehicle_ds.subcommands import write_output
 
     from .draft import draft_profile, load_openapi
 
@@ -80,7 +84,7 @@ PROG = "vehicle-ds probe"
 
 
 def main(args: list[str]) -> None:
-    from vehicle_ds.cli import run_subapp
+    from vehicle_ds.subcommands import run_subapp
 
     if args[:1] == ["init"]:  # `vehicle-ds probe init …` drafts a profile; everything else probes
         run_subapp(init_app, args[1:], PROG + " init")

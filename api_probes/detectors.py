@@ -1,9 +1,10 @@
-"""Detectors of personal data in response bodies.
+"""Personal data and credentials in response bodies.
 
-Categories: vehicle_identifier, contact, national_id, location, identifier, biometric, cabin; an
-endpoint declares the ones its function needs. Detected: VINs with a valid check digit, Chinese resident
-ID numbers with a valid checksum, mobile numbers, licence plates and precise coordinates; plus the core
-classifier on JSON keys, so the probes and the catalog ask the same question."""
+Categories: vehicle_identifier, contact, national_id, financial, location, identifier, biometric, cabin;
+an endpoint declares the ones its function needs. Personal data is what the core's one registry of
+detectors (``vehicle_ds.evidence.detectors``) finds, validated (VIN check digit, ID checksum, Luhn), plus
+precise coordinates and the core classifier on JSON keys, so the probes, masking, discovery and the
+catalog ask the same question."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ from typing import Any
 
 from vehicle_ds import Classifier, Field, load_policy
 from vehicle_ds.evidence import default_masker
-from vehicle_ds.evidence.masking import cn_id_valid, vin_valid
+from vehicle_ds.evidence.detectors import DETECTORS, cn_id_valid, vin_valid
 
 __all__ = ["cn_id_valid", "findings", "vin_valid"]
 
-_VIN = re.compile(r"(?<![A-Z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Z0-9])")
-_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{5,6}")
+# Coordinates in a body are judged by their key (below): a pair of numbers in text is too weak a sign here.
+_TEXT_DETECTORS = tuple(d for d in DETECTORS if d.decisive and d.id != "coordinates")
 _HASH = re.compile(r"^(?:\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$\S+|\$[56]\$\S+|"
                    r"pbkdf2_sha\d+\$\d+\$\S+|[a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$")
 _PASSWORD_KEY = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|pass|passphrase)(?:[_-]?hash)?$", re.I)
@@ -93,16 +92,7 @@ def findings(body: Any, context: str = "") -> list[dict[str, Any]]:
         if cred:
             out.append({"path": path, "category": "credential", "kind": cred, "sensitive": True, "value": "***"})
             continue
-        for m in _VIN.findall(text):
-            if vin_valid(m):
-                kinds.append(("vehicle_identifier", "vin"))
-        for m in _ID.findall(text):
-            if cn_id_valid(m):
-                kinds.append(("national_id", "cn_resident_id"))
-        if _MOBILE.search(text):
-            kinds.append(("contact", "mobile_number"))
-        if _PLATE.search(text):
-            kinds.append(("vehicle_identifier", "licence_plate"))
+        kinds.extend((d.exposure, d.id) for d in _TEXT_DETECTORS if d.finds(text))
         if isinstance(value, float) and len(repr(value).split(".")[-1]) >= 4:
             c = clf.classify(Field(key, context, unit="deg"))
             if c.category == "location":
@@ -115,6 +105,6 @@ def findings(body: Any, context: str = "") -> list[dict[str, Any]]:
                 kinds.append((category, c.rule))
         for category, kind in dict.fromkeys(kinds):
             out.append({"path": path, "category": category, "kind": kind,
-                        "sensitive": category in ("national_id", "location", "biometric", "cabin"),
+                        "sensitive": category in ("national_id", "financial", "location", "biometric", "cabin"),
                         "value": pid(text)})
     return out

@@ -157,6 +157,8 @@ class Agent:
                         else np.array(["" if x is None else x for x in vals], dtype=object)
                     cols[sig.name] = Column(arr, valid)
             self.frames.reassembled += len(items)
+            if items[0][1] is None:
+                self.frames.reassembled_by_dbc += len(items)
             self.frames.decoded_by_message[mplan.name] += len(items)
             out = self.handler.apply(mplan, t, cols)
             if out is not None:

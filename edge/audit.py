@@ -7,7 +7,6 @@ messages it is about were decoded (a 0-byte log or random bytes make every check
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from vehicle_ds.evidence.detectors import BY_ID
 from vehicle_ds.precision import decimals_needed
 from vehicle_ds.results import Criterion, check
 
@@ -23,7 +23,7 @@ from .plan import MessagePlan, Plan
 from .scan import FRAMES_PER_ID, UndocumentedScan
 from .transport import TransportStats
 
-VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_VIN = BY_ID["vin"]  # the core registry's VIN, lenient: a clear VIN-shaped value is a violation
 NEVER_OUT_CATEGORIES = {"cabin", "biometric", "security"}
 LOCATION_ROLES = ("latitude", "longitude", "v2x_position")
 TECHNICAL_CATEGORIES = ("vehicle_condition", "vehicle_control", "environment_perception")
@@ -59,6 +59,7 @@ class FrameStats:
     cabin_on_while_off: Counter = field(default_factory=Counter)
     transport: int = 0  # frames owned by a transport protocol (J1939 TP, ISO-TP, NMEA 2000 fast packets)
     reassembled: int = 0  # payloads reassembled and decoded
+    reassembled_by_dbc: int = 0  # of which the vehicle's DBC described (not the built-in knowledge)
     unknown_payloads: Counter = field(default_factory=Counter)  # "isotp:0x7E8" -> payloads nobody describes
     t_min: float = float("inf")
     t_max: float = float("-inf")
@@ -113,7 +114,7 @@ def audit_message(a: Audit, mplan: MessagePlan, out: OutMessage, location_limit:
         a.values += nv
         sig = mplan.by_name.get(name)
         if sig is None:  # a composite identifier: must be a pseudonym, never the clear text
-            if any(VIN_RE.match(str(v)) for v in set(values[valid].tolist())):
+            if any(_VIN.fullmatch(str(v)) for v in set(values[valid].tolist())):
                 a.vin_violations.append(f"{mplan.name}.{name}")
             continue
         cat = sig.cls.category
@@ -128,7 +129,7 @@ def audit_message(a: Audit, mplan: MessagePlan, out: OutMessage, location_limit:
                 a.location_violations.append(f"{mplan.name}.{name}")
         if sig.cls.role == "vin" and sig.handling != "pseudonymize":
             a.vin_violations.append(f"{mplan.name}.{name}")
-        if values.dtype == object and any(VIN_RE.match(str(v)) for v in set(values[valid].tolist())):
+        if values.dtype == object and any(_VIN.fullmatch(str(v)) for v in set(values[valid].tolist())):
             a.vin_violations.append(f"{mplan.name}.{name}")
         if sig.handling == "keep" and cat in TECHNICAL_CATEGORIES:
             a.technical_values += nv

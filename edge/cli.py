@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from vehicle_ds.errors import InputError
+from vehicle_ds.results import shown_path
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="The in-vehicle agent: decode, classify, enforce handling, uplink.")
@@ -120,7 +121,7 @@ def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: 
     if upload[0] and not interrupted:
         _upload(agent, summary, *upload)
     write_json(out / "results.json", finish(doc, summary))
-    _print_summary(summary, out)
+    _print_summary(summary, doc["checks"], out)
     if interrupted:
         typer.echo("vehicle-ds: interrupted; results.json has what was processed, --resume continues", err=True)
         raise typer.Exit(130)
@@ -129,10 +130,13 @@ def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: 
     if error is not None:  # damaged after some frames: they are reported, the damage is a failed check (exit 1)
         typer.echo(f"vehicle-ds: error: {error}", err=True)
         raise typer.Exit(1)
-    if agent.frames.decoded == 0 and agent.frames.reassembled == 0:
-        raise InputError(f"no frame could be decoded ({agent.frames.total:,} frames read, {agent.frames.error:,} "
-                         f"malformed, {agent.frames.unknown:,} with unknown ids): every check is not_assessed; "
-                         f"is this a {log.suffix} log of this vehicle?", path=str(log))
+    if agent.frames.decoded == 0 and agent.frames.reassembled_by_dbc == 0:
+        # built-in knowledge (diagnostic VIN, J1939 and NMEA 2000 basics) decodes some payloads of any vehicle:
+        # only what the vehicle's own DBC decodes shows that log and DBC belong together
+        raise InputError(f"no frame matched the DBC ({agent.frames.total:,} frames read, {agent.frames.error:,} "
+                         f"malformed, {agent.frames.unknown:,} with unknown ids, {agent.frames.reassembled:,} "
+                         f"diagnostic payloads decoded by built-in knowledge): is this a {log.suffix} log of this "
+                         f"vehicle and its DBC?", path=str(log))
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)
 
@@ -169,7 +173,7 @@ def _file_info(path: Path) -> dict[str, object]:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    return {"path": str(path), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
+    return {"path": shown_path(path), "sha256": h.hexdigest(), "bytes": path.stat().st_size}
 
 
 def _progress(log: Path):
@@ -198,9 +202,11 @@ def _progress(log: Path):
     return update
 
 
-def _print_summary(s: dict, out: Path) -> None:
+def _print_summary(s: dict, checks: list[dict], out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from vehicle_ds.results import verdict_line
 
     console = Console(stderr=True)
     t = Table(title="edge replay", show_header=False)
@@ -212,6 +218,7 @@ def _print_summary(s: dict, out: Path) -> None:
         t.add_row(f"values {h}", f"{n:,}")
     console.print(t)
     console.print(f"results: {out / 'results.json'}")
+    console.print(verdict_line(checks, f"vehicle-ds report {out / 'results.json'} --out report.html"))
 
 
 @app.command()
@@ -276,7 +283,7 @@ PROG = "vehicle-ds edge"
 
 
 def main(args: list[str]) -> None:
-    from vehicle_ds.cli import run_subapp
+    from vehicle_ds.subcommands import run_subapp
 
     run_subapp(app, args, PROG)
 

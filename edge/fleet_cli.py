@@ -115,6 +115,6 @@ PROG = "vehicle-ds fleet"
 
 
 def main(args: list[str]) -> None:
-    from vehicle_ds.cli import run_subapp
+    from vehicle_ds.subcommands import run_subapp
 
     run_subapp(app, args, PROG)

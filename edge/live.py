@@ -133,11 +133,11 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
         agent.flush()
         for b in buses:
             b.shutdown()
-        summary = agent.summary()
         if sender is not None:
             sender.stop()
             sender = None
-        agent.end_of_input()
+        agent.end_of_input()  # transfers timed out at shutdown belong in the summary as in the checks
+        summary = agent.summary()
         doc["checks"] = agent.checks()
         write_json(cfg.results, finish(doc, summary))
         log.info("edge agent stopped: %d frames, %d records out", summary["frames_total"], summary["uplink"]["records"])

@@ -9,17 +9,22 @@ ignores ``frame_id_mask``; see ../shared/reference/can.md §3.4).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from vehicle_ds.catalog import apply_combinations
 from vehicle_ds.classifier import Classification, Classifier
 from vehicle_ds.dbc import LoadedDatabase, fields_of
 from vehicle_ds.policy import Policy
 
-if TYPE_CHECKING:
-    from .builtin import BuiltinDecoders
+
+class PayloadDecoders(Protocol):
+    """Built-in knowledge of reassembled payloads no DBC describes (``edge.builtin.BuiltinDecoders``)."""
+
+    plans: list[MessagePlan]
+
+    def decode(self, msg: Any) -> tuple[MessagePlan, dict[str, Any]] | None: ...
 
 
 @dataclass
@@ -112,7 +117,7 @@ class Plan:
     (``--dbc CHANNEL=FILE``) describe that channel only; unbound DBCs describe every channel."""
 
     def __init__(self, messages: Iterable[MessagePlan], policy: Policy,
-                 bound: dict[str, list[MessagePlan]] | None = None, decoders: BuiltinDecoders | None = None) -> None:
+                 bound: dict[str, list[MessagePlan]] | None = None, decoders: PayloadDecoders | None = None) -> None:
         self.policy = policy
         self.shared = list(messages)
         self.bound = bound or {}
@@ -176,7 +181,8 @@ def _refuse_collisions(databases: list[LoadedDatabase], bindings: list[str | Non
 
 
 def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
-                 bindings: Iterable[str | None] | None = None, location_leaves: bool = True) -> Plan:
+                 bindings: Iterable[str | None] | None = None, location_leaves: bool = True,
+                 decoders: Callable[[Classifier], PayloadDecoders] | None = None) -> Plan:
     databases = list(databases)
     bindings = list(bindings) if bindings is not None else [None] * len(databases)
     _refuse_collisions(databases, bindings)
@@ -210,6 +216,4 @@ def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
                          signals=sp)
         _mark_composites(mp)
         (shared if channel is None else bound.setdefault(channel, [])).append(mp)
-    from .builtin import BuiltinDecoders
-
-    return Plan(shared, policy, bound, BuiltinDecoders(classifier))
+    return Plan(shared, policy, bound, decoders(classifier) if decoders else None)

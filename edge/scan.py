@@ -14,8 +14,8 @@ from collections import Counter
 
 import numpy as np
 
-from vehicle_ds.discovery.detectors import luhn as _luhn
-from vehicle_ds.evidence.masking import vin_valid
+from vehicle_ds.evidence.detectors import luhn as _luhn
+from vehicle_ds.evidence.detectors import vin_valid
 
 FRAMES_PER_ID = 2_000
 _VIN_CHARS = np.zeros(256, dtype=bool)
@@ -39,7 +39,7 @@ def find_identifiers(stream: bytes) -> set[str]:
     found: set[str] = set()
     for a, b in _runs(_VIN_CHARS[arr], 17):
         text = stream[a:b].decode("ascii")
-        if any(vin_valid(text[i:i + 17]) and not text[i:i + 17].isdigit() for i in range(b - a - 16)):
+        if any(vin_valid(text[i:i + 17]) for i in range(b - a - 16)):
             found.add("vin")
     for a, b in _runs(_DIGIT[arr], 15):
         text = stream[a:b].decode("ascii")

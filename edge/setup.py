@@ -13,6 +13,7 @@ from vehicle_ds.policy import load_policy
 
 from .agent import Agent
 from .batch import BatchBuilder
+from .builtin import BuiltinDecoders
 from .handling import Handler
 from .keys import KeyRing
 from .plan import compile_plan
@@ -50,7 +51,7 @@ def build_agent(dbcs: Sequence[str | Path | DbcSpec], policy_path: str | Path | 
     dbs = [load_database(p) for _, p in specs]
     location_leaves = any("location" in p.categories and (pid in consented or not p.consent_required)
                           for pid, p in policy.purposes.items())
-    plan = compile_plan(dbs, policy, [ch for ch, _ in specs], location_leaves)
+    plan = compile_plan(dbs, policy, [ch for ch, _ in specs], location_leaves, decoders=BuiltinDecoders)
     unknown = set(consented) - set(policy.purposes)
     if unknown:
         raise InputError(f"unknown purpose(s) {', '.join(sorted(unknown))}; the policy defines "

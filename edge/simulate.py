@@ -8,24 +8,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import cantools
 
+from .synthetic import Frame
+
 SAMPLE_VIN = "LFV3A23C8N3012345"
 SAMPLE_IMEI = 356938035643809
-
-
-@dataclass
-class Frame:
-    t: float
-    can_id: int
-    extended: bool
-    fd: bool
-    data: bytes
-    channel: str = "can0"
-    kind: str = "data"  # data | error | remote
 
 
 def _value(msg, sig, k: int, rnd: random.Random, t: float):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .simulate import Frame
+from .synthetic import Frame
 
 DIAG_VIN = "LFV3A23C1N3012345"  # a valid check digit: what the undocumented-identifier scan looks for
 UNDOCUMENTED_VIN = "LSGBL5339HF000241"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from vehicle_ds.errors import InputError
+from vehicle_ds.results import shown_path
 
 _KNOWN = {
     "clean": {"min_accuracy", "max_error_rate", "max_mse"},
@@ -67,4 +68,4 @@ def load_acceptance(path: str | Path | None) -> Acceptance:
                                                  and all(isinstance(t, (int, float)) for t in v))
             if not ok or isinstance(v, bool):
                 raise InputError(f"[{section}] {k} must be a number", path=str(path))
-    return Acceptance(str(path), raw)
+    return Acceptance(shown_path(path), raw)

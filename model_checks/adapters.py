@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from vehicle_ds.errors import InputError
+from vehicle_ds.results import shown_path
 
 
 @dataclass
@@ -145,7 +146,7 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
     def fn(batch: np.ndarray) -> np.ndarray:
         return sess.run([out_name], {inp.name: batch.astype(dtype)})[0]
 
-    identity = {"format": "onnx", "path": str(p), "sha256": sha256_file(p),
+    identity = {"format": "onnx", "path": shown_path(p), "sha256": sha256_file(p),
                 "opset": [{"domain": o.domain or "ai.onnx", "version": o.version} for o in proto.opset_import],
                 "producer": proto.producer_name, "inputs": [{"name": i.name, "shape": i.shape, "type": i.type}
                                                             for i in sess.get_inputs()],

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from vehicle_ds.errors import InputError
+from vehicle_ds.results import shown_path
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -75,7 +76,7 @@ def model_check(
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
 
-    from vehicle_ds.results import write_json
+    from vehicle_ds.results import verdict_line, write_json
 
     from .acceptance import load_acceptance
     from .adapters import load_model
@@ -103,7 +104,7 @@ def model_check(
                         public_key=str(public_key) if public_key else None, reference_errors=ref,
                         imagenet_like=imagenet_like, acceptance=acc, scale_corruptions=scale_corruptions)
     console = Console(stderr=True)
-    info = {"path": str(data), "items": len(x), "shape": list(x.shape[1:])}
+    info = {"path": shown_path(data), "items": len(x), "shape": list(x.shape[1:])}
     if sys.stderr.isatty():
         with console.status("model checks") as status:
             doc = run(m, x, y, settings, info, progress=lambda s: status.update(f"model checks: {s}"))
@@ -112,6 +113,7 @@ def model_check(
     write_json(out, doc)
     s = doc["summary"]
     console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+    console.print(verdict_line(doc["checks"], f"vehicle-ds report {out} --out report.html"))
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)
 
@@ -120,6 +122,6 @@ PROG = "vehicle-ds model-check"
 
 
 def main(args: list[str]) -> None:
-    from vehicle_ds.cli import run_subapp
+    from vehicle_ds.subcommands import run_subapp
 
     run_subapp(app, args, PROG)

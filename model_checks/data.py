@@ -60,7 +60,7 @@ def load_data(path: str | Path, limit: int | None = None,
             x, y = z["x"], z["y"]
     except FileNotFoundError:
         raise InputError("no such data file", path=str(p)) from None
-    except (KeyError, ValueError, OSError) as exc:
+    except (KeyError, ValueError, OSError, EOFError) as exc:  # np.load of an empty file: EOFError
         raise InputError(f"not an .npz with arrays x and y: {exc}", path=str(p)) from None
     if limit:
         x, y = x[:limit], y[:limit]

@@ -11,6 +11,7 @@ import typer
 
 from . import __version__
 from .errors import InputError, VehicleDsError
+from .subcommands import write_output
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Connected-vehicle data compliance checker.")
@@ -29,16 +30,6 @@ def _root(
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True)] = None,  # noqa: UP045
 ) -> None:
     _state["debug"] = debug
-
-
-def write_output(text: str, out: Path | None) -> None:
-    """Write to ``out`` atomically (a partial file never replaces a good one), or to stdout."""
-    if out is None:
-        sys.stdout.write(text)
-        return
-    from .results import write_text
-
-    write_text(out, text)
 
 
 @app.command()
@@ -289,7 +280,7 @@ def demo(
         raise InputError(f"--frames must be at least 1000, not {frames}")
     if lang not in ("en", "zh"):
         raise InputError(f"--lang must be en or zh, not {lang!r}")
-    from .demo import run_demo
+    from .cli_demo import run_demo
 
     run_demo(out, frames, lang)
 
@@ -306,13 +297,6 @@ def _delegate(module: str, what: str, extra: str, args: list[str]) -> None:
     except ImportError as exc:
         raise InputError(f"{what} is not installed ({exc.name} missing): pip install 'vehicle-ds[{extra}]'") from None
     cli.main(args)
-
-
-def run_subapp(sub: typer.Typer, args: list[str], prog: str) -> None:
-    """Run a component's Typer app inside this command; its exit status becomes ours."""
-    rc = sub(args=args, prog_name=prog, standalone_mode=False)
-    if isinstance(rc, int) and rc:
-        raise typer.Exit(rc)
 
 
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
@@ -341,11 +325,23 @@ def fleet(ctx: typer.Context) -> None:
 
 @app.command(context_settings=_PASS_THROUGH, add_help_option=False)
 def hub(ctx: typer.Context) -> None:
-    """The hub service: serve | user-add | enroll (needs the 'hub' extra)."""
+    """The hub service: serve | user-add | enroll | export (needs the 'hub' extra)."""
     _delegate("vehicle_ds.hub.cli", "the hub", "hub", list(ctx.args))
 
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _quiet_library_warnings(debug: bool) -> None:
+    """Library warnings (PyJWT's short-key warning when a probe forges with a cracked key, …) go to the
+    log, not between a command's lines; ``--debug`` shows them."""
+    import logging
+
+    logging.captureWarnings(True)
+    log = logging.getLogger("py.warnings")
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(logging.StreamHandler() if debug else logging.NullHandler())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    _quiet_library_warnings(debug)
     try:
         rc = app(args=args, prog_name="vehicle-ds", standalone_mode=False)
         if isinstance(rc, int):  # typer.Exit(n) comes back as a return value without standalone mode
@@ -362,7 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     # Typer ≥ 0.2x vendors its own click: its exceptions are caught beside click's.
     except (click.exceptions.Exit, typer.Exit) as exc:
         return int(exc.exit_code or 0)
-    except (click.exceptions.Abort, typer.Abort):
+    except (click.exceptions.Abort, typer.Abort) as exc:
+        if isinstance(exc.__context__, EOFError):  # click turns an EOFError from any library into Abort
+            if debug:
+                raise
+            typer.echo(f"vehicle-ds: internal error: unexpected end of input: {exc.__context__}", err=True)
+            return EXIT_INTERNAL
         typer.echo("aborted", err=True)
         return 130
     except (click.ClickException, typer.TyperException) as exc:  # bad arguments: bad input
@@ -375,6 +377,15 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        if debug:
+            raise
+        if exc.filename:  # an unwritable --out (under a file, read-only), a folder where a file belongs: bad input
+            typer.echo(f"vehicle-ds: error: {exc.filename}: {exc.strerror or exc}", err=True)
+            return EXIT_BAD_INPUT
+        typer.echo(f"vehicle-ds: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+                   err=True)
+        return EXIT_INTERNAL
     except Exception as exc:  # the isolation point: a bug is one line and exit 3, never a traceback
         if debug:
             raise

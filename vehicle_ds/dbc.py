@@ -21,6 +21,7 @@ from cantools.database.can import Message
 
 from .classifier import Field
 from .errors import InputError
+from .results import shown_path
 
 FORMATS = {".dbc": "dbc", ".arxml": "arxml", ".kcd": "kcd", ".sym": "sym"}
 EXTENDED_FLAG = 0x80000000
@@ -41,7 +42,7 @@ class LoadedDatabase:
         return list(self.db.messages)
 
     def source_entry(self) -> dict[str, object]:
-        return {"path": self.path, "sha256": self.sha256, "format": self.format, "encoding": self.encoding,
+        return {"path": shown_path(self.path), "sha256": self.sha256, "format": self.format, "encoding": self.encoding,
                 "loader": self.loader, "messages": len(self.db.messages),
                 "signals": sum(len(m.signals) for m in self.db.messages), "repairs": list(self.repairs)}
 

@@ -21,7 +21,18 @@ from typing import Any
 
 from . import __version__
 from .errors import SchemaError
-from .vocabulary import ASSET_KINDS, CRITERION_SOURCES, SEVERITIES, STATUSES, AssetKind, CriterionSource, Severity, Status
+from .vocabulary import (
+    ASSET_KINDS,
+    CRITERION_SOURCES,
+    FINDING,
+    SEVERITIES,
+    STATUSES,
+    AssetKind,
+    CriterionSource,
+    Severity,
+    Status,
+    asset_key,
+)
 
 RESULTS_SCHEMA = "vehicle-ds/results@2"
 LEGACY_RESULTS_SCHEMAS = ("vehicle-ds/results@1",)
@@ -43,7 +54,7 @@ class Asset:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.name}" + (f"@{self.version}" if self.version else "")
+        return asset_key(self.to_json())
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Asset:
@@ -114,6 +125,32 @@ def check(check_id: str, title: str, status: Status, severity: Severity, require
             "criterion": criterion.to_json() if criterion else None, "observed": observed,
             **({"reason": reason} if reason else {}),
             "evidence": evidence or {}, "metrics": metrics or {}}
+
+
+def shown_path(path: str | Path, base: str | Path | None = None) -> str:
+    """A local path as an output shows it: relative to the working folder, else to ``base`` (the folder of a
+    command's inputs), else the file name alone (the sha256 beside it identifies the file). Outputs travel
+    to reviewers and regulators without naming this machine's folders."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    for root in (Path.cwd(), Path(base).resolve() if base else None):
+        if root is not None:
+            try:
+                return p.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                continue
+    return p.name
+
+
+def verdict_line(checks: list[dict[str, Any]], next_step: str = "") -> str:
+    """One line a person reads at the end of a command: the checks per status, the findings named, what next."""
+    counts = {s: sum(c["status"] == s for c in checks) for s in STATUSES}
+    line = f"verdicts: {len(checks)} checks — " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    found = sorted({c["id"] for c in checks if c["status"] in FINDING})
+    if found:
+        line += f"; to look at: {', '.join(found[:6])}" + (f" and {len(found) - 6} more" if len(found) > 6 else "")
+    return line + (f"; next: {next_step}" if next_step else "")
 
 
 def finish(doc: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:

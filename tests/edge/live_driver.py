@@ -1,6 +1,10 @@
 """Driver for the two-process live test; runs inside a private network namespace (only ``lo``), so the
 multicast frames never leave this machine. Usage: live_driver.py WORKDIR SECONDS RATE.
-Prints one JSON line with what was sent and what the agent counted."""
+Prints one JSON line with what was sent, what the agent counted and what the kernel dropped.
+
+The sender writes python-can's own udp_multicast datagrams (``pack_message``) from a plain socket that
+receives nothing, so the namespace's UDP receive-buffer drops (``/proc/net/snmp``) are exactly the agent's:
+on a busy machine a frame may be lost at the socket, but every frame is either counted or reported lost."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ GROUP = "239.74.163.9"
 PORT = 43119
 
 SENDER = r'''
-import sys, time, can, cantools
+import socket, sys, time, can, cantools
+from can.interfaces.udp_multicast.utils import pack_message
 db = cantools.database.load_file(sys.argv[1])
 frames = []
 for name, values in [("VCU_VehicleMotion", {"VehSpd": 42.5, "VehLatAActl": 0.1, "VehLongAActl": 0.2, "VehYawRate": 1.0}),
@@ -28,7 +33,11 @@ for name, values in [("VCU_VehicleMotion", {"VehSpd": 42.5, "VehLatAActl": 0.1, 
                                      "DMS_DistractionScore": 5, "DMS_EyelidOpening": 50, "DMS_FaceIdMatch": 7})]:
     m = db.get_message_by_name(name)
     frames.append(can.Message(arbitration_id=m.frame_id, data=m.encode(values), is_extended_id=False))
-bus = can.Bus(interface="udp_multicast", channel=sys.argv[2], port=int(sys.argv[3]), fd=True)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+target = (sys.argv[2], int(sys.argv[3]))
+packed = [pack_message(f) for f in frames]
 rate, seconds = float(sys.argv[4]), float(sys.argv[5])
 n = int(rate * seconds)
 start = time.perf_counter()
@@ -37,8 +46,8 @@ for i in range(n):
     delay = due - time.perf_counter()
     if delay > 0.0005:
         time.sleep(delay)
-    bus.send(frames[i % len(frames)])
-bus.shutdown()
+    sock.sendto(packed[i % len(packed)], target)
+sock.close()
 print(n, round(time.perf_counter() - start, 3))
 '''
 
@@ -79,6 +88,23 @@ def start_agent(cfg: Path, log: Path) -> subprocess.Popen:
     raise SystemExit("agent did not start")
 
 
+def udp_receive_drops() -> int:
+    """Datagrams the kernel dropped for a full receive buffer, in this network namespace."""
+    lines = [ln.split() for ln in Path("/proc/net/snmp").read_text().splitlines() if ln.startswith("Udp:")]
+    return int(lines[1][lines[0].index("RcvbufErrors")])
+
+
+def wait_drained(port: int, timeout: float = 120) -> None:
+    """Until the agent has read every datagram queued on its socket (rx_queue 0 in /proc/net/udp)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        queued = [int(f[4].split(":")[1], 16) for f in (ln.split() for ln in
+                  Path("/proc/net/udp").read_text().splitlines()[1:]) if int(f[1].split(":")[1], 16) == port]
+        if queued and not any(queued):
+            return
+        time.sleep(0.1)
+
+
 def send(rate: float, seconds: float) -> int:
     out = subprocess.run([sys.executable, "-c", SENDER, str(DBC), GROUP, str(PORT), str(rate), str(seconds)],
                          capture_output=True, text=True, check=True)
@@ -91,8 +117,11 @@ def main() -> None:
     # 1. clean run: everything sent is counted, then SIGTERM flushes and exits 0
     cfg = config(work)
     agent = start_agent(cfg, work / "agent.log")
+    drops_before = udp_receive_drops()
     sent = send(rate, seconds)
-    time.sleep(1.0)
+    wait_drained(PORT)
+    time.sleep(0.5)  # the agent's receive thread hands its last frames to the decoder
+    lost = udp_receive_drops() - drops_before
     agent.send_signal(signal.SIGTERM)
     rc = agent.wait(timeout=60)
     results = json.loads((work / "results.json").read_text())
@@ -110,7 +139,8 @@ def main() -> None:
 
     spooled = sorted((kill_dir / "spool").glob("*.vdsb"))
     readable = sum(1 for p in spooled if sum(1 for _ in records(decode_batch_bytes(p.read_bytes()))) > 0)
-    print(json.dumps({"sent": sent, "rc": rc, "frames_total": s["frames_total"], "frames_decoded": s["frames_decoded"],
+    print(json.dumps({"sent": sent, "lost_at_socket": lost, "rc": rc, "frames_total": s["frames_total"],
+                      "frames_decoded": s["frames_decoded"],
                       "records_out": s["uplink"]["records"], "cpu_us_per_frame": s["rates"]["cpu_us_per_frame"],
                       "checks": {c["id"]: c["status"] for c in results["checks"]},
                       "kill_spooled": len(spooled), "kill_readable": readable,

@@ -87,13 +87,13 @@ def test_profile_and_derived_candidates(tmp_path):
         assert res.secret == secret, secret
 
 
-def test_detectors():
+def test_exposure_findings_name_each_kind_of_personal_data_and_nothing_in_a_technical_body():
     assert vin_valid("LFV3A23C0N0001001") and not vin_valid("LFV3A23C5N0001001") and vin_valid("1M8GDM9AXKP042788")
     assert cn_id_valid("11010519491231002X") and not cn_id_valid("110105194912310021")
     body = {"owner_phone": "13812345678", "id_no": "11010519491231002X", "vin": "1M8GDM9AXKP042788",
             "home": {"lat": 39.9087243, "lng": 116.3974771}, "plate": "京A·12345", "model": "EV-S"}
     kinds = {f["kind"] for f in findings(body)}
-    assert {"mobile_number", "cn_resident_id", "vin", "licence_plate", "precise_coordinate"} <= kinds
+    assert {"mobile", "cn_resident_id", "vin", "plate", "precise_coordinate"} <= kinds
     assert not findings({"model": "EV-S", "count": 3, "ok": True})
 
 

@@ -136,7 +136,7 @@ def test_a_report_over_an_empty_replay_passes_none_of_the_vehicle_requirements(t
     empty.write_bytes(b"")
     proc = run_cli("edge", "replay", str(empty), "--dbc", str(SAMPLE_DBC), "--out", str(tmp_path / "edge"),
                    "--key-file", str(tmp_path / "k"))
-    assert proc.returncode == 2 and "no frame could be decoded" in proc.stderr
+    assert proc.returncode == 2 and "no frame matched the DBC" in proc.stderr
     out = tmp_path / "r.json"
     proc = run_cli("report", str(real_outputs / "catalog.json"), str(tmp_path / "edge"), "--format", "json",
                    "--out", str(out))

@@ -8,8 +8,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from ..evidence.masking import _VIN_VALUES, _VIN_WEIGHTS
-from .detectors import luhn
+from ..evidence.detectors import luhn, vin_check_digit
 
 VIN_CHARS = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -27,8 +26,7 @@ def cn_id(r: random.Random) -> str:
 def vin(r: random.Random) -> str:
     chars = [r.choice(VIN_CHARS) for _ in range(17)]
     chars[0] = "L"
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(chars, _VIN_WEIGHTS, strict=True)) % 11
-    chars[8] = "X" if total == 10 else str(total)
+    chars[8] = vin_check_digit("".join(chars))
     return "".join(chars)
 
 

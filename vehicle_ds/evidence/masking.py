@@ -2,10 +2,10 @@
 pseudonym ``pid:3f9a…`` so the same value correlates across findings without being readable.
 
 Masked: JWTs and bearer tokens, secrets in query strings and ``"password": …`` pairs, password hashes
-(bcrypt, argon2, sha-crypt, PBKDF2), API keys, PEM private keys; resident ID numbers (GB 11643 checksum),
-mobile numbers, VINs (check digit), licence plates, e-mail addresses, and coordinates (more than 3
-decimals, rounded to 2). In JSON, the values of credential keys and of keys the core classifier calls
-personal are masked whatever they look like.
+(bcrypt, argon2, sha-crypt, PBKDF2), API keys, PEM private keys; whatever a detector of the one registry
+(``detectors.DETECTORS``: resident ID numbers, bank cards, IMEI, ICCID, phone numbers, e-mail addresses,
+VINs, licence plates) finds, and coordinates (more than 3 decimals, rounded to 2). In JSON, the values of
+credential keys and of keys the core classifier calls personal are masked whatever they look like.
 
 The key is per installation, kept outside every output folder (``$VEHICLE_DS_EVIDENCE_KEY`` names the
 file; default ``~/.local/share/vehicle-ds/evidence.key``), created 0600."""
@@ -21,6 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .detectors import DETECTORS, PRECISE_NUMBER, cn_id_valid, vin_valid
+
+__all__ = ["CREDENTIAL_KEYS", "PERSON_NAME_KEYS", "Masker", "cn_id_valid", "default_masker", "vin_valid"]
+
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I)
 _SECRET_QS = re.compile(r"((?:access_token|refresh_token|token|api_?key|password|passwd|pwd|secret|client_secret)=)"
@@ -33,12 +37,9 @@ _HASH = re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$[^
 _PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)", re.S)
 _API_KEY = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}\b|"
                       r"\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bxox[baprs]-[A-Za-z0-9-]{10,}\b|\bAIza[0-9A-Za-z_-]{35}\b")
-_ID = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d{9}(?!\d)")
-_VIN = re.compile(r"(?<![A-Z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Z0-9])")
-_PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{5,6}")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_COORD = re.compile(r"(?<![\d.])(-?\d{1,3}\.\d{2})\d{2,}(?![\d.])")
+# Personal data in text becomes a keyed pseudonym; coordinates are rounded instead (PRECISE_NUMBER), so
+# their rough place stays readable as evidence.
+_MASKED = tuple(d for d in DETECTORS if d.decisive and d.id != "coordinates")
 
 # Keys whose values name a person (display_name, full_name, 姓名, …), whatever the classifier knows.
 PERSON_NAME_KEYS = re.compile(r"^(?:.*[_-])?(?:display|full|real|first|last|given|family|sur|nick|owner|driver|contact|"
@@ -47,30 +48,6 @@ _COORD_KEY = re.compile(r"lat|lon|lng|coord|position|weidu|jingdu", re.I)
 CREDENTIAL_KEYS = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|secret|client_secret|api_?key|apikey|access_key|"
                              r"secret_key|private_key|token|access_token|refresh_token|credentials?|authorization|"
                              r"session|cookie)(?:[_-].*)?$", re.I)
-
-_VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-               **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def vin_valid(vin: str) -> bool:
-    """ISO 3779 check digit (position 9)."""
-    r = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True)) % 11
-    return vin[8] == ("X" if r == 10 else str(r))
-
-
-def cn_id_valid(num: str) -> bool:
-    """GB 11643 (ISO 7064 MOD 11-2) checksum of an 18-digit resident identity number."""
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(num[:17], weights, strict=True))
-    return "10X98765432"[total % 11] == num[17].upper()
-
-
-def _id_like(num: str) -> bool:
-    """A resident ID number: a valid checksum, or a plausible birth date at digits 7-14 (mask rather than leak)."""
-    y, mo, d = int(num[6:10]), int(num[10:12]), int(num[12:14])
-    return cn_id_valid(num) or (1900 <= y <= 2099 and 1 <= mo <= 12 and 1 <= d <= 31)
 
 
 def evidence_key_path() -> Path:
@@ -106,12 +83,9 @@ class Masker:
         text = _API_KEY.sub("[api key]", text)
         text = _SECRET_PAIR.sub(lambda m: m.group(1) + ("***" if not m.group(2).startswith(("***", "[", "eyJ…")) else
                                                         m.group(2)), text)
-        text = _ID.sub(lambda m: self.pid(m.group()) if _id_like(m.group()) else m.group(), text)
-        text = _VIN.sub(lambda m: self.pid(m.group()) if vin_valid(m.group()) else m.group(), text)
-        text = _MOBILE.sub(lambda m: self.pid(m.group()), text)
-        text = _PLATE.sub(lambda m: self.pid(m.group()), text)
-        text = _EMAIL.sub(lambda m: self.pid(m.group()), text)
-        return _COORD.sub(r"\1~", text)
+        for d in _MASKED:
+            text = d.pattern.sub(lambda m, d=d: self.pid(m.group()) if d.should_mask(m.group()) else m.group(), text)
+        return PRECISE_NUMBER.sub(r"\1~", text)
 
     def json(self, obj: Any, key: str = "") -> Any:
         """Mask a JSON value: credential keys lose their values, personal keys become pseudonyms, every

@@ -87,7 +87,7 @@ PROG = "vehicle-ds hub"
 
 
 def main(args: list[str]) -> None:
-    from vehicle_ds.cli import run_subapp
+    from vehicle_ds.subcommands import run_subapp
 
     run_subapp(app, args, PROG)
 

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,13 +24,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..evidence.detectors import BY_ID
 from ..precision import decimals_needed
+from ..vocabulary import SEVERITY_RANK, asset_key
 from .db import Alert, Delivery, Device, KnownId, Webhook, now
 
 log = logging.getLogger("vehicle_ds.hub.alerts")
 logging.getLogger("vehicle_ds.hub").addHandler(logging.NullHandler())  # `hub serve` decides where logs go
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+VIN = BY_ID["vin"]  # the one registry of personal-data detectors
 
 
 @dataclass
@@ -57,8 +57,7 @@ class MonitorSettings:
 # -- rules on results documents ---------------------------------------------------------------------------------
 
 def _asset(doc: dict[str, Any]) -> str:
-    a = doc.get("subject", {}).get("asset", {})
-    return f"{a.get('kind', '?')}:{a.get('name', '?')}" + (f"@{a['version']}" if a.get("version") else "")
+    return asset_key(doc.get("subject", {}).get("asset", {}))
 
 
 def rule_uplink_checks(doc: dict[str, Any]) -> Iterator[Finding]:
@@ -146,7 +145,7 @@ def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
                                   f"{name}.{sig} left the vehicle with {d} decimals",
                                   {"decimals": d, "allowed": settings.location_decimals}, "数据滥用")
             if col.get("enc") == "str" and isinstance(col.get("data"), list) and any(
-                    isinstance(v, str) and VIN.match(v) for v in col["data"][:10_000]):
+                    isinstance(v, str) and VIN.fullmatch(v) for v in col["data"][:10_000]):
                 yield Finding("identifier_in_clear", "high", f"device:{device}", f"{name}.{sig}",
                                   f"a VIN in clear in {name}.{sig}", {"signal": f"{name}.{sig}"}, "数据泄露")
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ..vocabulary import SEVERITY_RANK
 from .db import Alert, Batch, Document, Incident
-from .monitor import SEVERITY_RANK, alert_json
+from .monitor import alert_json
 
 
 def current_report(Sessions, org_id: int, fmt: str, lang: str, max_assets: int = 50) -> str | None:

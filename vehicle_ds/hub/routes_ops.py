@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..vocabulary import Severity
 from . import incidents as ir
 from .db import Alert, Incident, IncidentEvent, Webhook, now
 from .deps import Auth, Caller
 from .monitor import alert_json
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

@@ -115,7 +115,7 @@ test_signing_key = "{key_file.resolve()}"
 
 [budget]
 max_requests = 800
-rate_per_s = 30
+rate_per_s = {PER_IDENTITY_RATE * 0.9}
 time_s = 120
 burst = 80
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..vocabulary import FINDING, OPEN
 
 REFILE_CHANGE = 0.30  # CN-MIIT-DSM draft Art. 12 [V]; the final text's figure is to be confirmed [U]
-OPEN = ("fail", "needs_review", "not_assessed", "warn", "error")
 
 
 def _rows(rep: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -27,7 +27,7 @@ def _rows(rep: dict[str, Any]) -> dict[tuple[str, str], str]:
 def _findings(rep: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
     out = {}
     for c in rep.get("checks", []):
-        if c["status"] in ("fail", "warn", "error", "needs_review"):
+        if c["status"] in FINDING:
             where = str(c.get("endpoint") or c.get("evidence", {}).get("endpoint", "") if isinstance(
                 c.get("evidence"), dict) else "")
             out[(c["id"], c.get("asset_key", ""), where)] = c

@@ -13,6 +13,7 @@ from ..catalog import summarize
 from ..deadlines import deadlines
 from ..results import now_iso
 from ..taxonomy import TAXONOMY
+from ..vocabulary import FINDING, REQUIREMENT_STATUSES, SEVERITY_RANK
 from ..zh import cite, zh_fields
 from .derive import catalog_checks
 from .inputs import Input
@@ -24,8 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 REPORT_SCHEMA = "vehicle-ds/report@1"
-REQ_STATUSES = ("pass", "fail", "needs_review", "not_assessed")
-_SEV_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+REQ_STATUSES = REQUIREMENT_STATUSES
 
 
 def load_requirements() -> list[dict[str, Any]]:
@@ -195,16 +195,16 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                     for r in load_requirements()]
     covered = {i for r in requirements for i in r["evidence"]}
     req_counts = Counter(r["status"] for r in requirements)
-    findings = [c for c in checks if c["status"] in ("fail", "warn", "error", "needs_review")]
+    findings = [c for c in checks if c["status"] in FINDING]
     sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
-    open_by_sev: dict[str, dict[str, int]] = {s: {} for s in _SEV_ORDER}
+    open_by_sev: dict[str, dict[str, int]] = {s: {} for s in SEVERITY_RANK}
     for c in findings:
         open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
     # one row per root cause: a variant folded into another finding (probes' rootcause) is not a top risk
     # one row per cause: instances of one check on several endpoints or assets are variants of one risk
     causes: dict[str, list[int]] = {}
     for i in sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
-                    key=lambda i: (_SEV_ORDER[checks[i]["severity"]], checks[i]["id"], i)):
+                    key=lambda i: (SEVERITY_RANK[checks[i]["severity"]], checks[i]["id"], i)):
         causes.setdefault(checks[i]["id"], []).append(i)
     top = [idx[0] for idx in causes.values()][:10]
     variants = {str(idx[0]): len(idx) for idx in causes.values() if len(idx) > 1}
@@ -233,7 +233,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
         "status": overall,
         "summary": {"requirements": {s: req_counts.get(s, 0) for s in REQ_STATUSES},
                     "checks": dict(Counter(c["status"] for c in checks)),
-                    "failed_by_severity": {s: sev.get(s, 0) for s in _SEV_ORDER},
+                    "failed_by_severity": {s: sev.get(s, 0) for s in SEVERITY_RANK},
                     "findings_by_severity": open_by_sev,
                     "findings": len(findings), "top_risks": top, "top_risk_variants": variants},
         "requirements": requirements,

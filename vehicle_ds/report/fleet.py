@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..vocabulary import FINDING, REQUIREMENT_STATUSES
 from .inputs import Input
 from .verdicts import _ORDER
-
-FINDING = ("fail", "error", "warn", "needs_review")
 
 
 @dataclass
@@ -78,7 +77,7 @@ def fleet_report(assets: list[AssetOutcomes], load: Callable[[list[str]], list[I
             q["status"] = min(c, key=_ORDER.index)
     req_counts = Counter(q["status"] for q in detail["requirements"])
     everything = [o for a in assets for o in a.outcomes]
-    detail["summary"]["requirements"] = {s: req_counts.get(s, 0) for s in ("pass", "fail", "needs_review", "not_assessed")}
+    detail["summary"]["requirements"] = {s: req_counts.get(s, 0) for s in REQUIREMENT_STATUSES}
     detail["summary"]["checks"] = dict(Counter(o[2] for o in everything))
     detail["summary"]["findings"] = sum(o[2] in FINDING for o in everything)
     detail["summary"]["failed_by_severity"] = {s: sum(o[2] == "fail" and o[3] == s for o in everything)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 from ..catalog import CATALOG_SCHEMA, vehicle_asset
 from ..errors import InputError, SchemaError
-from ..results import LEGACY_RESULTS_SCHEMAS, RESULTS_SCHEMA, validate_results
+from ..results import LEGACY_RESULTS_SCHEMAS, RESULTS_SCHEMA, shown_path, validate_results
+from ..vocabulary import asset_key
 
 
 @dataclass
@@ -33,8 +35,7 @@ class Input:
 
     @cached_property
     def asset_key(self) -> str:
-        a = self.asset
-        return f"{a['kind']}:{a['name']}" + (f"@{a['version']}" if a.get("version") else "")
+        return asset_key(self.asset)
 
     def describe(self) -> dict[str, Any]:
         d = {"path": self.path, "sha256": self.sha256, "kind": self.kind, "schema": self.doc.get("schema"),
@@ -57,7 +58,7 @@ def validate_catalog(doc: dict[str, Any], origin: str) -> None:
             raise SchemaError(f"catalog entry {i + 1} lacks {', '.join(sorted(missing))}", path=origin)
 
 
-def _load_file(p: Path) -> Input:
+def _load_file(p: Path, base: Path | None = None) -> Input:
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -76,12 +77,13 @@ def _load_file(p: Path) -> Input:
         kind = doc["component"]
     else:
         raise SchemaError(f"unknown schema {schema!r} (expected {CATALOG_SCHEMA} or {RESULTS_SCHEMA})", path=str(p))
-    return Input(str(p), hashlib.sha256(raw).hexdigest(), kind, doc)
+    return Input(shown_path(p, base), hashlib.sha256(raw).hexdigest(), kind, doc)
 
 
 def load_inputs(paths: list[str | Path]) -> list[Input]:
-    """Every input file, folders searched recursively for ``*.json`` that carry a vehicle-ds schema."""
-    out: list[Input] = []
+    """Every input file, folders searched recursively for ``*.json`` that carry a vehicle-ds schema. Each is
+    named relative to the working folder, else to the folder the inputs share (outputs name no local folder)."""
+    files: list[Path] = []
     for given in paths:
         p = Path(given)
         if p.is_dir():
@@ -95,9 +97,10 @@ def load_inputs(paths: list[str | Path]) -> list[Input]:
                     found.append(f)
             if not found:
                 raise InputError("no catalog or results documents in this folder", path=str(p))
-            out.extend(_load_file(f) for f in found)
+            files.extend(found)
         elif p.exists():
-            out.append(_load_file(p))
+            files.append(p)
         else:
             raise InputError("no such file or folder", path=str(p))
-    return out
+    base = Path(os.path.commonpath([f.resolve().parent for f in files])) if files else None
+    return [_load_file(f, base) for f in files]

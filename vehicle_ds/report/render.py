@@ -9,6 +9,7 @@ from typing import Any
 from .. import zh
 from ..catalog_formats import to_csv
 from ..taxonomy import TAXONOMY
+from ..vocabulary import FINDING
 from . import charts
 
 LABELS: dict[str, dict[str, str]] = {
@@ -314,7 +315,7 @@ def to_markdown(report: dict[str, Any], lang: str) -> str:
             lines += ["", f"| {L('dropped_reason')} | {L('values')} |", "|---|---|"]
             lines += [f"| {_cell(S(k))} | {n:,} |" for k, n in sm["dropped_by_reason"].items()]
         lines.append("")
-    findings = [c for c in report["checks"] if c["status"] in ("fail", "warn", "needs_review", "error", "not_assessed")]
+    findings = [c for c in report["checks"] if c["status"] in FINDING]
     for section, component in (("inventory", "catalog"), ("uplink", "edge"), ("interfaces", "probes"),
                                ("models", "models"), ("datasets", "datasets")):
         mine = sorted((c for c in findings if c["component"] == component),
