@@ -261,18 +261,22 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
         db_file = state / "platform.db"  # an input with made-up personal data: not part of the output
         db_file.parent.mkdir(parents=True, exist_ok=True)
         sample_platform.build(f"sqlite:///{db_file}", rows=300)  # made-up people, valid checksums
-        tables = []
-        for url in (f"sqlite:///{db_file}", str(hub_state["db"])):
+        # one asset per database: the probed platform's store (made up), and the hub's own
+        from api_probes.testplatform import NAME as probed_platform
+
+        notes = []
+        for url, platform, name in ((f"sqlite:///{db_file}", probed_platform, "platform-catalog.json"),
+                                    (str(hub_state["db"]), "vehicle-ds hub", "hub-catalog.json")):
             db = ReadOnlyDatabase(url, sample=300)
             try:
-                tables.extend(db.tables())
+                doc = discover(list(db.tables()), platform)
             finally:
                 db.close()
-        doc = discover(tables, "vehicle-ds hub")
-        (out / "platform-catalog.json").write_text(to_json(doc), encoding="utf-8")
-        d = doc["discovery"]
-        return (f"{d['tables']} tables, {d['personal_columns']} of {d['columns']} columns with personal data, "
-                f"{d['needs_review']} to review -> {out / 'platform-catalog.json'}")
+            (out / name).write_text(to_json(doc), encoding="utf-8")
+            d = doc["discovery"]
+            notes.append(f"{platform}: {d['tables']} tables, {d['personal_columns']} of {d['columns']} columns with "
+                         f"personal data, {d['needs_review']} to review -> {out / name}")
+        return "; ".join(notes)
 
     def report() -> str:
         from .report import build_report, load_inputs, render
@@ -282,7 +286,7 @@ def run_demo(out: Path, frames: int = 200_000, lang: str = "en") -> Path:
                                         out / "models" / "traffic_signs_trojan.results.json",
                                         out / "models" / "steering.results.json",
                                         out / "hub-selfprobe" / "results.json", out / "datasets" / "results.json",
-                                        out / "platform-catalog.json"]))
+                                        out / "platform-catalog.json", out / "hub-catalog.json"]))
         for fmt in ("html", "json", "md"):
             (out / f"report.{fmt}").write_text(render(rep, fmt, lang), encoding="utf-8")
         other = "zh" if lang == "en" else "en"  # both languages: the Chinese one is what a regulator reads

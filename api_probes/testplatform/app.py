@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from .model import AUDIENCE, COMMON_WORD_SECRET, FLAWS, ISSUER, WEAK_SECRET, State, User, make_vin
+from .model import AUDIENCE, COMMON_WORD_SECRET, FLAWS, ISSUER, NAME, WEAK_SECRET, State, User, make_vin
 
 
 def _b64url(b: bytes) -> str:
@@ -66,7 +66,7 @@ def create_app(flaws: set[str] | None = None, identity_claim: str = "sub", token
             tid = str(next(counter)) if "sequential_ids" in flaws else secrets.token_hex(8)
             st.trips[tid] = {"id": tid, "vin": vin, "owner": v["owner"], "km": 12.5,
                              "start": v["position"], "end": (v["position"][0] + 0.01, v["position"][1] + 0.01)}
-    app = FastAPI(title="Test vehicle platform", version="1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title=NAME, version="1.0", docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")
     app.state.platform = st
     # the key a tester holds in a staging environment (tests use it for correctly signed lifetime probes)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vehicle_ds.evidence.detectors import vin_check_digit
+
 FLAWS = {
     "no_auth_location": "location endpoint answers without any token (NissanConnect 2016)",
     "alg_none": "accepts alg none tokens",
@@ -43,20 +45,11 @@ FLAWS = {
     "db_errors": "database error text and the failing SQL statement in 500 answers",
 }
 
+NAME = "Test vehicle platform"  # its asset name in the probe profile and the report
 ISSUER = "https://auth.testplatform.invalid"
 AUDIENCE = "vehicle-api"
 WEAK_SECRET = "changeme"
 COMMON_WORD_SECRET = "elephant"
-
-
-def vin_check_digit(vin17: str) -> str:
-    values = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
-              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
-    weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-    total = sum(values[c] * w for c, w in zip(vin17, weights, strict=True))
-    r = total % 11
-    return "X" if r == 10 else str(r)
 
 
 def make_vin(serial: int) -> str:

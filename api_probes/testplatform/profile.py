@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .model import NAME
+
 
 def write_profile(tmp: Path, app, base_url: str, http_port: int, tls: dict[str, Path], *, signing: bool = True,
                   allow_unsafe: bool = False, max_requests: int = 800) -> Path:
@@ -67,7 +69,7 @@ safe = {"false" if "commands" in p else "true"}
     eps += "".join(f'\n[[endpoint]]\nmethod = "GET"\npath = "/api/v1/info/{n}"\nsafe = true\n' for n in range(1, 11))
     text = f'''
 [target]
-name = "Test vehicle platform"
+name = "{NAME}"
 base_url = "{base_url}"
 allow_hosts = ["127.0.0.1"]
 ca_cert = "{Path(tls["ca"]).resolve()}"

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import shutil
 from importlib import resources
-from pathlib import Path
 
 import docx
 import openpyxl

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..results import shown_path
 
 
 @dataclass
@@ -35,13 +36,15 @@ class Table:
 
 
 def redact(url: str) -> str:
-    """A database URL without its password (and user)."""
+    """A database URL without its password (and user); a file database's path as outputs show paths."""
     from sqlalchemy.engine import make_url
 
     try:
         u = make_url(url)
-    except Exception:
+    except Exception:  # sqlalchemy raises several kinds for a malformed URL: none of its text is shown
         return "database"
+    if u.get_backend_name() == "sqlite" and u.database:
+        return f"sqlite:///{shown_path(u.database)}"
     return u.set(username=None, password=None).render_as_string(hide_password=True)
 
 
@@ -162,7 +165,7 @@ def read_files(path: Path, sample: int = 1000) -> Iterator[Table]:
                     reader = csv.reader(fh)
                     header = next(reader, [])
                     rows = [tuple(r) for _, r in zip(range(sample), reader, strict=False)]
-                yield Table(f"file:{f}", f.name, header, rows, None, False)
+                yield Table(f"file:{shown_path(f)}", f.name, header, rows, None, False)
             elif suffix in (".jsonl", ".ndjson"):
                 records = []
                 with open(f, encoding="utf-8") as fh:
@@ -176,7 +179,7 @@ def read_files(path: Path, sample: int = 1000) -> Iterator[Table]:
                                 raise InputError(f"line {n} is not JSON", path=str(f)) from None
                 cols = list(dict.fromkeys(k for r in records if isinstance(r, dict) for k in r))
                 rows = [tuple(r.get(c) if isinstance(r, dict) else None for c in cols) for r in records]
-                yield Table(f"file:{f}", f.name, cols, rows, None, False)
+                yield Table(f"file:{shown_path(f)}", f.name, cols, rows, None, False)
             elif suffix == ".parquet":
                 try:
                     import pyarrow.parquet as pq
@@ -187,6 +190,6 @@ def read_files(path: Path, sample: int = 1000) -> Iterator[Table]:
                 batch = next(pf.iter_batches(batch_size=sample), None)
                 cols = pf.schema_arrow.names
                 rows = list(zip(*(batch.column(i).to_pylist() for i in range(len(cols))), strict=True)) if batch else []
-                yield Table(f"file:{f}", f.name, cols, rows, pf.metadata.num_rows, True)
+                yield Table(f"file:{shown_path(f)}", f.name, cols, rows, pf.metadata.num_rows, True)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise InputError(f"cannot read: {exc}", path=str(f)) from None

@@ -1,7 +1,9 @@
 """Checks the report derives from catalogs (the catalog is a ledger, not a results document).
 
 Each judges the policy's decisions for the catalogued signals; the criterion names the clause, and a
-catalog without signals is ``not_assessed``."""
+catalog without signals is ``not_assessed``. The handling checks ask what leaves the vehicle: they run on a
+vehicle's catalog only, never on a platform's stores (a platform's face-image column is not a vehicle
+letting cabin data out)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,14 @@ def _crit(text: str, ref: str) -> Criterion:
 
 
 def catalog_checks(catalog: dict[str, Any]) -> list[dict[str, Any]]:
+    out = _ledger_checks(catalog)
+    if catalog.get("asset", {}).get("kind", "vehicle") == "vehicle":
+        out.extend(_handling_checks(catalog["entries"]))
+    return out
+
+
+def _ledger_checks(catalog: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every kind of catalogue: classified, confidently, with its important data identified."""
     entries = catalog["entries"]
     seen = {"signals": len(entries)}
     out = []
@@ -42,6 +52,13 @@ def catalog_checks(catalog: dict[str, Any]) -> list[dict[str, Any]]:
                      {"important_signals": len(important)},
                      criterion=_crit("important data, where identified, is confirmed by a person and filed", "CN-ADR-3"),
                      observed=seen))
+    return out
+
+
+def _handling_checks(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A vehicle's policy keeps in the vehicle what must not leave it."""
+    seen = {"signals": len(entries)}
+    out = []
     leaking = [_ref(e) for e in entries if e["grade"] in ("important", "core") and e["handling"] != "drop"]
     out.append(check("catalog.important_handling", "Important data is kept in the vehicle by the policy",
                      "fail" if leaking else "pass", "critical", ["GBT44464-6.1"], {"signals": leaking[:50]},
