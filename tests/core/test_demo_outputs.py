@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from benchmarks.readme_figures import README, figures, readme_block
 from tests.conftest import run_cli
 from vehicle_ds import zhlint
 from vehicle_ds.discovery.detectors import scan_values
@@ -16,7 +17,7 @@ TEXT = (".json", ".md", ".html", ".csv", ".jsonl", ".toml", ".geojson", ".txt")
 
 def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(tmp_path):
     out = tmp_path / "demo"
-    proc = run_cli("demo", "--out", str(out), "--frames", "40000", timeout=900)
+    proc = run_cli("demo", "--out", str(out), timeout=900)  # the default run: the README's figures are its figures
     assert proc.returncode == 0, proc.stderr[-3000:]
     files = [p for p in out.rglob("*") if p.is_file()]
     assert not [p for p in files if p.suffix in (".key", ".pem") or p.name == "device.json"]
@@ -47,3 +48,5 @@ def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(tmp_path):
     for page in [out / "report.zh.html", *(out / "documents").glob("*.html")]:
         assert not zhlint.lint_html(page.read_text("utf-8")), page.name
     assert not zhlint.lint_markdown((out / "report.zh.md").read_text("utf-8"))
+    # the README's demo figures are this run's (benchmarks/readme_figures.py DIR --write renews them)
+    assert readme_block(README.read_text("utf-8")) == figures(out)
