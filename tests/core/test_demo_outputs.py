@@ -10,6 +10,7 @@ from benchmarks.readme_figures import README, figures, readme_block
 from tests.conftest import run_cli
 from vehicle_ds import zhlint
 from vehicle_ds.discovery.detectors import scan_values
+from vehicle_ds.vocabulary import FINDING
 
 PERSONAL = ("cn_resident_id", "mobile", "bank_card", "vin", "plate", "imei", "iccid", "email")
 TEXT = (".json", ".md", ".html", ".csv", ".jsonl", ".toml", ".geojson", ".txt")
@@ -37,6 +38,16 @@ def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(tmp_path):
             leaks[str(p.relative_to(out))] = hits
     assert not leaks, leaks
     report = json.loads((out / "report.json").read_text())
+    # every serious finding stands under a requirement, and every top risk says what to do
+    unmapped = [report["checks"][i] for i in report["unmapped_checks"]]
+    assert not [c["id"] for c in unmapped if c["status"] in FINDING and c["severity"] in ("critical", "high")]
+    assert report["summary"]["top_risks"] and all(
+        report["summary"]["top_risk_actions"][str(i)]["remediation"]["zh"] for i in report["summary"]["top_risks"])
+    # one platform asset per database; vehicle handling rules never judge a platform's store
+    stores = [json.loads((out / n).read_text())["asset"]["name"] for n in ("platform-catalog.json", "hub-catalog.json")]
+    assert len(set(stores)) == 2
+    assert not [c for c in report["checks"] if c["asset"]["kind"] == "platform" and c["id"] in (
+        "catalog.sensitive_handling", "catalog.identifier_handling", "catalog.location_handling")]
     assert any(inv["asset"]["kind"] == "platform" for inv in report["inventory"])  # the platform catalogue
     assert report["datasets"] and {"surveying", "offence_related"} <= {
         c["id"] for inv in report["inventory"] for c in inv["combinations"]}

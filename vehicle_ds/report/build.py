@@ -182,6 +182,14 @@ def _requirement(r: dict[str, Any], checks: list[dict[str, Any]], assets: dict[s
             "evidence_by_check": _group(checks, evidence), "note": {"zh": "", "en": ""}}
 
 
+def _action(check_index: int, requirements: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What to do about a top risk: the remediation of the first failing requirement it is evidence of."""
+    for r in requirements:
+        if check_index in r["evidence"] and r["status"] in ("fail", "needs_review") and r["remediation"].get("en"):
+            return {"requirement": r["id"], "remediation": r["remediation"]}
+    return None
+
+
 def build_report(inputs: list[Input], today: dt.date | None = None,
                  attestations: list[Attestation] | None = None, org: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report model. ``org`` is the organisation profile (org.toml), for the deadlines it dates."""
@@ -208,6 +216,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
         causes.setdefault(checks[i]["id"], []).append(i)
     top = [idx[0] for idx in causes.values()][:10]
     variants = {str(idx[0]): len(idx) for idx in causes.values() if len(idx) > 1}
+    actions = {str(i): _action(i, requirements) for i in top}
     overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
                                                                    req_counts["not_assessed"]) else "pass"
     inventory = []
@@ -235,7 +244,8 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                     "checks": dict(Counter(c["status"] for c in checks)),
                     "failed_by_severity": {s: sev.get(s, 0) for s in SEVERITY_RANK},
                     "findings_by_severity": open_by_sev,
-                    "findings": len(findings), "top_risks": top, "top_risk_variants": variants},
+                    "findings": len(findings), "top_risks": top, "top_risk_variants": variants,
+                    "top_risk_actions": {k: v for k, v in actions.items() if v}},
         "requirements": requirements,
         "deadlines": [d.to_json() for d in deadlines(today, org)],
         "inventory": inventory,

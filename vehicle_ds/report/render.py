@@ -251,6 +251,9 @@ def to_markdown(report: dict[str, Any], lang: str) -> str:
     for i in top:
         c = report["checks"][i]
         lines.append(f"- **{L(c['severity'])}** `{c['id']}` — {check_title(c, lang)} — {asset_name(c['asset'], lang)}")
+        act = report["summary"].get("top_risk_actions", {}).get(str(i))
+        if act:
+            lines.append(f"  {L('remediation')}{P['colon']}{act['remediation'][lang]}{P['lp']}`{act['requirement']}`{P['rp']}")
     lines += ["", f"## {L('matrix')}", "",
               f"| {L('id')} | {L('requirement')} | {L('asset')} | {L('status')} | {L('reason')} | {L('basis')} | "
               f"{L('evidence')} |", "|---|---|---|---|---|---|---|"]
