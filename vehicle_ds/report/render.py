@@ -15,6 +15,8 @@ from . import charts
 LABELS: dict[str, dict[str, str]] = {
     "title": {"zh": "车联网数据合规报告", "en": "Connected-vehicle data compliance report"},
     "summary": {"zh": "执行摘要", "en": "Executive summary"},
+    "cards_count": {"zh": "要求项结论（每项要求按资产分别评定，一行一资产）：",
+                    "en": "Requirement verdicts, one per requirement and asset:"},
     "matrix": {"zh": "合规要求矩阵", "en": "Requirement matrix"},
     "inventory": {"zh": "数据清单与分类分级", "en": "Data inventory and grading"},
     "uplink": {"zh": "车外传输数据", "en": "What leaves the vehicle"},
