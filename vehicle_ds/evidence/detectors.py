@@ -47,8 +47,9 @@ def vin_valid(vin: str) -> bool:
 
 
 def vin_shaped(vin: str) -> bool:
-    """Seventeen VIN-alphabet characters with letters and digits: masked and audited even with a wrong check digit."""
-    return bool(_VIN_SHAPE.fullmatch(vin)) and not vin.isdigit() and not vin.isalpha()
+    """Seventeen VIN-alphabet characters with letters and digits, or a valid check digit: masked and audited
+    even with a wrong check digit (mask rather than leak)."""
+    return bool(_VIN_SHAPE.fullmatch(vin)) and (vin_valid(vin) or not (vin.isdigit() or vin.isalpha()))
 
 
 def cn_id_valid(num: str) -> bool:
