@@ -59,6 +59,20 @@ def open_buses(cfg: EdgeConfig) -> list:
     return buses
 
 
+def _drain_bus(bus, name: str, buffer: list, lock: threading.Lock, most: int = 1_000_000) -> None:
+    """At shutdown, take what the interface already holds: a frame received before SIGTERM is counted."""
+    for _ in range(most):
+        try:
+            msg = bus.recv(timeout=0)
+        except Exception:  # a bus already failing at shutdown: what was taken is kept
+            return
+        if msg is None:
+            return
+        msg.channel = name
+        with lock:
+            buffer.append(msg)
+
+
 def run_live(config_path: str | Path, stop: threading.Event | None = None) -> dict:
     cfg = load_config(config_path)
     _logging(cfg.log_format)
@@ -90,6 +104,7 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                 msg.channel = name
                 with lock:
                     buffer.append(msg)
+        _drain_bus(bus, name, buffer, lock)
 
     threads = [threading.Thread(target=receive, args=(b, n), daemon=True, name=f"rx-{n}")
                for b, n in zip(buses, channels, strict=True)]
