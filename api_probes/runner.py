@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vehicle_ds.errors import InputError
-from vehicle_ds.results import Asset, finish, new_results
+from vehicle_ds.results import Asset, Criterion, check, finish, new_results
 
 from .checks import REGISTRY, result, run_probe
 from .client import BudgetExhausted, SafeClient, mask
@@ -93,6 +93,16 @@ def _signing_key(spec: str | None) -> Any:
     return serialization.load_pem_private_key(Path(spec).read_bytes(), password=None)
 
 
+def _login_check(problems: list[Any], identities: int) -> dict[str, Any]:
+    """The probes' own precondition, not a property of the target: no OWASP category, no CWE, no requirement."""
+    crit = Criterion("every identity of the profile logs in, so each probe can ask as that identity",
+                     "engineering_default", "probe profile [[identity]]", {"identities": 1})
+    c = check("probes.setup.login", "Every identity could log in", "error", "high", [], {"login_problems": problems},
+              {"identities": identities, "failed": len(problems)}, criterion=crit, observed={"identities": identities},
+              reason="an identity could not log in: the probes that need it could not ask their question")
+    return {**c, "owasp": None, "cwe": None, "endpoint": ""}
+
+
 def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None, discover: bool = False,
         progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     if allow_unsafe and not profile.allow_unsafe:
@@ -139,8 +149,7 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
         ctx.discover = discover
         doc["subject"]["auth_methods"] = list(ctx.methods)
         if problems:
-            checks.append({**result(REGISTRY[0], "error", {"login_problems": problems}), "id": "probes.setup.login",
-                           "title": "Every identity could log in", "requirements": []})
+            checks.append(_login_check(problems, len(profile.identities)))
         if profile.listener:
             from cryptography.hazmat.primitives.asymmetric import rsa
 

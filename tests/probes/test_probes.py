@@ -314,3 +314,17 @@ def test_a_profile_drafted_from_openapi_runs_after_the_identities_are_filled_in(
     by = {(c["id"], c["endpoint"]): c["status"] for c in doc["checks"]}
     assert by[("probes.bola", "GET /api/v1/vehicles/{vin}/location [token]")] == "fail"
     assert by[("probes.auth.unauthenticated", "GET /api/v1/vehicles/{vin}/location")] == "pass"
+
+
+def test_a_failed_login_is_its_own_check_citing_no_probe_s_category(tmp_path, tls):
+    """The login precondition cites no OWASP category, CWE or requirement (it once carried the first probe's)."""
+    with platform(set(), tls) as (app, url, http_port):
+        path = write_profile(tmp_path, app, url, http_port, tls)
+        text = path.read_text()
+        first = text.index('password = "') + len('password = "')
+        path.write_text(text[:first] + "wrong-" + text[first:])
+        doc = run(load_profile(path), only=["probes.auth.unauthenticated"])
+    login = next(c for c in doc["checks"] if c["id"] == "probes.setup.login")
+    assert login["status"] == "error" and login["evidence"]["login_problems"]
+    assert login["owasp"] is None and login["cwe"] is None and login["requirements"] == []
+    assert login["criterion"]["source"] == "engineering_default"
