@@ -72,19 +72,26 @@ class BudgetCut(Exception):
     """The time or query budget ran out inside a check (raised before the model's next batch)."""
 
 
+WALL_CLOCK = "wall-clock safety limit"
+
+
 class Budget:
     """Hard limits: the model asks before every batch of queries (``check``), so a run overruns its budget by
-    at most one batch; whatever a cut stops is reported ``skipped`` and the run ``complete: false``."""
+    at most one batch. The query budget decides what runs: the same model, data and seed give the same
+    checks on any machine, and what it cuts is ``skipped``. Wall-clock time is only an outer safety: what it
+    cuts is ``not_assessed`` and says so, because on an idler machine that check would have run."""
 
-    def __init__(self, settings: Settings, model: Model) -> None:
-        self.t0 = time.monotonic()
+    def __init__(self, settings: Settings, model: Model, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.t0 = clock()
         self.s, self.model = settings, model
 
     def left(self) -> str | None:
-        if time.monotonic() - self.t0 > self.s.time_budget_s:
-            return f"time budget of {self.s.time_budget_s:g}s used up"
         if self.model.queries >= self.s.query_budget:
             return f"query budget of {self.s.query_budget} used up"
+        if self.clock() - self.t0 > self.s.time_budget_s:
+            return (f"{WALL_CLOCK} of {self.s.time_budget_s:g}s reached (not the query budget): "
+                    "on an idler or faster machine this check would have run")
         return None
 
     def check(self) -> None:
@@ -131,7 +138,9 @@ class Run:
         return v, Criterion(text.format(v=v), "acceptance", f"{self.settings.acceptance.path} [{section}] {key}")
 
     def skipped(self, cid: str, title: str, why: str) -> None:
-        self.checks.append(check(cid, title, "skipped", "info", ROBUST, {"reason": why}, criterion=None, reason=why))
+        """Not run: ``skipped`` by design or by the query budget, ``not_assessed`` when the wall clock cut it."""
+        status = "not_assessed" if WALL_CLOCK in why else "skipped"
+        self.checks.append(check(cid, title, status, "info", ROBUST, {"reason": why}, criterion=None, reason=why))
 
 
 def _error_rate(model: Model, pred: np.ndarray, y: np.ndarray, tol: float) -> float:
@@ -489,7 +498,7 @@ def expected_checks(task: str) -> list[str]:
 
 
 def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_info: dict[str, Any],
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        progress: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     suite = SUITES[settings.suite]
     rng = np.random.default_rng(settings.seed)
     n = min(len(x), suite.images)
@@ -497,7 +506,7 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
     x, y = x[idx], y[idx]
     if model.task == "classification":
         y = y.astype(np.int64)
-    budget = Budget(settings, model)
+    budget = Budget(settings, model, clock)
     doc = new_results("models", {"model": model.identity, "data": {**data_info, "evaluated": int(n)},
                                  "task": model.task, "preprocess": model.preprocess.describe()},
                       {**{k: v for k, v in settings.__dict__.items() if k not in ("signature", "public_key", "acceptance")},
@@ -527,7 +536,7 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
             r.cut.append(cid)
             r.skipped(cid, cid, why or "budget used up before this check")
     doc["checks"] = r.checks
-    r.summary.update({"queries": model.queries, "elapsed_s": round(time.monotonic() - budget.t0, 2),
+    r.summary.update({"queries": model.queries, "elapsed_s": round(clock() - budget.t0, 2),
                       "complete": not r.cut and not any(c["status"] == "skipped" and "budget" in c.get("reason", "")
                                                         for c in r.checks),
                       "cut": sorted(set(r.cut))})
