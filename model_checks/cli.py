@@ -59,7 +59,8 @@ def model_check(
     eps_l2: Annotated[float, typer.Option(help="L2 budget in pixel units.")] = 1.0,
     sigma: Annotated[float, typer.Option(help="Smoothing noise in pixel units.")] = 0.25,
     tolerance: Annotated[float, typer.Option(help="Regression: error when |prediction - truth| exceeds this.")] = 5.0,
-    time_budget: Annotated[float, typer.Option(help="Wall-clock safety limit in seconds: what it cuts is not_assessed (the query budget decides what runs).")] = 600.0,
+    time_budget: Annotated[float, typer.Option(
+        help="Wall-clock safety limit in seconds: what it cuts is not_assessed (the query budget decides what runs).")] = 600.0,
     query_budget: Annotated[int, typer.Option(help="Model queries.")] = 5_000_000,
     expected_sha256: Annotated[Optional[str], typer.Option(help="Fail unless the model has this hash.")] = None,  # noqa: UP045
     signature: Annotated[Optional[Path], typer.Option(help="Ed25519 signature of the model file.")] = None,  # noqa: UP045
