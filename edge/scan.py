@@ -14,8 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from vehicle_ds.evidence.detectors import luhn as _luhn
-from vehicle_ds.evidence.detectors import vin_valid
+from vehicle_ds.evidence.detectors import luhn, vin_valid
 
 FRAMES_PER_ID = 2_000
 _VIN_CHARS = np.zeros(256, dtype=bool)
@@ -43,9 +42,9 @@ def find_identifiers(stream: bytes) -> set[str]:
             found.add("vin")
     for a, b in _runs(_DIGIT[arr], 15):
         text = stream[a:b].decode("ascii")
-        if b - a == 15 and _luhn(text):
+        if b - a == 15 and luhn(text):
             found.add("imei")
-        elif 19 <= b - a <= 20 and text.startswith("89") and _luhn(text):
+        elif 19 <= b - a <= 20 and text.startswith("89") and luhn(text):
             found.add("iccid")
     return found
 

@@ -21,9 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .detectors import DETECTORS, PRECISE_NUMBER, cn_id_valid, vin_valid
+from .detectors import DETECTORS, PRECISE_NUMBER
 
-__all__ = ["CREDENTIAL_KEYS", "PERSON_NAME_KEYS", "Masker", "cn_id_valid", "default_masker", "vin_valid"]
+__all__ = ["CREDENTIAL_KEYS", "PERSON_NAME_KEYS", "Masker", "default_masker"]
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I)
