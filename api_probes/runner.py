@@ -97,14 +97,94 @@ def _login_check(problems: list[Any], identities: int) -> dict[str, Any]:
     """The probes' own precondition, not a property of the target: no OWASP category, no CWE, no requirement."""
     crit = Criterion("every identity of the profile logs in, so each probe can ask as that identity",
                      "engineering_default", "probe profile [[identity]]", {"identities": 1})
-    c = check("probes.setup.login", "Every identity could log in", "error", "high", [], {"login_problems": problems},
-              {"identities": identities, "failed": len(problems)}, criterion=crit, observed={"identities": identities},
+    c = check("probes.setup.login", "Every identity could log in", "error", "high", [], evidence={"login_problems": problems},
+              metrics={"identities": identities, "failed": len(problems)}, criterion=crit, observed={"identities": identities},
               reason="an identity could not log in: the probes that need it could not ask their question")
     return {**c, "owasp": None, "cwe": None, "endpoint": ""}
 
 
+def _results_doc(profile: Profile, client: SafeClient, probes: list, discover: bool) -> dict[str, Any]:
+    return new_results("probes", {"target": profile.name, "base_url": profile.base_url,
+                                  "profile_sha256": hashlib.sha256(Path(profile.path).read_bytes()).hexdigest()
+                                  if profile.path else None,
+                                  "identities": [{"name": i.name, "role": i.role} for i in profile.identities],
+                                  "endpoints": len(profile.endpoints)},
+                       {"max_requests": profile.max_requests, "rate_per_s": profile.rate_per_s, "time_s": profile.time_s,
+                        "burst": profile.burst, "allow_unsafe": client.allow_unsafe, "discover": discover,
+                        "probes": [p.id for p in probes]},
+                       asset=Asset("platform", profile.name, profile.version))
+
+
+def _connect(client: SafeClient, profile: Profile) -> tuple[Context, list[str]]:
+    """Reach the target through its first safe GET endpoint, log every identity in; the context the probes
+    share, and the identities that could not log in."""
+    first = next((e for e in profile.endpoints if e.safe and e.method == "GET" and "{" not in e.path), None)
+    if first is None:
+        raise InputError("the profile lists no safe GET endpoint without parameters to reach the target with",
+                         path=profile.path)
+    health = client.request("GET", first.path)  # start-up goes through the safe list like every request
+    if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
+        raise InputError(f"target unreachable: {mask(health.error)}", path=profile.path)
+    expires: dict[str, float] = {}
+    tokens, cookies, problems = _login(client, profile, expires)
+    ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies, expires=expires,
+                  public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
+
+    def relogin(name: str, ctx: Context = ctx) -> None:
+        t, c, _ = _login(client, profile, ctx.expires, only=name)
+        ctx.tokens.update(t)
+        ctx.cookies.update(c)
+        ctx.refreshed.append(name)
+
+    ctx.relogin = relogin
+    return ctx, problems
+
+
+def _key_listener() -> KeyListener:
+    """A loopback JWKS server with a key of our own, for the jku/x5u probes."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from .forge import rsa_public_jwk
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    listener = KeyListener({"keys": [rsa_public_jwk(key)]})
+    listener.key = key
+    return listener
+
+
+def _run_probes(ctx: Context, probes: list, checks: list[dict[str, Any]],
+                progress: Callable[[str, int, int], None] | None) -> bool:
+    """Every probe in order until the request budget is used up (the rest are skipped and say so); whether
+    it was."""
+    exhausted = False
+    for n, p in enumerate(probes):
+        if progress:
+            progress(p.id, n, len(probes))
+        if exhausted:
+            checks.append(result(p, "skipped", {"reason": "request budget used up"}))
+            continue
+        try:
+            checks.extend(run_probe(ctx, p))
+        except BudgetExhausted as exc:
+            exhausted = True
+            checks.append(result(p, "skipped", {"reason": str(exc)}))
+    return exhausted
+
+
+def _summary(checks: list[dict[str, Any]], client: SafeClient, profile: Profile, exhausted: bool,
+             elapsed: float, ctx: Context | None) -> dict[str, Any]:
+    sev = Counter(c["severity"] for c in checks if c["status"] == "fail" and "folded_into" not in c)
+    return {"requests_sent": client.sent, "requests_blocked_by_safety": client.blocked,
+            "budget": {"max_requests": profile.max_requests, "exhausted": exhausted},
+            "elapsed_s": round(elapsed, 2),
+            "checks": dict(Counter(c["status"] for c in checks)), "findings_by_severity": dict(sev),
+            "findings": findings(checks), "failed_checks": sum(1 for c in checks if c["status"] == "fail"),
+            "tokens_refreshed": len(ctx.refreshed) if ctx is not None else 0, "checks_run": len(checks)}
+
+
 def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None, discover: bool = False,
         progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+    """Every registered probe (or those ``only`` names) against the profile's target, within its budget."""
     if allow_unsafe and not profile.allow_unsafe:
         raise InputError("--allow-unsafe also needs safety.allow_unsafe = true in the profile", path=profile.path)
     client = SafeClient(profile, allow_unsafe=allow_unsafe)
@@ -112,38 +192,12 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
     listener = None
     probes = [p for p in REGISTRY if not only or any(p.id == o or p.id.startswith(o + ".") for o in only)]
     probes.sort(key=lambda p: p.id not in FIRST)
-    doc = new_results("probes", {"target": profile.name, "base_url": profile.base_url,
-                                 "profile_sha256": hashlib.sha256(Path(profile.path).read_bytes()).hexdigest()
-                                 if profile.path else None,
-                                 "identities": [{"name": i.name, "role": i.role} for i in profile.identities],
-                                 "endpoints": len(profile.endpoints)},
-                      {"max_requests": profile.max_requests, "rate_per_s": profile.rate_per_s, "time_s": profile.time_s,
-                       "burst": profile.burst, "allow_unsafe": client.allow_unsafe, "discover": discover,
-                       "probes": [p.id for p in probes]},
-                      asset=Asset("platform", profile.name, profile.version))
+    doc = _results_doc(profile, client, probes, discover)
     checks: list[dict[str, Any]] = []
     exhausted = False
     ctx: Context | None = None
     try:
-        first = next((e for e in profile.endpoints if e.safe and e.method == "GET" and "{" not in e.path), None)
-        if first is None:
-            raise InputError("the profile lists no safe GET endpoint without parameters to reach the target with",
-                             path=profile.path)
-        health = client.request("GET", first.path)  # start-up goes through the safe list like every request
-        if health.status is None and "SSL" not in health.error and "certificate" not in health.error.lower():
-            raise InputError(f"target unreachable: {mask(health.error)}", path=profile.path)
-        expires: dict[str, float] = {}
-        tokens, cookies, problems = _login(client, profile, expires)
-        ctx = Context(profile, client, tokens, allow_unsafe=client.allow_unsafe, cookies=cookies, expires=expires,
-                      public_pem=_public_key(client, profile), signing_key=_signing_key(profile.test_signing_key))
-
-        def relogin(name: str, ctx: Context = ctx) -> None:
-            t, c, _ = _login(client, profile, ctx.expires, only=name)
-            ctx.tokens.update(t)
-            ctx.cookies.update(c)
-            ctx.refreshed.append(name)
-
-        ctx.relogin = relogin
+        ctx, problems = _connect(client, profile)
         doc["setup"] = run_setup(ctx)
         ctx.methods = _auth_methods(ctx)
         ctx.discover = discover
@@ -151,25 +205,8 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
         if problems:
             checks.append(_login_check(problems, len(profile.identities)))
         if profile.listener:
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            from .forge import rsa_public_jwk
-
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            listener = KeyListener({"keys": [rsa_public_jwk(key)]})
-            listener.key = key
-            ctx.listener = listener
-        for n, p in enumerate(probes):
-            if progress:
-                progress(p.id, n, len(probes))
-            if exhausted:
-                checks.append(result(p, "skipped", {"reason": "request budget used up"}))
-                continue
-            try:
-                checks.extend(run_probe(ctx, p))
-            except BudgetExhausted as exc:
-                exhausted = True
-                checks.append(result(p, "skipped", {"reason": str(exc)}))
+            ctx.listener = listener = _key_listener()
+        exhausted = _run_probes(ctx, probes, checks, progress)
     finally:
         if listener is not None:
             listener.close()
@@ -177,14 +214,7 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
     for c in checks:  # keep DESIGN's check shape; owasp/cwe/endpoint stay as extra keys
         c.setdefault("metrics", {})
     fold(checks)
-    sev = Counter(c["severity"] for c in checks if c["status"] == "fail" and "folded_into" not in c)
-    summary = {"requests_sent": client.sent, "requests_blocked_by_safety": client.blocked,
-               "budget": {"max_requests": profile.max_requests, "exhausted": exhausted},
-               "elapsed_s": round(time.monotonic() - t0, 2),
-               "checks": dict(Counter(c["status"] for c in checks)), "findings_by_severity": dict(sev),
-               "findings": findings(checks), "failed_checks": sum(1 for c in checks if c["status"] == "fail")}
     doc["checks"] = checks
     doc["request_log"] = client.log.entries
     doc["changes"] = ctx.changes if ctx is not None else []
-    summary["tokens_refreshed"] = len(ctx.refreshed) if ctx is not None else 0
-    return finish(doc, {**summary, "checks_run": len(checks)})
+    return finish(doc, _summary(checks, client, profile, exhausted, time.monotonic() - t0, ctx))

@@ -185,7 +185,7 @@ def input_frames(ev: Evidence) -> dict[str, Any]:
     else:
         why, status = "", "pass"
     return check("edge.input.frames", "The input carries frames the vehicle's DBC describes", status, "high",
-                 ["GBT44464-4.1"], {"problem": why} if why else {}, reason=why,
+                 ["GBT44464-4.1"], evidence={"problem": why} if why else {}, reason=why,
                  criterion=Criterion("at least one frame decodes against the DBC", "engineering_default",
                                      minimum={"frames_total": 1}),
                  observed={"frames_total": fs.total, "frames_decoded": fs.decoded})
@@ -198,7 +198,7 @@ def unknown_ids(ev: Evidence) -> dict[str, Any]:
     unknown = [{"id": f"0x{cid:X}", "extended": ext, "frames": n} for (cid, ext), n in fs.unknown_ids.most_common(50)]
     return check("edge.frames.unknown_ids", "Every frame id on the bus is described by the DBC",
                  "warn" if fs.unknown else "pass", "medium", ["GBT44464-4.1", "CN-MIIT-134"],
-                 {"unknown_ids": unknown, "distinct": len(fs.unknown_ids)}, {"frames_unknown": fs.unknown},
+                 evidence={"unknown_ids": unknown, "distinct": len(fs.unknown_ids)}, metrics={"frames_unknown": fs.unknown},
                  criterion=Criterion("no data frame has an id outside the DBC", "clause", "GBT44464-4.1",
                                      minimum={"frames_data": 1}),
                  observed={"frames_data": fs.decoded + fs.unknown})
@@ -210,7 +210,8 @@ def frame_errors(ev: Evidence) -> dict[str, Any]:
     fs = ev.frames
     return check("edge.frames.errors", "No malformed, error or remote frames in the traffic",
                  "warn" if fs.error else "pass", "low", ["R155-A5"],
-                 {"reasons": dict(fs.error_reasons), "malformed_lines": fs.malformed_lines}, {"frames_error": fs.error},
+                 evidence={"reasons": dict(fs.error_reasons), "malformed_lines": fs.malformed_lines},
+                 metrics={"frames_error": fs.error},
                  criterion=Criterion("no malformed, error or remote frame", "engineering_default",
                                      minimum=_ONE_FRAME),
                  observed={"frames_total": fs.total, "frames_decoded": fs.decoded})
@@ -222,7 +223,7 @@ def frame_length(ev: Evidence) -> dict[str, Any]:
     fs = ev.frames
     return check("edge.frames.length", "Frames carry the length the DBC declares (truncated frames are "
                  "decoded as far as their bytes go)", "warn" if fs.truncated or fs.oversize else "pass", "low",
-                 ["GBT44464-4.1"], {}, {"frames_truncated": fs.truncated, "frames_oversize": fs.oversize},
+                 ["GBT44464-4.1"], evidence={}, metrics={"frames_truncated": fs.truncated, "frames_oversize": fs.oversize},
                  criterion=Criterion("every decoded frame has the DBC's length", "engineering_default",
                                      minimum=_ONE_FRAME),
                  observed={"frames_decoded": fs.decoded})
@@ -236,10 +237,10 @@ def location_precision(ev: Evidence) -> dict[str, Any]:
     return check("edge.uplink.location_precision",
                  "No position leaves the vehicle more precise than a consented purpose needs",
                  "fail" if bad else "pass", "critical", ["CN-ADR-6", "CN-ADR-9", "EDPB-LOC"],
-                 {"violations": a.location_violations[:20], "allowed_decimals": ev.location_decimals,
+                 evidence={"violations": a.location_violations[:20], "allowed_decimals": ev.location_decimals,
                   "consented_location_purposes": ev.location_purposes,
                   "max_decimals_seen": a.location_max_decimals_seen if a.location_values else None},
-                 {"location_values_out": a.location_values},
+                 metrics={"location_values_out": a.location_values},
                  criterion=Criterion(f"outbound positions carry at most {ev.location_decimals} decimals (the consented "
                                      "purpose's precision in the policy), none without a consented purpose",
                                      "engineering_default", "policy [purposes] location_decimals",
@@ -254,7 +255,7 @@ def no_clear_vin(ev: Evidence) -> dict[str, Any]:
     a = ev.audit
     return check("edge.uplink.no_clear_vin", "No VIN or other identifier leaves in clear",
                  "fail" if a.vin_violations else "pass", "high", ["GBT44464-A", "GBT44464-5.4", "EDPB-ANON"],
-                 {"violations": a.vin_violations[:20]},
+                 evidence={"violations": a.vin_violations[:20]},
                  criterion=Criterion("no outbound value is a clear VIN or an identifier the policy pseudonymises",
                                      "clause", "GBT44464-A", minimum={"identifier_frames_decoded": 1}),
                  observed={"identifier_frames_decoded": ev.decoded_of(lambda s: s.cls.category == "identifier")})
@@ -268,7 +269,7 @@ def no_forbidden_media(ev: Evidence) -> dict[str, Any]:
                  "No cabin audio/video, biometric, driver-monitoring, key material or exterior raw image data "
                  "leaves the vehicle", "fail" if a.forbidden else "pass", "critical",
                  ["CN-ADR-9", "GBT44464-5.1", "GBT44464-6.1", "CN-ADR-8", "R155-A5"],
-                 {"violations": dict(a.forbidden.most_common(20))},
+                 evidence={"violations": dict(a.forbidden.most_common(20))},
                  criterion=Criterion("no outbound value of these categories", "clause", "CN-ADR-9",
                                      minimum={"such_frames_decoded": 1}),
                  observed={"such_frames_decoded": ev.decoded_of(
@@ -280,8 +281,8 @@ def technical_data_leaves(ev: Evidence) -> dict[str, Any]:
     """No technical data leaves: the policy keeps so much in the vehicle that the uplink is useless."""
     a = ev.audit
     return check("edge.uplink.technical_data_leaves", "Technical data still leaves, so the uplink stays useful",
-                 "pass" if a.technical_values else "warn", "low", ["CN-ADR-6"], {},
-                 {"technical_values_out": a.technical_values},
+                 "pass" if a.technical_values else "warn", "low", ["CN-ADR-6"], evidence={},
+                 metrics={"technical_values_out": a.technical_values},
                  criterion=Criterion("at least one technical value leaves", "engineering_default",
                                      minimum={"technical_frames_decoded": 1}),
                  observed={"technical_frames_decoded": ev.decoded_of(lambda s: s.cls.category in TECHNICAL_CATEGORIES)})
@@ -294,7 +295,7 @@ def cabin_default_off(ev: Evidence) -> dict[str, Any]:
     fs = ev.frames
     return check("edge.cabin.default_off", "No cabin data appears while its sensor reports off",
                  "fail" if fs.cabin_on_while_off else "pass", "high", ["GBT44464-5.1", "CN-ADR-9"],
-                 {"frames_by_message": dict(fs.cabin_on_while_off)},
+                 evidence={"frames_by_message": dict(fs.cabin_on_while_off)},
                  criterion=Criterion("no non-zero cabin value in a frame whose status signal is 0 (off)",
                                      "clause", "GBT44464-5.1", minimum={"cabin_frames_decoded": 1}),
                  observed={"cabin_frames_decoded": sum(fs.decoded_by_message.get(m, 0) for m in ev.cabin_messages)})
@@ -308,7 +309,7 @@ def policy_unclassified(ev: Evidence) -> dict[str, Any]:
                           if s.cls.category == "unclassified")
     return check("edge.policy.unclassified", "Every signal is explained by a rule (unexplained ones are kept "
                  "in the vehicle)", "needs_review" if unclassified else "pass", "medium", ["GBT44464-4.1"],
-                 {"signals": unclassified[:100]}, {"unclassified_signals": len(unclassified)},
+                 evidence={"signals": unclassified[:100]}, metrics={"unclassified_signals": len(unclassified)},
                  criterion=Criterion("every DBC signal is matched by a policy rule", "clause", "GBT44464-4.1",
                                      minimum={"signals": 1}),
                  observed={"signals": len(signals)})
@@ -318,8 +319,8 @@ def policy_unclassified(ev: Evidence) -> dict[str, Any]:
 def spool_no_loss(ev: Evidence) -> dict[str, Any]:
     """The spool's size bound evicted batches before they were delivered."""
     return check("edge.spool.no_loss", "The spool lost no batch to its size bound",
-                 "fail" if ev.batches_evicted else "pass", "high", ["R155-A5"], {},
-                 {"batches_evicted": ev.batches_evicted, "bytes_evicted": ev.bytes_evicted},
+                 "fail" if ev.batches_evicted else "pass", "high", ["R155-A5"], evidence={},
+                 metrics={"batches_evicted": ev.batches_evicted, "bytes_evicted": ev.bytes_evicted},
                  criterion=Criterion("no batch evicted", "engineering_default", minimum={"batches_written": 1}),
                  observed={"batches_written": ev.batches_written})
 
@@ -340,7 +341,7 @@ def undocumented_identifiers(ev: Evidence) -> dict[str, Any]:
     return check("edge.frames.undocumented_identifiers",
                  "No personal identifier hides in frames the DBC does not describe",
                  "warn" if hits else "pass", "medium", ["GBT44464-4.1", "CN-ADR-3"],
-                 {"ids": hits[:50], "ids_scanned": len(sc.scanned)}, {"frames_scanned": scanned},
+                 evidence={"ids": hits[:50], "ids_scanned": len(sc.scanned)}, metrics={"frames_scanned": scanned},
                  criterion=Criterion(f"no ASCII VIN (valid check digit), IMEI or ICCID (Luhn) in the first "
                                      f"{FRAMES_PER_ID:,} frames of each undocumented id", "engineering_default",
                                      minimum={"frames_data": 1}),
@@ -354,15 +355,15 @@ def sensitive_areas(ev: Evidence) -> dict[str, Any]:
     a = ev.audit
     if not ev.areas:
         return check("edge.uplink.sensitive_areas", "No position inside a sensitive area leaves the vehicle",
-                     "not_assessed", "high", ["CN-ADR-3", "GBT44464-5.6"], {}, reason="no sensitive areas given "
+                     "not_assessed", "high", ["CN-ADR-3", "GBT44464-5.6"], evidence={}, reason="no sensitive areas given "
                      "(--geofence)", criterion=Criterion("no outbound position inside a sensitive-area polygon",
                                                          "clause", "CN-ADR-3", minimum={"areas": 1}),
                      observed={"areas": 0})
     return check("edge.uplink.sensitive_areas", "No position inside a sensitive area leaves the vehicle",
                  "fail" if a.in_sensitive_area else "pass", "critical", ["CN-ADR-3", "GBT44464-5.6"],
-                 {"areas": list(ev.areas), "positions_inside_decoded": dict(ev.geofence_hits),
+                 evidence={"areas": list(ev.areas), "positions_inside_decoded": dict(ev.geofence_hits),
                   "positions_inside_outbound": dict(a.in_sensitive_area)},
-                 {"positions_inside_decoded": sum(ev.geofence_hits.values())},
+                 metrics={"positions_inside_decoded": sum(ev.geofence_hits.values())},
                  criterion=Criterion("no outbound position inside a sensitive-area polygon (user-provided)", "clause",
                                      "CN-ADR-3", minimum={"position_frames_decoded": 1}),
                  observed={"areas": len(ev.areas), "position_frames_decoded": ev.decoded_of(
@@ -378,8 +379,9 @@ def transport_sessions(ev: Evidence) -> dict[str, Any]:
     broken = sum(n for k, n in s.items() if not k.endswith(".completed"))
     return check("edge.transport.sessions", "Multi-frame transfers complete, so their payloads are classified",
                  "warn" if broken else "pass", "low", ["GBT44464-4.1"],
-                 {"sessions": dict(sorted(s.items())), "payloads_unknown": dict(ev.frames.unknown_payloads.most_common(20))},
-                 {"sessions_completed": done, "sessions_incomplete": broken},
+                 evidence={"sessions": dict(sorted(s.items())),
+                           "payloads_unknown": dict(ev.frames.unknown_payloads.most_common(20))},
+                 metrics={"sessions_completed": done, "sessions_incomplete": broken},
                  criterion=Criterion("every transport session completes (no abort, no timeout)", "engineering_default",
                                      minimum={"sessions": 1}),
                  observed={"sessions": done + broken, "transport_frames": ev.frames.transport})

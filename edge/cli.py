@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -47,110 +48,147 @@ def replay(
     from .outdir import interrupt_flag
 
     with interrupt_flag() as stop:  # from here on Ctrl-C ends the replay cleanly, with results
-        _replay(log, dbc, out, policy, purpose, key_file, device, vehicle, vehicle_version, force, resume, stop,
-                upload=(hub, token, device_credentials, ca_cert), geofence=geofence)
+        _replay(ReplayOptions(log, dbc, out, policy, tuple(purpose), key_file, device, vehicle, vehicle_version, force,
+                              resume, geofence, Upload(hub, token, device_credentials, ca_cert)), stop)
 
 
-def _replay(log: Path, dbc: list[str], out: Path, policy: Path | None, purpose: list[str], key_file: Path | None,
-            device: str, vehicle: str | None, vehicle_version: str, force: bool, resume: bool, stop, *,
-            upload: tuple, geofence: Path | None = None) -> None:
+@dataclass(frozen=True)
+class Upload:
+    """Where the batches go after the replay, and with what credentials (no hub: they stay in DIR/batches)."""
+
+    hub: str | None = None
+    token: str | None = None
+    device_credentials: Path | None = None
+    ca_cert: Path | None = None
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    log: Path
+    dbc: list[str]
+    out: Path
+    policy: Path | None = None
+    purpose: tuple[str, ...] = ()
+    key_file: Path | None = None
+    device: str = "replay"
+    vehicle: str | None = None
+    vehicle_version: str = ""
+    force: bool = False
+    resume: bool = False
+    geofence: Path | None = None
+    upload: Upload = Upload()
+
+
+def _replay_doc(o: ReplayOptions, specs, dbs, info: dict[str, Any]) -> dict[str, Any]:
     from vehicle_ds.catalog import vehicle_asset
-    from vehicle_ds.results import finish, new_results, write_json
+    from vehicle_ds.results import new_results
 
-    from . import outdir
+    return new_results("edge", {"log": info, "dbc": [db.source_entry() | ({"channel": ch} if ch else {})
+                                                     for db, (ch, _) in zip(dbs, specs, strict=True)],
+                                "mode": "replay"},
+                       {"consented_purposes": sorted(o.purpose), "device": o.device},
+                       asset=vehicle_asset([p for _, p in specs], o.vehicle, o.vehicle_version))
+
+
+def _feed(run, o: ReplayOptions, chunks, previous: dict | None, stop, progress) -> dict[str, Any]:
+    """Run the agent over the log (on every core when it is a large candump log); returns what a resume
+    needs to know about how far it got."""
     from .frames import coalesce, prefetch, skip_frames
     from .parallel import replay_parallel, worth_it
+
+    agent = run.agent
+    if worth_it(o.log):
+        skip = frozenset(previous.get("ranges_done", ())) if previous else frozenset()
+        try:
+            done = replay_parallel(agent, o.log, skip=skip, stop=stop,
+                                   progress=lambda b: progress(b, agent.frames.total))
+        except InputError as exc:
+            run.error, done = exc, []
+        if stop.is_set():
+            run.interrupt()
+        return {"ranges_done": sorted(skip | set(done))}
+    stream = prefetch(coalesce(chunks))
+    if previous is not None:
+        stream = skip_frames(stream, previous["frames_done"])
+    run.feed(stream, stop=stop, progress=lambda c: progress(c.offset, agent.frames.total))
+    return {"frames_done": agent.frames.total}
+
+
+def _replay(o: ReplayOptions, stop) -> None:
+    from vehicle_ds.results import finish, write_json
+
+    from . import outdir
     from .readers import read_log
+    from .run import AgentRun
     from .setup import build_agent, parse_dbc_specs
 
-    specs = parse_dbc_specs(dbc)
-    chunks = read_log(log)  # validates the path and format before anything is written
-    outdir.prepare(out, force=force, resume=resume)
-    agent, dbs = build_agent(specs, policy, out / "batches", consented=purpose, device=device, key_file=key_file,
-                             geofence=geofence)
-    info = _file_info(log)
-    doc = new_results("edge", {"log": info, "dbc": [db.source_entry() | ({"channel": ch} if ch else {})
-                                                    for db, (ch, _) in zip(dbs, specs, strict=True)],
-                               "mode": "replay"},
-                      {"consented_purposes": sorted(purpose), "device": device},
-                      asset=vehicle_asset([p for _, p in specs], vehicle, vehicle_version))
+    specs = parse_dbc_specs(o.dbc)
+    chunks = read_log(o.log)  # validates the path and format before anything is written
+    outdir.prepare(o.out, force=o.force, resume=o.resume)
+    agent, dbs = build_agent(specs, o.policy, o.out / "batches", consented=list(o.purpose), device=o.device,
+                             key_file=o.key_file, geofence=o.geofence)
+    info = _file_info(o.log)
+    doc = _replay_doc(o, specs, dbs, info)
     state_key = agent.handler.keys.key(-1)
-    parallel = worth_it(log)  # a large candump log: every core takes whole ranges of it
-    previous = outdir.load_state(out, state_key, info["sha256"]) if resume else None
-    error: InputError | None = None
-    interrupted = False
-    progress = _progress(log)
-    resume_state: dict = {"log_sha256": info["sha256"]}
+    previous = outdir.load_state(o.out, state_key, info["sha256"]) if o.resume else None
+    progress = _progress(o.log)
     try:
-        if parallel:
-            skip = frozenset(previous.get("ranges_done", ())) if previous else frozenset()
-            done = replay_parallel(agent, log, skip=skip, stop=stop,
-                                   progress=lambda b: progress(b, agent.frames.total))
-            resume_state["ranges_done"] = sorted(skip | set(done))
-            interrupted = stop.is_set()
-        else:
-            stream = prefetch(coalesce(chunks))
-            if previous is not None:
-                stream = skip_frames(stream, previous["frames_done"])
-            for chunk in stream:
-                if stop.is_set():
-                    interrupted = True
-                    break
-                agent.process(chunk)
-                progress(chunk.offset, agent.frames.total)
-            resume_state["frames_done"] = agent.frames.total
-    except InputError as exc:  # a corrupt tail: keep everything already produced, then report it
-        error = exc
+        with AgentRun(agent) as run:
+            resume_state = {"log_sha256": info["sha256"], **_feed(run, o, chunks, previous, stop, progress)}
     finally:
         progress(None, 0)
-    if not interrupted:
-        agent.end_of_input()
-    agent.flush()
     if previous is not None:  # after the run: forked workers must not carry (and return) these counts twice
         agent.merge(previous["agent"])
-    doc["checks"] = agent.checks()
-    summary = agent.summary()
-    if error is not None:
-        doc["checks"].append(_unreadable_tail(error, agent.frames.total))
-    if interrupted:
+    doc["checks"] = run.checks()
+    summary = run.summary()
+    if run.error is not None:
+        doc["checks"].append(_unreadable_tail(run.error, agent.frames.total))
+    if run.interrupted:
         summary["interrupted"] = True
         summary["warnings"].append("interrupted: the counts cover only what was processed; --resume continues")
-        outdir.save_state(out, state_key, resume_state | {"agent": agent.state()})
+        outdir.save_state(o.out, state_key, resume_state | {"agent": agent.state()})
     else:
-        outdir.clear_state(out)
-    if upload[0] and not interrupted:
-        _upload(agent, summary, *upload)
-    write_json(out / "results.json", finish(doc, summary))
-    _print_summary(summary, doc["checks"], out)
-    if interrupted:
+        outdir.clear_state(o.out)
+    if o.upload.hub and not run.interrupted:
+        _upload(agent, summary, o.upload)
+    write_json(o.out / "results.json", finish(doc, summary))
+    _print_summary(summary, doc["checks"], o.out)
+    _exit(run, o.log, doc["checks"])
+
+
+def _exit(run, log: Path, checks: list[dict[str, Any]]) -> None:
+    """130 interrupted; 2 when nothing could be read or nothing matched the DBC; 1 when damaged after some
+    frames or a check failed."""
+    frames = run.agent.frames
+    if run.interrupted:
         typer.echo("vehicle-ds: interrupted; results.json has what was processed, --resume continues", err=True)
         raise typer.Exit(130)
-    if error is not None and agent.frames.total == 0:
-        raise error  # nothing could be read: bad input, exit 2
-    if error is not None:  # damaged after some frames: they are reported, the damage is a failed check (exit 1)
-        typer.echo(f"vehicle-ds: error: {error}", err=True)
+    if run.error is not None and frames.total == 0:
+        raise run.error  # nothing could be read: bad input, exit 2
+    if run.error is not None:  # damaged after some frames: they are reported, the damage is a failed check (exit 1)
+        typer.echo(f"vehicle-ds: error: {run.error}", err=True)
         raise typer.Exit(1)
-    if agent.frames.decoded == 0 and agent.frames.reassembled_by_dbc == 0:
+    if frames.decoded == 0 and frames.reassembled_by_dbc == 0:
         # built-in knowledge (diagnostic VIN, J1939 and NMEA 2000 basics) decodes some payloads of any vehicle:
         # only what the vehicle's own DBC decodes shows that log and DBC belong together
-        raise InputError(f"no frame matched the DBC ({agent.frames.total:,} frames read, {agent.frames.error:,} "
-                         f"malformed, {agent.frames.unknown:,} with unknown ids, {agent.frames.reassembled:,} "
+        raise InputError(f"no frame matched the DBC ({frames.total:,} frames read, {frames.error:,} "
+                         f"malformed, {frames.unknown:,} with unknown ids, {frames.reassembled:,} "
                          f"diagnostic payloads decoded by built-in knowledge): is this a {log.suffix} log of this "
                          f"vehicle and its DBC?", path=str(log))
-    if any(c["status"] == "fail" for c in doc["checks"]):
+    if any(c["status"] == "fail" for c in checks):
         raise typer.Exit(1)
 
 
-def _upload(agent, summary: dict, hub: str, token: str | None, device_credentials: Path | None,
-            ca_cert: Path | None) -> None:
+def _upload(agent, summary: dict, up: Upload) -> None:
     from .sender import Sender
 
-    verify: bool | str = str(ca_cert) if ca_cert else True
-    creds = token
-    if device_credentials:
+    hub = str(up.hub)
+    verify: bool | str = str(up.ca_cert) if up.ca_cert else True
+    creds = up.token
+    if up.device_credentials:
         from .hubauth import DeviceTokens
 
-        creds = DeviceTokens(hub, device_credentials, verify)
+        creds = DeviceTokens(hub, up.device_credentials, verify)
     sender = Sender(agent.spool, hub.rstrip("/") + "/api/v1/uplink", creds, verify=verify)
     delivered = sender.drain(60.0)
     summary["uplink"].update({"hub": hub, "delivered": delivered, "sent": sender.stats.sent,
@@ -162,7 +200,8 @@ def _unreadable_tail(error: InputError, frames_read: int) -> dict:
     from vehicle_ds.results import Criterion, check
 
     return check("edge.input.readable", "The whole log could be read", "fail", "high", ["GBT44464-4.1"],
-                 {"error": str(error)}, criterion=Criterion("the reader reaches the end of the log", "engineering_default"),
+                 evidence={"error": str(error)},
+                 criterion=Criterion("the reader reaches the end of the log", "engineering_default"),
                  observed={"frames_read": frames_read})
 
 

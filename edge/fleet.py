@@ -102,8 +102,8 @@ def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str, se
     """Runs on a worker: the whole edge pipeline over one log (or the byte range ``start``-``end`` of a candump
     log); returns the agent's counts to be merged."""
     from .frames import coalesce
-    from .parallel import _finish_sessions
     from .readers import read_candump, read_log
+    from .run import AgentRun
     from .setup import build_agent
 
     _heap_malloc()
@@ -114,22 +114,13 @@ def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str, se
     spool = Path(out_dir) / "uplink" / vehicle / Path(path).name
     agent, _ = build_agent(specs, policy, spool if start is None else spool / f"range-{seq:05d}",
                            consented=shipped["purposes"], device=vehicle, key_file=key)
-    error, lines = None, 0
-    try:
-        if start is None:
-            for chunk in coalesce(read_log(path)):
-                agent.process(chunk)
-        else:
-            for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
-                agent.process(chunk)
-                lines += chunk.lines
-    except InputError as exc:  # a damaged log: everything before the damage is kept and counted
-        error = str(exc)
-    if start is None:
-        agent.end_of_input()
-    else:  # transfers open at the range's end continue in the next range: read on until they are done
-        _finish_sessions(agent, Path(path), end)
-    agent.flush()
+    def chunks():  # opened inside the run, so a damaged or missing log is the run's error, not a crash
+        yield from read_log(path) if start is None else read_candump(Path(path), start=start, end=end)
+
+    with AgentRun(agent, range_end=None if start is None else (Path(path), end)) as run:
+        run.feed(coalesce(chunks()))  # a damaged log: everything before the damage is kept and counted
+    error = str(run.error) if run.error is not None else None
+    lines = run.lines if start is not None else 0
     return {"path": path, "vehicle": vehicle, "seq": seq, "lines": lines, "state": agent.state(), "error": error,
             "frames": agent.frames.total}
 

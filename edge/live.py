@@ -17,6 +17,7 @@ from vehicle_ds.results import finish, new_results, write_json
 
 from .config import EdgeConfig, load_config
 from .frames import FrameChunk
+from .run import AgentRun
 from .setup import build_agent
 
 log = logging.getLogger("vehicle_ds.edge")
@@ -73,6 +74,22 @@ def _drain_bus(bus, name: str, buffer: list, lock: threading.Lock, most: int = 1
             buffer.append(msg)
 
 
+def _start_sender(cfg: EdgeConfig, agent):
+    """The uplink thread sending the spool's batches to the hub, when one is configured."""
+    if not cfg.uplink_url:
+        return None
+    from .sender import Sender
+
+    creds = cfg.token
+    if cfg.device_credentials:
+        from .hubauth import DeviceTokens
+
+        creds = DeviceTokens(cfg.uplink_url.split("/api/")[0], cfg.device_credentials, cfg.tls_verify)
+    sender = Sender(agent.spool, cfg.uplink_url, creds, verify=cfg.tls_verify)
+    threading.Thread(target=sender.run, daemon=True, name="uplink").start()
+    return sender
+
+
 def run_live(config_path: str | Path, stop: threading.Event | None = None) -> dict:
     cfg = load_config(config_path)
     _logging(cfg.log_format)
@@ -110,50 +127,40 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                for b, n in zip(buses, channels, strict=True)]
     for t in threads:
         t.start()
-    sender = None
-    sender_thread = None
-    if cfg.uplink_url:
-        from .sender import Sender
-
-        creds = cfg.token
-        if cfg.device_credentials:
-            from .hubauth import DeviceTokens
-
-            creds = DeviceTokens(cfg.uplink_url.split("/api/")[0], cfg.device_credentials, cfg.tls_verify)
-        sender = Sender(agent.spool, cfg.uplink_url, creds, verify=cfg.tls_verify)
-        sender_thread = threading.Thread(target=sender.run, daemon=True, name="uplink")
-        sender_thread.start()
+    sender = _start_sender(cfg, agent)
     log.info("edge agent started on %s", ", ".join(channels))
     last_flush = time.monotonic()
     chunk_channels: list[str] = list(channels)
 
-    def drain() -> None:
+    def drain(run: AgentRun) -> None:
         with lock:
             msgs = buffer[:]
             buffer.clear()
         if msgs:
-            agent.process(FrameChunk.from_messages(msgs, chunk_channels))
+            run.feed([FrameChunk.from_messages(msgs, chunk_channels)])
 
+    run = AgentRun(agent)
     try:
-        while not stop.is_set():
-            stop.wait(cfg.micro_batch_ms / 1000.0)
-            drain()
-            if time.monotonic() - last_flush >= cfg.batch_seconds:
-                agent.flush()
-                last_flush = time.monotonic()
-    finally:
-        for t in threads:
-            t.join(timeout=1.0)
-        drain()
-        agent.flush()
-        for b in buses:
-            b.shutdown()
-        if sender is not None:
-            sender.stop()
-            sender = None
-        agent.end_of_input()  # transfers timed out at shutdown belong in the summary as in the checks
-        summary = agent.summary()
-        doc["checks"] = agent.checks()
+        with run:  # on exit: end of input, then flush, before the summary is read
+            try:
+                while not stop.is_set():
+                    stop.wait(cfg.micro_batch_ms / 1000.0)
+                    drain(run)
+                    if time.monotonic() - last_flush >= cfg.batch_seconds:
+                        agent.flush()
+                        last_flush = time.monotonic()
+            finally:
+                for t in threads:
+                    t.join(timeout=1.0)
+                drain(run)  # what the buses held when the agent stopped
+                for b in buses:
+                    b.shutdown()
+                if sender is not None:
+                    sender.stop()
+    finally:  # results.json even when the agent fails: nothing processed is lost
+        summary = run.summary()
+        doc["checks"] = run.checks()
         write_json(cfg.results, finish(doc, summary))
-        log.info("edge agent stopped: %d frames, %d records out", summary["frames_total"], summary["uplink"]["records"])
+        log.info("edge agent stopped: %d frames, %d records out", summary["frames_total"],
+                 summary["uplink"]["records"])
     return summary

@@ -44,31 +44,11 @@ def worth_it(path: Path) -> bool:
             and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods())
 
 
-LOOKAHEAD_BYTES = 1 << 20
-LOOKAHEAD_BLOCK = 16 * 1024
-
-
-def _finish_sessions(agent: Agent, path: Path, end: int) -> None:
-    """Transport sessions open at the end of a range continue in the next one: read on (frames there feed
-    only these sessions, the next range's worker ignores them) until they are done or cannot continue
-    (the longest timeout passed), then count what is still open as timed out, as a serial replay would."""
-    from .readers import read_candump
-    from .transport import J1939_T2_S
-
-    if agent.transport.open_sessions():
-        # small blocks: a transfer ends within milliseconds of log time, a few hundred lines on
-        for chunk in read_candump(path, chunk_bytes=LOOKAHEAD_BLOCK, start=end, end=end + LOOKAHEAD_BYTES):
-            agent.continue_transport(chunk)
-            if not agent.transport.open_sessions() or (
-                    len(chunk) and chunk.t[-1] > agent.transport.last_activity() + J1939_T2_S):
-                break
-    agent.end_of_input()
-
-
 def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop,
             nxt) -> None:  # pragma: no cover - child
     from .frames import coalesce
     from .readers import read_candump
+    from .run import AgentRun
 
     try:
         lines, done = {}, []
@@ -80,11 +60,11 @@ def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, pro
                 break
             seq, start, end = jobs[k]
             mark = len(agent.frames.malformed_lines)
-            lines[seq] = 0
-            for chunk in coalesce(read_candump(Path(path), start=start, end=end)):
-                agent.process(chunk)
-                lines[seq] += chunk.lines
-            _finish_sessions(agent, Path(path), end)
+            with AgentRun(agent, range_end=(Path(path), end), flush=False) as run:
+                run.feed(coalesce(read_candump(Path(path), start=start, end=end)))
+            if run.error is not None:
+                raise run.error
+            lines[seq] = run.lines
             # keep this range's malformed line numbers apart: the parent knows where the range starts
             agent.frames.malformed_lines[mark:] = [(seq, n) for n in agent.frames.malformed_lines[mark:]]
             done.append(seq)

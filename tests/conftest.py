@@ -22,6 +22,18 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test leaves the environment as it found it: dask.distributed's LocalCluster sets
+    OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_ and PYTHONHASHSEED in the parent's os.environ, which made every
+    later command a test runs (model checks above all) three times slower."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def sample_dbc() -> Path:
     return SAMPLE_DBC

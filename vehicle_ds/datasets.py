@@ -190,7 +190,7 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
         reason = "; ".join(unknown) if unknown and not met else ""
         checks.append(check(f"datasets.grade.{d.id}", f"Dataset {d.title or d.id} is graded at the fleet level",
                             status, "high" if met else "medium", sorted({t.basis for t in met} | {"CN-ADR-3"}),
-                            {"grade": grade, "triggers": [t.__dict__ for t in met], "unknown": unknown,
+                            evidence={"grade": grade, "triggers": [t.__dict__ for t in met], "unknown": unknown,
                              "source": d.source}, reason=reason,
                             criterion=Criterion("the fleet-level important-data triggers (more than 100,000 persons, "
                                                 "sensitive areas, vehicle flow, surveying, charging network) are "
@@ -201,7 +201,7 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
         gaps = d.missing()
         checks.append(check(f"datasets.inventory.{d.id}", f"Dataset {d.title or d.id} states purpose, storage "
                             "and retention", "needs_review" if gaps else "pass", "low", ["GBT44464-4.1", "MIIT-DSM"],
-                            {"missing": gaps}, criterion=Criterion("purpose, storage location and retention declared",
+                            evidence={"missing": gaps}, criterion=Criterion("purpose, storage location and retention declared",
                                                                    "clause", "GBT44464-4.1", minimum={"datasets": 1}),
                             observed={"datasets": 1}))
     export = raw.get("export")
@@ -220,7 +220,7 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
             status, reason = "fail", f"the route is {route['route']}; the declared arrangement is {arrangement}"
         route["arrangement"] = arrangement
     checks.append(check("datasets.export_route", "Exports follow the route the counts require", status, "high",
-                        ["CN-CBDF", "PIPL-38"], {"route": route}, reason=reason,
+                        ["CN-CBDF", "PIPL-38"], evidence={"route": route}, reason=reason,
                         criterion=Criterion("the declared export arrangement meets the route Order 16 requires for "
                                             "this year's cumulative counts", "clause", "CN-CBDF",
                                             minimum={"export_declared": 1}),

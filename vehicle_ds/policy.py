@@ -190,156 +190,167 @@ def _canonical_hash(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy:
-    vocab = {k: [str(t).lower() for t in v] for k, v in doc.get("vocab", {}).items()}
+@dataclass(frozen=True)
+class _Validator:
+    """Checks a policy document's values against the taxonomy, naming the entry and the file on failure."""
 
-    def expand(values: Any, where: str) -> frozenset[str]:
-        if isinstance(values, str):
-            values = [values]
-        out: set[str] = set()
-        for v in values:
-            v = str(v)
-            if v.startswith("@"):
-                if v[1:] not in vocab:
-                    raise PolicyError(f"{where}: unknown vocabulary {v}", path=origin)
-                out.update(vocab[v[1:]])
-            else:
-                out.add(v.lower())
-        return frozenset(out)
+    origin: str
+    vocab: dict[str, list[str]]
 
-    def check(value: str, allowed: tuple[str, ...] | set[str], what: str, where: str) -> str:
+    def fail(self, message: str) -> PolicyError:
+        return PolicyError(message, path=self.origin)
+
+    def one_of(self, value: str, allowed: tuple[str, ...] | set[str], what: str, where: str) -> str:
         if value not in allowed:
-            raise PolicyError(f"{where}: unknown {what} {value!r} (one of {', '.join(sorted(allowed))})",
-                              path=origin)
+            raise self.fail(f"{where}: unknown {what} {value!r} (one of {', '.join(sorted(allowed))})")
         return value
 
-    basis_ids = set(TAXONOMY.basis)
+    def tokens(self, values: Any, where: str) -> frozenset[str]:
+        """Lower-cased tokens, ``@name`` expanded from the ``[vocab]`` table."""
+        out: set[str] = set()
+        for v in [values] if isinstance(values, str) else values:
+            v = str(v)
+            if not v.startswith("@"):
+                out.add(v.lower())
+            elif v[1:] in self.vocab:
+                out.update(self.vocab[v[1:]])
+            else:
+                raise self.fail(f"{where}: unknown vocabulary {v}")
+        return frozenset(out)
 
-    def check_basis(ids: Any, where: str) -> tuple[str, ...]:
+    def basis(self, ids: Any, where: str) -> tuple[str, ...]:
         ids = tuple(ids or ())
         for b in ids:
-            check(b, basis_ids, "legal basis", where)
+            self.one_of(b, set(TAXONOMY.basis), "legal basis", where)
         return ids
 
-    rules: list[Rule] = []
+    def assignable(self, values: dict[str, Any], where: str, grades: tuple[str, ...] | set[str] = GRADES) -> None:
+        """The category, pi class, grade and handling an override or combination sets, if it sets them."""
+        for key, allowed, what in (("category", set(TAXONOMY.categories), "category"), ("pi", PI_CLASSES, "pi class"),
+                                   ("grade", grades, "grade"), ("handling", HANDLINGS, "handling")):
+            if key in values:
+                self.one_of(values[key], allowed, what, where)
+
+
+def _condition(m: dict[str, Any], where: str, v: _Validator) -> Condition:
+    unknown = set(m) - _CONDITION_KEYS
+    if unknown:
+        raise v.fail(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    rng = m.get("range_within")
+    return Condition(
+        **{k: v.tokens(m[k], where) for k in _TOKEN_FIELDS if k in m},
+        name_each=tuple(v.tokens(g, where) for g in m.get("name_each", ())),
+        units_any=v.tokens(m["units_any"], where) if "units_any" in m else None,
+        units_none=v.tokens(m.get("units_none", ()), where),
+        comment_any=tuple(re.compile(p, re.IGNORECASE) for p in m.get("comment_any", ())),
+        range_within=(float(rng[0]), float(rng[1])) if rng else None,
+        multiplexer=m.get("multiplexer"),
+        multiplexed=m.get("multiplexed"),
+        attrs=tuple((k, frozenset(map(str, x if isinstance(x, list) else [x]))) for k, x in m.get("attrs", {}).items()),
+        confidence=m.get("confidence"),
+        why=m.get("why"),
+        why_zh=m.get("why_zh"),
+    )
+
+
+def _rule(raw: dict[str, Any], v: _Validator) -> Rule:
+    rid = raw["id"]
+    where = f"rule {rid}"
+    grade = v.one_of(raw.get("grade", "general"), GRADES, "grade", where)
+    if grade == "core":
+        raise v.fail(f"{where}: no rule may grade data 'core'; that needs a person (use an [[overrides]] entry)")
+    conds = tuple(_condition(m, f"{where} match {i + 1}", v) for i, m in enumerate(raw.get("match", [])))
+    if not conds:
+        raise v.fail(f"{where}: no [[rules.match]] condition")
+    return Rule(
+        id=rid,
+        category=v.one_of(raw.get("category", ""), set(TAXONOMY.categories), "category", where),
+        pi=v.one_of(raw.get("pi", "pi"), PI_CLASSES, "pi class", where),
+        grade=grade,
+        handling=v.one_of(raw.get("handling", "keep"), HANDLINGS, "handling", where),
+        basis=v.basis(raw.get("basis"), where),
+        obligations=tuple(v.one_of(o, set(TAXONOMY.obligations), "obligation", where)
+                          for o in raw.get("obligations", ())),
+        priority=int(raw.get("priority", 50)),
+        confidence=float(raw.get("confidence", 0.8)),
+        why=str(raw.get("why", "")),
+        why_zh=str(raw.get("why_zh", "")),
+        match=conds,
+        role=str(raw.get("role", "")),
+        review=bool(raw.get("review", False)),
+    )
+
+
+def _rules(raws: list[dict[str, Any]], v: _Validator) -> tuple[Rule, ...]:
     seen: set[str] = set()
-    for raw in doc.get("rules", []):
+    for raw in raws:
         rid = raw.get("id")
         if not rid:
-            raise PolicyError("a [[rules]] entry has no id", path=origin)
+            raise v.fail("a [[rules]] entry has no id")
         if rid in seen:
-            raise PolicyError(f"rule {rid}: duplicate id", path=origin)
+            raise v.fail(f"rule {rid}: duplicate id")
         seen.add(rid)
-        where = f"rule {rid}"
-        grade = check(raw.get("grade", "general"), GRADES, "grade", where)
-        if grade == "core":
-            raise PolicyError(f"{where}: no rule may grade data 'core'; that needs a person "
-                              "(use an [[overrides]] entry)", path=origin)
-        conds = []
-        for i, m in enumerate(raw.get("match", [])):
-            cw = f"{where} match {i + 1}"
-            unknown = set(m) - _CONDITION_KEYS
-            if unknown:
-                raise PolicyError(f"{cw}: unknown key(s) {', '.join(sorted(unknown))}", path=origin)
-            rng = m.get("range_within")
-            conds.append(Condition(
-                **{k: expand(m[k], cw) for k in _TOKEN_FIELDS if k in m},
-                name_each=tuple(expand(g, cw) for g in m.get("name_each", ())),
-                units_any=expand(m["units_any"], cw) if "units_any" in m else None,
-                units_none=expand(m.get("units_none", ()), cw),
-                comment_any=tuple(re.compile(p, re.IGNORECASE) for p in m.get("comment_any", ())),
-                range_within=(float(rng[0]), float(rng[1])) if rng else None,
-                multiplexer=m.get("multiplexer"),
-                multiplexed=m.get("multiplexed"),
-                attrs=tuple((k, frozenset(map(str, v if isinstance(v, list) else [v])))
-                            for k, v in m.get("attrs", {}).items()),
-                confidence=m.get("confidence"),
-                why=m.get("why"),
-                why_zh=m.get("why_zh"),
-            ))
-        if not conds:
-            raise PolicyError(f"{where}: no [[rules.match]] condition", path=origin)
-        rules.append(Rule(
-            id=rid,
-            category=check(raw.get("category", ""), set(TAXONOMY.categories), "category", where),
-            pi=check(raw.get("pi", "pi"), PI_CLASSES, "pi class", where),
-            grade=grade,
-            handling=check(raw.get("handling", "keep"), HANDLINGS, "handling", where),
-            basis=check_basis(raw.get("basis"), where),
-            obligations=tuple(check(o, set(TAXONOMY.obligations), "obligation", where)
-                              for o in raw.get("obligations", ())),
-            priority=int(raw.get("priority", 50)),
-            confidence=float(raw.get("confidence", 0.8)),
-            why=str(raw.get("why", "")),
-            why_zh=str(raw.get("why_zh", "")),
-            match=tuple(conds),
-            role=str(raw.get("role", "")),
-            review=bool(raw.get("review", False)),
-        ))
+    return tuple(_rule(raw, v) for raw in raws)
 
-    overrides = []
-    for i, raw in enumerate(doc.get("overrides", [])):
-        where = f"override {i + 1}"
-        values = {k: raw[k] for k in _ASSIGNABLE if k in raw}
-        if "category" in values:
-            check(values["category"], set(TAXONOMY.categories), "category", where)
-        if "pi" in values:
-            check(values["pi"], PI_CLASSES, "pi class", where)
-        if "grade" in values:
-            check(values["grade"], GRADES, "grade", where)
-        if "handling" in values:
-            check(values["handling"], HANDLINGS, "handling", where)
-        if "basis" in values:
-            values["basis"] = check_basis(values["basis"], where)
-        overrides.append(Override(str(raw.get("message", "*")), str(raw.get("signal", "*")), values))
 
-    purposes = {}
-    for pid, raw in doc.get("purposes", {}).items():
-        purposes[pid] = Purpose(
-            id=pid, zh=str(raw.get("zh", pid)), en=str(raw.get("en", pid)),
-            consent_required=bool(raw.get("consent_required", True)),
-            location_decimals=raw.get("location_decimals"),
-            retention_days=raw.get("retention_days"),
-            categories=tuple(check(c, set(TAXONOMY.categories), "category", f"purpose {pid}")
-                             for c in raw.get("categories", ())),
-        )
+def _override(raw: dict[str, Any], where: str, v: _Validator) -> Override:
+    values = {k: raw[k] for k in _ASSIGNABLE if k in raw}
+    v.assignable(values, where)
+    if "basis" in values:
+        values["basis"] = v.basis(values["basis"], where)
+    return Override(str(raw.get("message", "*")), str(raw.get("signal", "*")), values)
 
-    combos = []
-    for raw in doc.get("combinations", []):
-        where = f"combination {raw.get('id')}"
-        raises = dict(raw.get("raises", {}))
-        if "fleet_subjects_over" in raw:
-            raise PolicyError(f"{where}: fleet-scale triggers grade datasets, not signals (a vehicle's signal is not "
-                              "a fleet's dataset): declare the fleet's datasets in datasets.toml (vehicle-ds datasets)")
-        if "pi" in raises:
-            check(raises["pi"], PI_CLASSES, "pi class", where)
-        if "grade" in raises:
-            check(raises["grade"], ("general", "important"), "grade", where)
-        if "handling" in raises:
-            check(raises["handling"], HANDLINGS, "handling", where)
-        combos.append(Combination(
-            id=str(raw["id"]), zh=str(raw.get("zh", raw["id"])), en=str(raw.get("en", raw["id"])),
-            all_roles=tuple(raw.get("all_roles", ())), any_roles=tuple(raw.get("any_roles", ())),
-            any_categories=tuple(raw.get("any_categories", ())),
-            scope=check(raw.get("scope", "vehicle"), ("vehicle", "uplink"), "scope", where),
-            exempt_at_most_decimals=raw.get("exempt_at_most_decimals"),
-            threshold_basis=str(raw.get("threshold_basis", "")),
-            applies_to_roles=tuple(raw.get("applies_to_roles", ())),
-            applies_to_categories=tuple(raw.get("applies_to_categories", ())),
-            applies_to_pi=tuple(raw.get("applies_to_pi", ())),
-            raises=raises, flag=str(raw.get("flag", "")),
-            basis=check_basis(raw.get("basis"), where),
-        ))
 
+def _purpose(pid: str, raw: dict[str, Any], v: _Validator) -> Purpose:
+    return Purpose(
+        id=pid, zh=str(raw.get("zh", pid)), en=str(raw.get("en", pid)),
+        consent_required=bool(raw.get("consent_required", True)),
+        location_decimals=raw.get("location_decimals"),
+        retention_days=raw.get("retention_days"),
+        categories=tuple(v.one_of(c, set(TAXONOMY.categories), "category", f"purpose {pid}")
+                         for c in raw.get("categories", ())),
+    )
+
+
+def _combination(raw: dict[str, Any], v: _Validator) -> Combination:
+    where = f"combination {raw.get('id')}"
+    if "fleet_subjects_over" in raw:
+        raise PolicyError(f"{where}: fleet-scale triggers grade datasets, not signals (a vehicle's signal is not "
+                          "a fleet's dataset): declare the fleet's datasets in datasets.toml (vehicle-ds datasets)")
+    raises = dict(raw.get("raises", {}))
+    v.assignable({k: x for k, x in raises.items() if k != "category"}, where, grades=("general", "important"))
+    return Combination(
+        id=str(raw["id"]), zh=str(raw.get("zh", raw["id"])), en=str(raw.get("en", raw["id"])),
+        all_roles=tuple(raw.get("all_roles", ())), any_roles=tuple(raw.get("any_roles", ())),
+        any_categories=tuple(raw.get("any_categories", ())),
+        scope=v.one_of(raw.get("scope", "vehicle"), ("vehicle", "uplink"), "scope", where),
+        exempt_at_most_decimals=raw.get("exempt_at_most_decimals"),
+        threshold_basis=str(raw.get("threshold_basis", "")),
+        applies_to_roles=tuple(raw.get("applies_to_roles", ())),
+        applies_to_categories=tuple(raw.get("applies_to_categories", ())),
+        applies_to_pi=tuple(raw.get("applies_to_pi", ())),
+        raises=raises, flag=str(raw.get("flag", "")),
+        basis=v.basis(raw.get("basis"), where),
+    )
+
+
+def _settings(doc: dict[str, Any], v: _Validator) -> dict[str, Any]:
     if "fleet_subjects" in doc.get("settings", {}):
         raise PolicyError("settings.fleet_subjects is gone: the 100,000-person rule grades datasets, not signals; "
                           "declare persons per dataset in datasets.toml (vehicle-ds datasets)")
     settings = {"review_threshold": 0.6, "unclassified_handling": "drop",
                 "timestamped_capture": True, **doc.get("settings", {})}
-    check(settings["unclassified_handling"], HANDLINGS, "handling", "settings.unclassified_handling")
+    v.one_of(settings["unclassified_handling"], HANDLINGS, "handling", "settings.unclassified_handling")
+    return settings
+
+
+def _build(doc: dict[str, Any], origin: str, sources: tuple[str, ...]) -> Policy:
+    v = _Validator(origin, {k: [str(t).lower() for t in x] for k, x in doc.get("vocab", {}).items()})
     meta = doc.get("policy", {})
     return Policy(
         id=str(meta.get("id", "custom")), version=str(meta.get("version", "0")),
-        sha256=_canonical_hash(doc), settings=settings, rules=tuple(rules),
-        overrides=tuple(overrides), purposes=purposes, combinations=tuple(combos), sources=sources,
+        sha256=_canonical_hash(doc), settings=_settings(doc, v), rules=_rules(doc.get("rules", []), v),
+        overrides=tuple(_override(raw, f"override {i + 1}", v) for i, raw in enumerate(doc.get("overrides", []))),
+        purposes={pid: _purpose(pid, raw, v) for pid, raw in doc.get("purposes", {}).items()},
+        combinations=tuple(_combination(raw, v) for raw in doc.get("combinations", [])), sources=sources,
     )

@@ -99,8 +99,8 @@ def shortfall(criterion: Criterion, observed: Mapping[str, Any]) -> str | None:
     return "too little evidence: " + ", ".join(short) if short else None
 
 
-def check(check_id: str, title: str, status: Status, severity: Severity, requirements: list[str] | tuple[str, ...],
-          evidence: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None, *,
+def check(check_id: str, title: str, status: Status, severity: Severity, requirements: list[str] | tuple[str, ...], *,
+          evidence: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
           criterion: Criterion | None, observed: Mapping[str, Any] | None = None,
           reason: str = "") -> dict[str, Any]:
     """One check of a results document. A ``pass`` (or a ``warn``) with less evidence than the criterion's

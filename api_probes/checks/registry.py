@@ -59,7 +59,7 @@ def result(p: Probe, status: Status, evidence: dict[str, Any] | None = None, end
     owasp, cwe = owasp or p.owasp, cwe or p.cwe  # a finding may belong elsewhere (an escalation is API5)
     crit = Criterion(p.title, "standard", owasp, minimum if minimum is not None else {"requests": 1})
     c = check(p.id, p.title + (f" — {endpoint}" if endpoint else ""), status, severity or p.severity,  # type: ignore[arg-type]
-              [*p.requirements, owasp], evidence, metrics, criterion=crit,
+              [*p.requirements, owasp], evidence=evidence, metrics=metrics, criterion=crit,
               observed=observed if observed is not None else {"requests": _requests_in(evidence)}, reason=reason)
     return {**c, "owasp": owasp, "cwe": cwe, "endpoint": endpoint}
 

@@ -46,7 +46,7 @@ def test_important_only_csv_is_the_filing(sample_dbc):
     assert "FCAM_ImageChunk" in names and "Obj1_PosX" in names and "VehSpd" not in names and len(names) == 17
 
 
-def test_markdown_and_html(sample_dbc, tmp_path):
+def test_the_catalog_writes_markdown_and_self_contained_chinese_html(sample_dbc, tmp_path):
     md = run_cli("catalog", str(sample_dbc), "--format", "md").stdout
     assert "| GNSS_Position | GNSS_Latitude |" in md and "## Combinations" in md
     html_path = tmp_path / "c.html"

@@ -78,7 +78,7 @@ def test_fleet_of_250k_makes_the_right_datasets_important(tmp_path):
     (Dataset("a", "charging", charging_network_operation=True), True, False),
     (Dataset("a", "vehicle_condition", persons=900_000), False, False),
 ])
-def test_triggers(dataset, important, unknown):
+def test_a_dataset_is_important_when_a_trigger_is_met_and_an_unknown_fleet_size_is_said(dataset, important, unknown):
     met, missing = triggers(dataset, {})
     assert bool(met) == important and any("fleet size unknown" in m for m in missing) == unknown
 
@@ -98,7 +98,7 @@ def test_triggers(dataset, important, unknown):
      False, "exempt"),
     ({"exports": False}, False, "none"),
 ])
-def test_export_route(facts, important, route):
+def test_the_export_route_follows_the_person_thresholds_cii_status_and_importance(facts, important, route):
     r = export_route(facts, important)
     assert r["route"] == route, r
     if route == "exempt" and "exemptions" in facts:

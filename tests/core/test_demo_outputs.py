@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from benchmarks.readme_figures import README, figures, readme_block
 from tests.conftest import run_cli
 from vehicle_ds import zhlint
@@ -61,3 +63,10 @@ def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(tmp_path):
     assert not zhlint.lint_markdown((out / "report.zh.md").read_text("utf-8"))
     # the README's demo figures are this run's (benchmarks/readme_figures.py DIR --write renews them)
     assert readme_block(README.read_text("utf-8")) == figures(out)
+
+
+@pytest.mark.parametrize("args, needle", [(["--frames", "-5"], "--frames"), (["--lang", "fr"], "--lang")])
+def test_the_demo_refuses_bad_arguments_before_any_work(tmp_path, args, needle):
+    proc = run_cli("demo", "--out", str(tmp_path / "d"), *args)
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "d").exists()

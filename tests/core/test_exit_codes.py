@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLE_DBC, run_cli
+from vehicle_ds.results import Asset, new_results
 
 FOREIGN_DBC = """VERSION ""
 BS_:
@@ -50,3 +52,22 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, case):
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr and len(lines) == 1, proc.stderr[-2000:]
     assert NEEDLE.get(case, "afile") in lines[0], lines[0]
+
+
+def test_a_bad_argument_exits_2_and_an_internal_error_exits_3_in_one_line(tmp_path, monkeypatch, capsys):
+    proc = run_cli("catalog", "--no-such-option")
+    assert proc.returncode == 2 and "--no-such-option" in proc.stderr
+    import vehicle_ds.report
+    from vehicle_ds.cli import main
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(vehicle_ds.report, "build_report", broken)
+    doc = new_results("probes", {}, asset=Asset("platform", "p"))
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    assert main(["report", str(tmp_path / "r.json"), "--out", str(tmp_path / "r.md")]) == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: a bug" in err and "--debug" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(RuntimeError):
+        main(["--debug", "report", str(tmp_path / "r.json"), "--out", str(tmp_path / "r.md")])

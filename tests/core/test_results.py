@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import run_cli
 from vehicle_ds.errors import SchemaError
 from vehicle_ds.results import Asset, Criterion, check, new_results, validate_results
 from vehicle_ds.vocabulary import STATUSES
@@ -52,29 +51,3 @@ def test_results_1_are_read_with_their_passes_needing_review():
            "checks": [{"id": "probes.bola", "title": "t", "status": "pass", "severity": "info", "requirements": []}]}
     doc = validate_results(old)
     assert doc["checks"][0]["status"] == "needs_review" and doc["subject"]["asset"]["name"] == "api"
-
-
-@pytest.mark.parametrize("args, needle", [(["--frames", "-5"], "--frames"), (["--lang", "fr"], "--lang")])
-def test_the_demo_refuses_bad_arguments_before_any_work(tmp_path, args, needle):
-    proc = run_cli("demo", "--out", str(tmp_path / "d"), *args)
-    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "d").exists()
-
-
-def test_exit_codes_bad_arguments_2_internal_error_3(tmp_path, monkeypatch, capsys):
-    proc = run_cli("catalog", "--no-such-option")
-    assert proc.returncode == 2 and "--no-such-option" in proc.stderr
-    import vehicle_ds.report
-    from vehicle_ds.cli import main
-
-    def broken(*a, **k):
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr(vehicle_ds.report, "build_report", broken)
-    doc = new_results("probes", {}, asset=Asset("platform", "p"))
-    (tmp_path / "r.json").write_text(json.dumps(doc))
-    assert main(["report", str(tmp_path / "r.json"), "--out", str(tmp_path / "r.md")]) == 3
-    err = capsys.readouterr().err
-    assert "internal error: RuntimeError: a bug" in err and "--debug" in err and len(err.strip().splitlines()) == 1
-    with pytest.raises(RuntimeError):
-        main(["--debug", "report", str(tmp_path / "r.json"), "--out", str(tmp_path / "r.md")])

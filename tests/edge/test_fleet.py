@@ -4,6 +4,7 @@ reported; and the LocalCluster default."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -63,11 +64,15 @@ def _serial(root: Path) -> dict:
 
 def _cluster(tmp: Path):
     port = 20000 + os.getpid() % 20000
+    # each in a session of its own, so killing it kills the worker process a nanny spawns too: an orphaned
+    # worker would keep trying to reach the dead scheduler and slow every later test
     sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-dashboard"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+                              "--port", str(port), "--no-dashboard"], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             start_new_session=True)
     workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{port}",
                                  "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp / f"w{i}")],
-                                stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL) for i in range(2)]
+                                stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+               for i in range(2)]
     from distributed import Client
 
     for _ in range(200):
@@ -90,13 +95,15 @@ def test_fleet_audit_on_a_scheduler_equals_serial_replays_even_when_a_worker_die
                                  "--scheduler", f"tcp://127.0.0.1:{port}"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
-        workers[0].send_signal(signal.SIGKILL)  # mid-run: its logs are retried on the other worker
+        os.killpg(workers[0].pid, signal.SIGKILL)  # mid-run: its logs are retried on the other worker
         _, err = proc.communicate(timeout=300)
         assert proc.returncode in (0, 1), err
         doc = json.loads((out / "results.json").read_text())
     finally:
         for p in (*workers, sched):
-            p.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
     s = doc["summary"]
     serial = _serial(fleet_logs)
     for k in KEYS:

@@ -88,7 +88,7 @@ def mf4_log(tmp_path_factory):
 
 
 def test_mf4_fast_path_equals_python_can(mf4_log):
-    from edge.mf4 import read_mf4
+    from edge.readers.mf4 import read_mf4
 
     a, b = concat(list(read_mf4(mf4_log))), concat(list(read_python_can(mf4_log)))
     oa, ob = np.lexsort((a.can_id, a.t)), np.lexsort((b.can_id, b.t))

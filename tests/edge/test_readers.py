@@ -130,7 +130,7 @@ def test_a_corrupt_blf_container_is_reported_with_its_offset(tmp_path):
 
 
 def test_fixed_layout_fast_path_equals_general_search(tmp_path, monkeypatch):
-    import edge.readers as readers
+    import edge.readers.candump as readers
 
     path = tmp_path / "trace.log"
     _write(path, _messages(5000, seed=9))

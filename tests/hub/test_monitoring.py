@@ -79,7 +79,7 @@ def _hub(tmp_path, **monitor):
 def _edge_doc(status: str, started: str, unknown: list[str]) -> bytes:
     doc = new_results("edge", {"mode": "replay"}, {}, asset=Asset("vehicle", "demo-car"))
     doc["started"] = started
-    doc["checks"] = [check("edge.uplink.no_clear_vin", "No VIN leaves in clear", status, "high", ["GBT44464-A"], {},
+    doc["checks"] = [check("edge.uplink.no_clear_vin", "No VIN leaves in clear", status, "high", ["GBT44464-A"], evidence={},
                            criterion=Criterion("no clear VIN", "clause", "GBT44464-A"), observed={"frames": 10})]
     return json.dumps(finish(doc, {"unknown_ids": [{"id": i, "extended": False, "frames": 3} for i in unknown]})).encode()
 

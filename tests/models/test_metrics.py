@@ -45,7 +45,7 @@ def test_abstain_and_all_hits():
     assert clopper_pearson_lower(100, 100, 0.001) == pytest.approx(0.001 ** (1 / 100), abs=1e-12)
 
 
-def test_predict_pvalues():
+def test_the_binomial_p_value_of_a_prediction_matches_reference_values():
     assert round(predict_pvalue(510, 490), 3) == 0.548
     assert round(predict_pvalue(550, 450), 5) == 0.00173
     assert predict_pvalue(600, 400) == pytest.approx(2.73e-10, rel=1e-2)
@@ -71,7 +71,7 @@ def test_hand_computed_ce_and_user_reference():
     assert relative_mce(errs, 0.1, ref, 0.2) == pytest.approx(50.0)
 
 
-def test_metamorphic_relation():
+def test_a_metamorphic_violation_is_an_error_above_lambda_times_the_original_mse():
     y = np.array([0.0, 0.0, 0.0, 0.0])
     y_orig = np.array([1.0, -1.0, 1.0, -1.0])  # MSE_orig = 1
     y_t = np.array([1.5, -2.5, 0.5, 3.0])  # squared errors 2.25, 6.25, 0.25, 9

@@ -12,18 +12,8 @@ import pytest
 from model_checks.adapters import Preprocess, load_model
 from model_checks.attacks import hopskipjump, square_linf
 from model_checks.demo import SIGNS_MODEL, STEERING_MODEL
-from model_checks.demo.render import roads, signs
+from model_checks.demo.render import signs
 from tests.conftest import run_cli
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    d = tmp_path_factory.mktemp("data")
-    x, y = signs(120, 11)
-    np.savez(d / "signs.npz", x=x, y=y)
-    xr, yr = roads(80, 12)
-    np.savez(d / "roads.npz", x=xr, y=yr)
-    return d
 
 
 def _sign_model():
@@ -83,20 +73,18 @@ def _check(args, out, rc=0):
     return json.loads(out.read_text())
 
 
-def test_quick_suite_repeats_exactly(tmp_path, data):
+def test_quick_suite_repeats_exactly_and_another_seed_gives_another_run(tmp_path, data, signs_quick):
     args = ["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
             "--suite", "quick", "--seed", "7"]
     a = _check(args, tmp_path / "a.json")
     b = _check(args, tmp_path / "b.json")
-    strip = [{k: v for k, v in c.items()} for c in a["checks"]]
-    assert strip == b["checks"] and a["summary"]["queries"] == b["summary"]["queries"]
+    assert a["checks"] == b["checks"] and a["summary"]["queries"] == b["summary"]["queries"]
     ids = {c["id"] for c in a["checks"]}
     assert {"models.integrity.hash", "models.input.abnormal", "models.clean.performance", "models.corruption.error",
             "models.corruption.mce", "models.adversarial.square_linf", "models.certified.accuracy"} <= ids
     errs = next(c for c in a["checks"] if c["id"] == "models.corruption.error")["metrics"]["corruption_error"]
     assert len(errs) == 15 and all(len(v) == 3 for v in errs.values())
-    c = _check(args[:-1] + ["8"], tmp_path / "c.json")
-    assert c["checks"] != a["checks"]  # another seed, another run
+    assert signs_quick["checks"] != a["checks"]  # seed 0 against seed 7
 
 
 def test_regression_model_metamorphic(tmp_path, data):
@@ -106,6 +94,9 @@ def test_regression_model_metamorphic(tmp_path, data):
     assert set(meta) == {f"models.metamorphic.{t}" for t in ("brightness", "contrast", "blur", "translation",
                                                               "rotation", "scale", "shear", "rain", "fog")}
     assert all("violations_by_level" in c["metrics"] for c in meta.values())
+    from model_checks.families import expected_checks
+
+    assert sorted(c["id"] for c in doc["checks"]) == sorted(expected_checks("regression")) and not doc["summary"]["cut"]
     assert doc["summary"]["clean"]["mse"] < 25
 
 
@@ -175,9 +166,8 @@ def test_demo_models_are_small():
 ROBUSTNESS = ("models.corruption.", "models.metamorphic.", "models.adversarial.", "models.certified.")
 
 
-def test_without_an_acceptance_profile_no_robustness_check_passes(tmp_path, data):
-    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
-                  "--suite", "quick"], tmp_path / "a.json")
+def test_without_an_acceptance_profile_no_robustness_check_passes(signs_quick):
+    doc = signs_quick
     robust = [c for c in doc["checks"] if c["id"].startswith(ROBUSTNESS)]
     assert robust and not [c["id"] for c in robust if c["status"] == "pass"]
     assert {c["status"] for c in robust} <= {"needs_review", "not_assessed", "skipped"}
@@ -313,16 +303,14 @@ def test_attack_and_certification_samples_are_stratified():
     assert np.bincount(labels[pick]).tolist() == [4, 4, 4] and len(set(pick)) == 12
 
 
-def test_rates_carry_counts_and_wilson_intervals_and_the_certifiable_cap(tmp_path, data):
+def test_rates_carry_counts_and_wilson_intervals_and_the_certifiable_cap(signs_quick):
     from model_checks.metrics import max_certifiable_radius, wilson
 
     lo, hi = wilson(5, 10)
     assert abs(lo - 0.2366) < 1e-3 and abs(hi - 0.7634) < 1e-3  # the textbook 95 % Wilson interval of 5/10
     assert abs(max_certifiable_radius(200, 0.25, 0.001) - 0.4564) < 1e-3
     assert abs(max_certifiable_radius(100_000, 0.25, 0.001) - 0.9529) < 1e-3  # the reference table's figure
-    doc = _check(["--model", str(SIGNS_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
-                  "--suite", "quick"], tmp_path / "r.json")
-    by = {c["id"]: c for c in doc["checks"]}
+    by = {c["id"]: c for c in signs_quick["checks"]}
     clean = by["models.clean.performance"]["metrics"]["correct"]
     assert clean["n"] == 40 and clean["ci95"][0] <= clean["rate"] <= clean["ci95"][1]
     cert = by["models.certified.accuracy"]["metrics"]
@@ -347,17 +335,14 @@ def test_motion_blur_has_imagemagick_width_and_blurs_small_images():
     assert scaled < change[2]  # --scale-corruptions shrinks the kernel to the image
 
 
-def test_backdoor_screening_flags_the_trojaned_demo_model_and_not_the_clean_one(tmp_path, data):
+def test_backdoor_screening_flags_the_trojaned_demo_model_and_not_the_clean_one(tmp_path, data, signs_quick):
     from model_checks.demo import TROJAN_MODEL
     from model_checks.demo.train import TROJAN_TARGET
 
-    verdicts = {}
-    for name, model in (("clean", SIGNS_MODEL), ("trojan", TROJAN_MODEL)):
-        proc = run_cli("model-check", "--model", str(model), "--data", str(data / "signs.npz"), "--task",
-                       "classification", "--suite", "quick", "--out", str(tmp_path / f"{name}.json"))
-        assert proc.returncode == (1 if name == "trojan" else 0), proc.stderr
-        doc = json.loads((tmp_path / f"{name}.json").read_text())
-        verdicts[name] = {c["id"]: c for c in doc["checks"] if c["id"].startswith("models.backdoor.")}
+    trojan = _check(["--model", str(TROJAN_MODEL), "--data", str(data / "signs.npz"), "--task", "classification",
+                     "--suite", "quick"], tmp_path / "trojan.json", rc=1)
+    verdicts = {name: {c["id"]: c for c in doc["checks"] if c["id"].startswith("models.backdoor.")}
+                for name, doc in (("clean", signs_quick), ("trojan", trojan))}
     assert {c["status"] for c in verdicts["clean"].values()} == {"pass"}
     rec = verdicts["trojan"]["models.backdoor.trigger_reconstruction"]
     assert rec["status"] == "fail" and rec["evidence"]["flagged_classes"] == [TROJAN_TARGET]
@@ -366,3 +351,15 @@ def test_backdoor_screening_flags_the_trojaned_demo_model_and_not_the_clean_one(
     strip = verdicts["trojan"]["models.backdoor.strip"]
     assert strip["status"] == "fail" and strip["metrics"]["share_on_class"] >= 0.8
     assert strip["metrics"]["entropy_with_patch"] < strip["metrics"]["entropy_clean"]
+
+
+def test_every_family_reports_exactly_the_checks_it_declares(signs_quick):
+    """The registry is the one list of check ids: a family reporting an undeclared id, or forgetting a
+    declared one (the runner would fill it in as cut), fails here."""
+    from model_checks.families import FAMILIES, expected_checks
+
+    reported = [c["id"] for c in signs_quick["checks"]]
+    assert sorted(reported) == sorted(expected_checks("classification"))
+    assert not signs_quick["summary"]["cut"]  # every id came from its family, none filled in by the runner
+    declared = [cid for f in FAMILIES for cid in f.ids]
+    assert len(declared) == len(set(declared))

@@ -118,7 +118,7 @@ def test_client_refuses_what_the_profile_does_not_allow():
     assert c.sent == 0 and c.blocked == 4
 
 
-def test_masking():
+def test_a_token_in_a_query_string_or_a_header_is_masked_to_its_digest():
     tok = forge.hs_sign({}, {"sub": "x"}, b"k")
     masked = mask(f"GET /x?access_token={tok} Authorization: Bearer {tok}")
     assert tok not in masked and "access_token=***" in masked and "[jwt sha256:" in masked

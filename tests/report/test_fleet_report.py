@@ -17,7 +17,7 @@ CHECKS = [("edge.uplink.location_precision", 5, "fail", "critical"), ("edge.upli
 def _doc(i: int) -> dict:
     doc = new_results("edge", {"mode": "replay"}, {}, asset=Asset("vehicle", f"car-{i:03d}"))
     doc["checks"] = [check(cid, cid, alt if i % every == 0 else "pass", sev if i % every == 0 else "info",
-                           ["GBT44464-4.1"], {}, criterion=Criterion("c", "engineering_default"), observed={"n": 1})
+                           ["GBT44464-4.1"], evidence={}, criterion=Criterion("c", "engineering_default"), observed={"n": 1})
                      for cid, every, alt, sev in CHECKS]
     return finish(doc, {})
 

@@ -121,7 +121,7 @@ class Context:
 
     def word(self, key: str) -> str:
         """A verdict or a severity in words, as the report says it (符合, 不符合, 需复核, 未评估; 严重, 高 …)."""
-        from ..report.render import label
+        from ..report.words import label
 
         return label(key, self.lang)
 

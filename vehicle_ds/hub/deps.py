@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from fastapi import HTTPException, Request
+from sqlalchemy.orm import Session
 
 from .db import Device, User
 from .security import AUD_DEVICE, AUD_USER, PER_IDENTITY_BURST, PER_IDENTITY_RATE, Keys, RateLimiter
@@ -78,3 +81,43 @@ class Auth:
     def address(self, request: Request) -> None:
         if not self.per_address.allow("a:" + (request.client.host if request.client else "?")):
             raise HTTPException(429, "rate limit", headers={"Retry-After": "1"})
+
+
+@dataclass
+class Hub:
+    """One app's shared parts, on ``app.state.hub``: what the routes reach through the dependencies below."""
+
+    sessions: Any
+    keys: Keys
+    auth: Auth
+    settings: Any  # MonitorSettings
+    decode_slots: Any  # anyio.CapacityLimiter: batches decoded at once
+    classify: Callable[[str, str], Any]  # (message, signal) -> the policy's classification, cached
+
+
+def hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def db(request: Request) -> Iterator[Session]:
+    with hub(request).sessions() as s:
+        yield s
+
+
+def user(request: Request) -> Caller:
+    """An engineer or admin of an organisation, by a current user token."""
+    return hub(request).auth.user(request)
+
+
+def admin(request: Request) -> Caller:
+    return hub(request).auth.admin(request)
+
+
+def device(request: Request) -> Caller:
+    """An enrolled, unrevoked device, by a device token."""
+    return hub(request).auth.device(request)
+
+
+def address(request: Request) -> None:
+    """The per-address rate limit of the flows where nobody is known yet (login, enrolment)."""
+    hub(request).auth.address(request)

@@ -26,6 +26,9 @@ else:  # pragma: no cover
 
 REPORT_SCHEMA = "vehicle-ds/report@1"
 REQ_STATUSES = REQUIREMENT_STATUSES
+# report section -> the component whose results fill it: one list for the JSON, the Markdown and the HTML
+SECTIONS: tuple[tuple[str, str], ...] = (("inventory", "catalog"), ("uplink", "edge"), ("interfaces", "probes"),
+                                         ("models", "models"), ("datasets", "datasets"))
 
 
 def load_requirements() -> list[dict[str, Any]]:
@@ -190,35 +193,8 @@ def _action(check_index: int, requirements: list[dict[str, Any]]) -> dict[str, A
     return None
 
 
-def build_report(inputs: list[Input], today: dt.date | None = None,
-                 attestations: list[Attestation] | None = None, org: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report model. ``org`` is the organisation profile (org.toml), for the deadlines it dates."""
-    today = today or dt.date.today()
-    catalogs = [i.doc for i in inputs if i.kind == "catalog"]
-    checks = _tagged_checks(inputs)
-    assets = _assets(inputs)
-    index = CheckIndex(checks)
-    datasets = [i.doc for i in inputs if i.kind == "datasets"]
-    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today, index, datasets)
-                    for r in load_requirements()]
-    covered = {i for r in requirements for i in r["evidence"]}
-    req_counts = Counter(r["status"] for r in requirements)
-    findings = [c for c in checks if c["status"] in FINDING]
-    sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
-    open_by_sev: dict[str, dict[str, int]] = {s: {} for s in SEVERITY_RANK}
-    for c in findings:
-        open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
-    # one row per root cause: a variant folded into another finding (probes' rootcause) is not a top risk
-    # one row per cause: instances of one check on several endpoints or assets are variants of one risk
-    causes: dict[str, list[int]] = {}
-    for i in sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
-                    key=lambda i: (SEVERITY_RANK[checks[i]["severity"]], checks[i]["id"], i)):
-        causes.setdefault(checks[i]["id"], []).append(i)
-    top = [idx[0] for idx in causes.values()][:10]
-    variants = {str(idx[0]): len(idx) for idx in causes.values() if len(idx) > 1}
-    actions = {str(i): _action(i, requirements) for i in top}
-    overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
-                                                                   req_counts["not_assessed"]) else "pass"
+def _inventory(inputs: list[Input]) -> list[dict[str, Any]]:
+    """Per catalog input: its signals counted by category and grade, and by category and PI class."""
     inventory = []
     for n, inp in enumerate(inputs):
         if inp.kind != "catalog":
@@ -237,6 +213,43 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
             "important": [e for e in doc["entries"] if e["grade"] in ("important", "core")],
             "entries": doc["entries"],
         })
+    return inventory
+
+
+def _top_risks(checks: list[dict[str, Any]]) -> tuple[list[int], dict[str, int]]:
+    """The ten most severe failures, one per check id (instances of one check on several endpoints or
+    assets are variants of one risk; a variant folded into another finding is not a top risk), and how many
+    variants each has."""
+    causes: dict[str, list[int]] = {}
+    for i in sorted((i for i, c in enumerate(checks) if c["status"] in ("fail", "error") and "folded_into" not in c),
+                    key=lambda i: (SEVERITY_RANK[checks[i]["severity"]], checks[i]["id"], i)):
+        causes.setdefault(checks[i]["id"], []).append(i)
+    top = [idx[0] for idx in causes.values()][:10]
+    return top, {str(idx[0]): len(idx) for idx in causes.values() if len(idx) > 1}
+
+
+def build_report(inputs: list[Input], today: dt.date | None = None,
+                 attestations: list[Attestation] | None = None, org: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report model. ``org`` is the organisation profile (org.toml), for the deadlines it dates."""
+    today = today or dt.date.today()
+    catalogs = [i.doc for i in inputs if i.kind == "catalog"]
+    checks = _tagged_checks(inputs)
+    assets = _assets(inputs)
+    index = CheckIndex(checks)
+    datasets = [i.doc for i in inputs if i.kind == "datasets"]
+    requirements = [_requirement(r, checks, assets, attestations or [], catalogs, today, index, datasets)
+                    for r in load_requirements()]
+    covered = {i for r in requirements for i in r["evidence"]}
+    req_counts = Counter(r["status"] for r in requirements)
+    findings = [c for c in checks if c["status"] in FINDING]
+    sev = Counter(c["severity"] for c in checks if c["status"] == "fail")
+    open_by_sev: dict[str, dict[str, int]] = {s: {} for s in SEVERITY_RANK}
+    for c in findings:
+        open_by_sev[c["severity"]][c["status"]] = open_by_sev[c["severity"]].get(c["status"], 0) + 1
+    top, variants = _top_risks(checks)
+    actions = {str(i): _action(i, requirements) for i in top}
+    overall = "fail" if req_counts["fail"] else "needs_review" if (req_counts["needs_review"] or
+                                                                   req_counts["not_assessed"]) else "pass"
     return {
         "schema": REPORT_SCHEMA, "generated": now_iso(), "tool": {"name": "vehicle-ds", "version": __version__},
         "status": overall,
@@ -248,16 +261,11 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                     "top_risk_actions": {k: v for k, v in actions.items() if v}},
         "requirements": requirements,
         "deadlines": [d.to_json() for d in deadlines(today, org)],
-        "inventory": inventory,
+        "inventory": _inventory(inputs),
         "assets": list(assets.values()),
-        "uplink": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
-                   for i, inp in enumerate(inputs) if inp.kind == "edge"],
-        "interfaces": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
-                       for i, inp in enumerate(inputs) if inp.kind == "probes"],
-        "models": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
-                   for i, inp in enumerate(inputs) if inp.kind == "models"],
-        "datasets": [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
-                     for i, inp in enumerate(inputs) if inp.kind == "datasets"],
+        **{section: [{"input": i, "subject": inp.doc.get("subject", {}), "summary": inp.doc.get("summary", {})}
+                     for i, inp in enumerate(inputs) if inp.kind == component]
+           for section, component in SECTIONS if section != "inventory"},
         "checks": checks,
         "unmapped_checks": [i for i in range(len(checks)) if i not in covered],
         "inputs": [i.describe() for i in inputs],

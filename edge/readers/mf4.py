@@ -19,7 +19,7 @@ import numpy as np
 
 from vehicle_ds.errors import InputError
 
-from .frames import DATA, ERROR_FRAME, REMOTE, FrameChunk
+from ..frames import DATA, ERROR_FRAME, REMOTE, FrameChunk
 
 RECORDS_PER_CHUNK = 250_000
 _KINDS = (("CAN_DataFrame", DATA), ("CAN_RemoteFrame", REMOTE), ("CAN_ErrorFrame", ERROR_FRAME))

@@ -1,0 +1,1 @@
+"""The test platform's routes, one module per resource."""

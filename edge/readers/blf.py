@@ -1,0 +1,260 @@
+"""Vector BLF: the log containers are inflated with zlib and the objects inside parsed with numpy, one
+layout function per CAN object type (``LAYOUTS``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vehicle_ds.errors import InputError
+
+from ..frames import DATA, ERROR_FRAME, REMOTE, FrameChunk
+from .vector import PAD, gather, little_endian
+
+CHUNK_BYTES = 2 * 1024 * 1024
+_FILE_HEADER = struct.Struct("<4sLBBBBBBBBQQLL8H8H")
+_OBJ_BASE = struct.Struct("<4sHHLL")
+_CONTAINER = struct.Struct("<H6xL4x")
+_SIGNATURE = np.frombuffer(b"LOBJ", dtype=np.uint8)
+LOG_CONTAINER, CAN_MESSAGE, CAN_ERROR_EXT, CAN_MESSAGE2, CAN_FD_MESSAGE, CAN_FD_MESSAGE_64 = 10, 1, 73, 86, 100, 101
+_TIMESTAMP_AT = 24  # header v1 and v2 both keep the timestamp 24 bytes into the object
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """The frames of one object type, in columns; ``at`` is each object's byte position, for ordering."""
+
+    at: np.ndarray
+    t: np.ndarray
+    channel: np.ndarray
+    can_id: np.ndarray
+    length: np.ndarray
+    data: np.ndarray
+    fd: np.ndarray
+    kind: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """Objects of one type: positions, header sizes, total sizes."""
+
+    at: np.ndarray
+    header: np.ndarray
+    size: np.ndarray
+
+
+def _remote_or_data(remote: np.ndarray) -> np.ndarray:
+    return np.where(remote, REMOTE, DATA).astype(np.uint8)
+
+
+def _can_message(arr: np.ndarray, o: _Objects) -> tuple:
+    """CAN_MESSAGE and CAN_MESSAGE2: channel u16, flags u8, dlc u8, id u32, 8 data bytes."""
+    p = o.at + o.header
+    flags = arr[p + 2]
+    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"),
+            np.minimum(arr[p + 3].astype(np.int16), 8), gather(arr, p + 8, 8),
+            np.zeros(p.shape[0], dtype=bool), _remote_or_data(flags & 0x80))
+
+
+def _can_fd_message(arr: np.ndarray, o: _Objects) -> tuple:
+    """CAN_FD_MESSAGE: channel u16, flags u8, id u32 at 4, FD flags at 13, valid bytes at 14, data at 20."""
+    p = o.at + o.header
+    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"),
+            np.minimum(arr[p + 14].astype(np.int16), 64), gather(arr, p + 20, 64),
+            (arr[p + 13] & 1) != 0, _remote_or_data(arr[p + 2] & 0x80))
+
+
+def _can_fd_message_64(arr: np.ndarray, o: _Objects) -> tuple:
+    """CAN_FD_MESSAGE_64: channel u8, valid bytes at 2, id u32 at 4, FD flags u32 at 12, data at 40; bytes
+    beyond the object's end are zero."""
+    p = o.at + o.header
+    length = np.minimum(arr[p + 2].astype(np.int16), 64)
+    fd_flags = little_endian(arr, p + 12, "<u4")
+    available = np.minimum(o.size - o.header - 40, 64)
+    data = gather(arr, p + 40, 64).copy()
+    data[np.arange(64)[None, :] >= np.minimum(length, available)[:, None]] = 0
+    return (arr[p].astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"), length, data,
+            (fd_flags & 0x1000) != 0, _remote_or_data(fd_flags & 0x10))
+
+
+def _can_error_ext(arr: np.ndarray, o: _Objects) -> tuple:
+    """CAN_ERROR_EXT: channel u16, id u32 at 12; an error frame carries no data."""
+    p = o.at + o.header
+    n = p.shape[0]
+    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 12, "<u4"),
+            np.zeros(n, dtype=np.int16), np.zeros((n, 8), dtype=np.uint8), np.zeros(n, dtype=bool),
+            np.full(n, ERROR_FRAME, dtype=np.uint8))
+
+
+# object type(s) -> (channel, id, length, data, fd, kind) columns
+LAYOUTS: dict[tuple[int, ...], Callable[[np.ndarray, _Objects], tuple]] = {
+    (CAN_MESSAGE, CAN_MESSAGE2): _can_message,
+    (CAN_FD_MESSAGE,): _can_fd_message,
+    (CAN_FD_MESSAGE_64,): _can_fd_message_64,
+    (CAN_ERROR_EXT,): _can_error_ext,
+}
+
+
+def _blf_start(header: tuple) -> float:
+    y, mo, _dow, d, h, mi, s, ms = header[14:22]
+    try:
+        return dt.datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=dt.timezone.utc).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _blf_walk(stream: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Object positions by walking the chain one object at a time (python-can's rule: the next object
+    starts within 8 bytes of the end of this one)."""
+    pos, out_p, out_s, end = 0, [], [], len(stream)
+    while pos + 16 <= end:
+        nxt = stream.find(b"LOBJ", pos, pos + 8)
+        if nxt < 0:
+            break
+        size = _OBJ_BASE.unpack_from(stream, nxt)[3]
+        if size < 16:
+            break
+        out_p.append(nxt)
+        out_s.append(size)
+        pos = nxt + size
+    return np.array(out_p, dtype=np.int64), np.array(out_s, dtype=np.int64)
+
+
+def _object_chain(arr: np.ndarray, stream_len: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Positions and sizes of the complete objects in the stream, and the bytes they cover."""
+    m = (arr[:-3] == _SIGNATURE[0]) & (arr[1:-2] == _SIGNATURE[1]) & (arr[2:-1] == _SIGNATURE[2])
+    m &= arr[3:] == _SIGNATURE[3]
+    at = np.flatnonzero(m).astype(np.int64)
+    at = at[at + 16 <= stream_len]
+    if at.shape[0] == 0:
+        return at, at, 0
+    size = little_endian(arr, at + 8, "<u4").astype(np.int64)
+    # A consistent chain: every object starts where the previous one ended (plus <= 7 padding bytes);
+    # a "LOBJ" inside a payload breaks it, and the object-by-object walk decides.
+    gaps = at[1:] - (at[:-1] + size[:-1])
+    if at[0] != 0 or (gaps < 0).any() or (gaps > 7).any():
+        at, size = _blf_walk(bytes(arr[:stream_len]))
+    complete = at + size <= stream_len
+    if complete.all():
+        return at, size, int(at[-1] + size[-1]) if at.shape[0] else 0
+    first_incomplete = int(at[~complete][0])
+    keep = at < first_incomplete
+    return at[keep], size[keep], first_incomplete
+
+
+def _frames_of(arr: np.ndarray, at: np.ndarray, size: np.ndarray, start_ts: float) -> list[_Frames]:
+    header = little_endian(arr, at + 4, "<u2").astype(np.int64)
+    version = little_endian(arr, at + 6, "<u2")
+    otype = little_endian(arr, at + 12, "<u4")
+    out = []
+    for types, layout in LAYOUTS.items():
+        sel = np.isin(otype, types) & ((version == 1) | (version == 2))
+        if not sel.any():
+            continue
+        o = _Objects(at[sel], header[sel], size[sel])
+        flags = little_endian(arr, o.at + 16, "<u4")
+        ticks = little_endian(arr, o.at + _TIMESTAMP_AT, "<u8").astype(np.float64)
+        t = start_ts + ticks * np.where(flags == 1, 1e-5, 1e-9)  # flag 1: 10 µs ticks, else nanoseconds
+        out.append(_Frames(o.at, t, *layout(arr, o)))
+    return out
+
+
+def _blf_objects(stream: bytes, start_ts: float, channels: list[str]) -> tuple[FrameChunk | None, int]:
+    """Parse the objects in ``stream``; returns the chunk and how many bytes were consumed."""
+    if len(stream) < 16:
+        return None, 0
+    arr = np.frombuffer(stream + bytes(PAD), dtype=np.uint8)
+    at, size, consumed = _object_chain(arr, len(stream))
+    parts = _frames_of(arr, at, size, start_ts) if at.shape[0] else []
+    if not parts:
+        return None, consumed
+    order = np.argsort(np.concatenate([p.at for p in parts]), kind="stable")
+    width = max(p.data.shape[1] for p in parts)
+
+    def column(name: str, dtype=None) -> np.ndarray:
+        cols = [getattr(p, name) for p in parts]
+        cols = [c if c.ndim == 1 else np.pad(c, ((0, 0), (0, width - c.shape[1]))) for c in cols]
+        out = np.concatenate(cols)[order]
+        return out.astype(dtype) if dtype else out
+
+    ch = column("channel")
+    for c in np.unique(ch).tolist():
+        while len(channels) <= c:
+            channels.append(str(len(channels)))
+    cid = column("can_id", np.uint32)
+    kind = column("kind", np.uint8)
+    length = np.where(kind == REMOTE, 0, column("length", np.int16)).astype(np.int16)  # remote: no data
+    return FrameChunk(column("t", np.float64), np.maximum(ch, 0).astype(np.int16), cid & np.uint32(0x1FFFFFFF),
+                      (cid & np.uint32(0x80000000)) != 0, column("fd", bool), length, column("data", np.uint8),
+                      kind, channels), consumed
+
+
+def _containers(f, path: Path) -> Iterator[bytes]:
+    """The inflated payload of each log container; a damaged container or truncated object raises after
+    everything before it was yielded, never cut silently."""
+    while True:
+        at = f.tell()
+        base = f.read(_OBJ_BASE.size)
+        if len(base) < _OBJ_BASE.size:
+            return
+        sig, _hs, _hv, obj_size, obj_type = _OBJ_BASE.unpack(base)
+        if sig != b"LOBJ" or obj_size < _OBJ_BASE.size:
+            raise InputError(f"corrupt BLF object at byte {at}", path=str(path))
+        body = f.read(obj_size - _OBJ_BASE.size)
+        f.read(obj_size % 4)
+        if len(body) < obj_size - _OBJ_BASE.size:
+            raise InputError(f"truncated BLF: the object at byte {at} declares {obj_size} bytes, the file ends "
+                             f"after {len(body) + _OBJ_BASE.size}; the frames before it were read", path=str(path))
+        if obj_type != LOG_CONTAINER:
+            continue
+        method, _ = _CONTAINER.unpack_from(body)
+        payload = body[_CONTAINER.size:]
+        try:
+            yield zlib.decompress(payload) if method == 2 else payload
+        except zlib.error as exc:
+            raise InputError(f"corrupt BLF container at byte {at} ({exc}); the frames before it were read",
+                             path=str(path)) from None
+
+
+def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]:
+    """BLF frames in chunks of about ``chunk_bytes`` of inflated objects."""
+    channels: list[str] = []
+    with open(path, "rb") as f:
+        head = f.read(_FILE_HEADER.size)
+        if len(head) < _FILE_HEADER.size or head[:4] != b"LOGG":
+            raise InputError("not a BLF file (no LOGG signature)", path=str(path))
+        header = _FILE_HEADER.unpack(head)
+        f.read(header[1] - _FILE_HEADER.size)
+        start_ts = _blf_start(header)
+        pending: list[bytes] = []
+        pending_len, tail = 0, b""
+        damage: InputError | None = None
+        try:
+            for inner in _containers(f, path):
+                pending.append(inner)
+                pending_len += len(inner)
+                if pending_len < chunk_bytes:
+                    continue
+                stream = tail + b"".join(pending)
+                pending, pending_len = [], 0
+                chunk, used = _blf_objects(stream, start_ts, channels)
+                tail = stream[used:]
+                if chunk is not None:
+                    chunk.offset = f.tell()
+                    yield chunk
+        except InputError as exc:
+            damage = exc
+        stream = tail + b"".join(pending)
+        if stream:
+            chunk, _ = _blf_objects(stream, start_ts, channels)
+            if chunk is not None:
+                chunk.offset = f.tell()
+                yield chunk
+        if damage is not None:
+            raise damage

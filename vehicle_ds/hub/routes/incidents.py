@@ -1,0 +1,181 @@
+"""Alerts, webhooks and the incident register: open -> graded -> reported -> closed, every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...vocabulary import Severity
+from .. import incidents as ir
+from ..db import Alert, Incident, IncidentEvent, Webhook, now
+from ..deps import Caller, admin, db, user
+from ..monitor import alert_json
+from ..schemas import errors
+
+router = APIRouter()
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(min_length=8, max_length=500, pattern=r"^https?://")
+    min_severity: Severity = "low"
+
+
+class IncidentIn(BaseModel):
+    title: str = Field(min_length=3, max_length=400)
+    alert_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=500)
+    discovered_at: dt.datetime | None = None
+
+
+class Facts(BaseModel):
+    """What the engineer knows; the grade and deadlines are computed from these (filings.md §4)."""
+
+    data_class: Literal["general", "important", "core"] = "general"
+    threat: Literal["", "fairly_serious", "serious", "particularly_serious"] = ""
+    persons_affected: int = Field(0, ge=0, le=10**10)
+    sensitive_persons_affected: int = Field(0, ge=0, le=10**10)
+    economic_loss_cny: float = Field(0, ge=0, le=1e13, allow_inf_nan=False)
+    outage_hours: float = Field(0, ge=0, le=1e5, allow_inf_nan=False)
+    operator_type: Literal["other", "cii", "state_organ"] = "other"
+    vulnerability_national_security: bool = False
+
+
+class Notification(BaseModel):
+    recipient: Literal["cac", "regulator", "users", "regulator_vulnerability"]
+    reference: str = Field("", max_length=200)
+    at: dt.datetime | None = None
+
+
+class Closing(BaseModel):
+    summary: str = Field(min_length=10, max_length=20_000)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def due_notifications(i: Incident) -> set[str]:
+    """The recipients a graded incident must notify (the deadlines' own times do not matter here)."""
+    return ir.required_notifications(ir.deadlines(i.facts, i.grade["level"], now(), now()))
+
+
+def incident_json(i: Incident, events: list[IncidentEvent]) -> dict[str, Any]:
+    discovered = _aware(dt.datetime.fromisoformat(i.facts.get("discovered_at", i.opened_at.isoformat())))
+    level = (i.grade or {}).get("level")
+    dl = ir.deadlines(i.facts, level, discovered, now()) if level else []
+    for d in dl:
+        d["notified"] = i.notifications.get(d["recipient"])
+    return {"id": i.id, "title": i.title, "state": i.state, "opened_at": i.opened_at.isoformat(), "opened_by": i.opened_by,
+            "discovered_at": discovered.isoformat(), "facts": i.facts, "grade": i.grade, "deadlines": dl,
+            "notifications": i.notifications, "summary": i.summary,
+            "closed_at": i.closed_at.isoformat() if i.closed_at else None,
+            "events": [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "details": e.details}
+                       for e in events]}
+
+
+
+def _mine(s: Session, caller: Caller, incident_id: int) -> Incident:
+    i = s.get(Incident, incident_id)
+    if i is None or i.org_id != caller.org_id:
+        raise HTTPException(404, "no such incident")
+    return i
+
+def _audit(s: Session, i: Incident, caller: Caller, action: str, details: dict[str, Any]) -> None:
+    s.add(IncidentEvent(incident_id=i.id, actor=caller.sub, action=action, details=details))
+
+def _answer(s: Session, i: Incident) -> dict[str, Any]:
+    events = s.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == i.id).order_by(IncidentEvent.id)).all()
+    return incident_json(i, list(events))
+
+@router.get("/api/v1/alerts", responses=errors(401, 422, 429))
+def alerts(caller: Caller = Depends(user), s: Session = Depends(db),
+           state: Literal["open", "acknowledged", "in_incident", "all"] = "all",
+           limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+    q = select(Alert).where(Alert.org_id == caller.org_id)
+    if state != "all":
+        q = q.where(Alert.state == state)
+    return {"alerts": [alert_json(a) for a in s.scalars(q.order_by(Alert.id.desc()).limit(limit))]}
+
+@router.post("/api/v1/webhooks", status_code=201, responses=errors(401, 403, 422, 429))
+def add_webhook(body: WebhookIn, caller: Caller = Depends(admin), s: Session = Depends(db)) -> dict[str, Any]:
+    secret = secrets.token_urlsafe(32)
+    hook = Webhook(org_id=caller.org_id, url=body.url, secret=secret, min_severity=body.min_severity)
+    s.add(hook)
+    s.commit()
+    # the secret is shown once: the receiver checks X-VDS-Signature with it
+    return {"id": hook.id, "url": hook.url, "min_severity": hook.min_severity, "secret": secret}
+
+@router.post("/api/v1/incidents", status_code=201, responses=errors(401, 404, 422, 429))
+def open_incident(body: IncidentIn, caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
+    linked = s.scalars(select(Alert).where(Alert.org_id == caller.org_id, Alert.id.in_(body.alert_ids))).all()
+    if len(linked) != len(set(body.alert_ids)):
+        raise HTTPException(404, "no such alert")
+    discovered = _aware(body.discovered_at) if body.discovered_at else now()
+    i = Incident(org_id=caller.org_id, title=body.title, opened_by=caller.sub, state="open",
+                 facts={"discovered_at": discovered.isoformat()}, notifications={})
+    s.add(i)
+    s.flush()
+    for a in linked:
+        a.state, a.incident_id = "in_incident", i.id
+    _audit(s, i, caller, "opened", {"alerts": sorted(a.id for a in linked), "discovered_at": discovered.isoformat()})
+    s.commit()
+    return _answer(s, i)
+
+@router.get("/api/v1/incidents", responses=errors(401, 429))
+def list_incidents(caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
+    rows = s.scalars(select(Incident).where(Incident.org_id == caller.org_id).order_by(Incident.id)).all()
+    return {"incidents": [{"id": i.id, "title": i.title, "state": i.state, "grade": (i.grade or {}).get("level")}
+                          for i in rows]}
+
+@router.get("/api/v1/incidents/{incident_id}", responses=errors(401, 404, 422, 429))
+def get_incident(incident_id: IncidentId, caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
+    return _answer(s, _mine(s, caller, incident_id))
+
+@router.post("/api/v1/incidents/{incident_id}/grade", responses=errors(401, 404, 409, 422, 429))
+def grade_incident(incident_id: IncidentId, facts: Facts, caller: Caller = Depends(user),
+                   s: Session = Depends(db)) -> dict[str, Any]:
+    i = _mine(s, caller, incident_id)
+    if i.state == "closed":
+        raise HTTPException(409, "incident closed")
+    f = {**facts.model_dump(), "discovered_at": i.facts.get("discovered_at")}
+    g = ir.grade(f)
+    i.facts, i.grade = f, g
+    if i.state == "open":
+        i.state = "graded"
+    _audit(s, i, caller, "graded", {"level": g["level"], "facts": f})
+    s.commit()
+    return _answer(s, i)
+
+@router.post("/api/v1/incidents/{incident_id}/notifications", responses=errors(401, 404, 409, 422, 429))
+def notify(incident_id: IncidentId, body: Notification, caller: Caller = Depends(user),
+           s: Session = Depends(db)) -> dict[str, Any]:
+    i = _mine(s, caller, incident_id)
+    if i.state not in ("graded", "reported"):
+        raise HTTPException(409, "grade the incident first")
+    at = _aware(body.at) if body.at else now()
+    i.notifications = {**i.notifications, body.recipient: {"at": at.isoformat(), "reference": body.reference,
+                                                            "by": caller.sub}}
+    if due_notifications(i) <= set(i.notifications):
+        i.state = "reported"
+    _audit(s, i, caller, "notified", {"recipient": body.recipient, "at": at.isoformat(), "reference": body.reference})
+    s.commit()
+    return _answer(s, i)
+
+@router.post("/api/v1/incidents/{incident_id}/close", responses=errors(401, 404, 409, 422, 429))
+def close(incident_id: IncidentId, body: Closing, caller: Caller = Depends(user),
+          s: Session = Depends(db)) -> dict[str, Any]:
+    i = _mine(s, caller, incident_id)
+    nothing_due = i.state == "graded" and not due_notifications(i)
+    if i.state != "reported" and not nothing_due:
+        raise HTTPException(409, "an incident is closed after every required notification (state 'reported')")
+    i.state, i.summary, i.closed_at = "closed", body.summary, now()
+    _audit(s, i, caller, "closed", {"summary_chars": len(body.summary)})
+    s.commit()
+    return _answer(s, i)
+
