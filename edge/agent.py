@@ -264,7 +264,9 @@ class Agent:
             "frames_error_reasons": dict(fs.error_reasons),
             "signals_by_category": dict(st.by_category), "signals_by_handling": dict(st.by_handling),
             "dropped_by_reason": dict(st.drop_reasons),
-            "geofence": {"areas": [a.name for a in self.handler.areas], "positions_inside": dict(st.geofence_hits)}
+            # decoded inside an area (suppressed by the handler) and what still left (the auditor's own count)
+            "geofence": {"areas": [a.name for a in self.handler.areas], "positions_inside": dict(st.geofence_hits),
+                         "positions_inside_outbound": dict(self.audit.in_sensitive_area)}
             if self.handler.areas else None, "dropped_by_signal": dict(self._dropped_total.most_common(50)),
             "unknown_ids": [{"id": f"0x{c:X}", "extended": e, "frames": n} for (c, e), n in fs.unknown_ids.most_common(20)],
             "rates": {"log_seconds": None if span is None else round(span, 3),

@@ -40,9 +40,11 @@ class Dataset:
     persons: int | None = None  # distinct natural persons; None: unknown (never zero by default)
     sensitive: bool = False  # holds sensitive PI (trajectories, biometrics, cabin media)
     regions: list[str] = field(default_factory=list)
-    sensitive_area_hits: int | None = None  # positions inside user-provided sensitive-area polygons
+    sensitive_area_hits: int | None = None  # positions the platform holds inside user-provided sensitive areas
     with_positions: bool = False  # perception data stored with the positions it was taken at (surveying)
     charging_network_operation: bool = False  # operating data of a charging network the organisation runs
+    exported: bool | None = None  # declared: does this dataset leave China? None: not declared (never assumed)
+    shared_with: list[str] | None = None  # declared recipients of this dataset; None: not declared
     purpose: str = ""
     storage: str = ""
     retention_days: int | None = None
@@ -78,7 +80,7 @@ def triggers(d: Dataset, settings: dict[str, Any]) -> tuple[list[Trigger], list[
     if d.category == "location":
         if d.sensitive_area_hits:
             met.append(Trigger("sensitive_area", f"{d.sensitive_area_hits:,} positions inside sensitive-area "
-                               "polygons (user-provided)", "CN-ADR-3", "V"))
+                               "polygons (user-provided) held by the platform", "CN-ADR-3", "V"))
         elif d.sensitive_area_hits is None:
             unknown.append("sensitive-area coverage not assessed (no geofence given)")
         flow = settings.get("vehicle_flow_vehicles")
@@ -185,7 +187,7 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
                        "triggers": [t.__dict__ for t in met], "unknown": unknown,
                        "facts": {k: getattr(d, k) for k in ("records", "vehicles", "persons", "regions",
                                                             "sensitive_area_hits", "purpose", "storage",
-                                                            "retention_days")}})
+                                                            "retention_days", "exported", "shared_with")}})
         status = "needs_review" if met or unknown else "pass"
         reason = "; ".join(unknown) if unknown and not met else ""
         checks.append(check(f"datasets.grade.{d.id}", f"Dataset {d.title or d.id} is graded at the fleet level",
@@ -205,6 +207,10 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
                                                                    "clause", "GBT44464-4.1", minimum={"datasets": 1}),
                             observed={"datasets": 1}))
     export = raw.get("export")
+    if export is not None and export.get("exports") is False:
+        for g in graded:
+            if g["facts"]["exported"] is None:
+                g["facts"]["exported"] = False
     important = any(g["grade"] == "important" for g in graded)
     if export is None:
         route = {"route": "undetermined", "missing": ["[export] in datasets.toml"], "tripped": []}

@@ -18,10 +18,16 @@ PERSONAL = ("cn_resident_id", "mobile", "bank_card", "vin", "plate", "imei", "ic
 TEXT = (".json", ".md", ".html", ".csv", ".jsonl", ".toml", ".geojson", ".txt")
 
 
-def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(tmp_path):
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo"
     proc = run_cli("demo", "--out", str(out), timeout=900)  # the default run: the README's figures are its figures
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_demo_outputs_hold_no_key_and_no_unmasked_identifier(demo):
+    out = demo
     files = [p for p in out.rglob("*") if p.is_file()]
     assert not [p for p in files if p.suffix in (".key", ".pem") or p.name == "device.json"]
     leaks = {}
@@ -70,3 +76,28 @@ def test_the_demo_refuses_bad_arguments_before_any_work(tmp_path, args, needle):
     proc = run_cli("demo", "--out", str(tmp_path / "d"), *args)
     assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "d").exists()
+
+
+def test_the_summary_markdown_html_and_baseline_count_the_same_findings(demo):
+    """One vocabulary: a finding is fail, warn, error or needs_review in every output of one report."""
+    from collections import Counter
+
+    from vehicle_ds.report.baseline import compare
+    from vehicle_ds.report.words import label
+
+    report = json.loads((demo / "report.json").read_text())
+    findings = Counter(c["status"] for c in report["checks"] if c["status"] in FINDING)
+    assert report["summary"]["findings"] == sum(findings.values()) > 0
+    for lang, md_name in (("en", "report.md"), ("zh", "report.zh.md")):
+        md_rows: Counter = Counter()
+        for section in (demo / md_name).read_text("utf-8").split("\n## ")[1:]:
+            if section.splitlines()[0].endswith(label("checks", lang)):
+                md_rows.update(m.group(1).strip() for m in re.finditer(r"^\| .*? \| `[^`]+`.*? \| ([^|]+) \| ",
+                                                                      section, re.MULTILINE))
+        assert md_rows == Counter({label(s, lang): n for s, n in findings.items()}), lang
+    html = (demo / "report.html").read_text("utf-8")
+    rows = re.findall(r'<tr id="check-\d+">.*?<span class="badge s-(\w+)">', html)
+    assert Counter(s for s in rows if s in FINDING) == findings
+    new = compare(report, {"schema": "vehicle-ds/report@1", "checks": [], "requirements": []})["findings"]["new"]
+    assert Counter(f["status"] for f in new) == findings
+

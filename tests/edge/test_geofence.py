@@ -41,6 +41,8 @@ def test_positions_inside_are_counted_and_never_leave(tmp_path):
     assert inside > 0
     check = next(c for c in doc["checks"] if c["id"] == "edge.uplink.sensitive_areas")
     assert check["status"] == "pass" and check["evidence"]["positions_inside_outbound"] == {}
+    # the summary says both: decoded inside (suppressed) and what left; the hub grades datasets on the latter
+    assert doc["summary"]["geofence"]["positions_inside_outbound"] == {} and inside > 0
     assert doc["summary"]["dropped_by_reason"]["inside a sensitive area (geofence)"] >= inside
     area = load_geofence(tmp_path / "a.geojson")[0]
     recs = [json.loads(x) for x in run_cli("edge", "inspect", str(out), "--jsonl").stdout.splitlines()]

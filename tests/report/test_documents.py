@@ -231,3 +231,32 @@ def test_a_baseline_with_much_less_important_data_dates_the_re_filing(inputs, tm
     assert dt.date.fromisoformat(refile["due"]) > today and refile["days_left"] >= 89
     filing = (out / manifest["documents"][0]["files"]["html"]).read_text("utf-8")
     assert f"截止日期为{refile['due']}" in filing and "须变更备案" in filing
+
+
+def _pia_export_fields(inputs, tmp_path, declared: str) -> tuple[dict[str, str], list[str]]:
+    """The PIA's "abroad" and "provided" statements per dataset, graded from ``declared``."""
+    work = tmp_path / "work"
+    shutil.copytree(inputs / "outputs", work)
+    (tmp_path / "datasets.toml").write_text(declared, "utf-8")
+    proc = run_cli("datasets", str(tmp_path / "datasets.toml"), "--out", str(work / "datasets" / "results.json"))
+    assert proc.returncode in (0, 1), proc.stderr
+    m = generate(build_report(load_inputs([work])), load_org(inputs / "org.toml"), tmp_path / "docs", "zh")
+    pia = next(d for d in m["documents"] if d["id"] == "pia")
+    filled = {f["field"]: f["value"] for f in pia["filled"] if f["field"].endswith((" abroad", " provided"))}
+    todo = [t for t in pia["todo"] if t.endswith((" abroad", " provided"))]
+    return filled, todo
+
+
+def test_a_dataset_is_said_to_go_abroad_or_to_others_only_from_its_own_declaration(inputs, tmp_path):
+    """The export route is the organisation's; whether one dataset leaves is that dataset's fact. Undeclared
+    reads 待填写, never the route's or a partner list's value; declaring it for one dataset changes exactly
+    that dataset's statements, and an organisation that exports nothing exports no dataset."""
+    filled, todo = _pia_export_fields(inputs, tmp_path / "a", DECLARED)
+    assert not filled and "fleet_positions abroad" in " ".join(todo) and "fleet_positions provided" in " ".join(todo)
+    one = DECLARED.replace('retention_days = 30\n', 'retention_days = 30\nexported = true\nshared_with = ["地图服务商"]\n', 1)
+    filled, todo = _pia_export_fields(inputs, tmp_path / "b", one)
+    assert filled == {"fleet_positions abroad": "是", "fleet_positions provided": "是"}
+    none = DECLARED.replace("[export]\n", "[export]\nexports = false\n")
+    filled, _ = _pia_export_fields(inputs, tmp_path / "c", none)
+    assert {k: v for k, v in filled.items() if k.startswith("fleet_positions")} == {"fleet_positions abroad": "否"}
+    assert {v for k, v in filled.items() if k.endswith(" abroad")} == {"否"}  # the vehicles' signal groups too

@@ -20,6 +20,25 @@ FOLLOW_ON = {
 }
 
 
+def _arrangement(ctx: Context, e: dict) -> str | None:
+    """The declared arrangement; "none" is "no arrangement made", which is not "no export" unless the route is."""
+    a = e.get("arrangement")
+    if a is None:
+        return None
+    if a == "none" and e["route"] != "none":
+        return ctx.t("未作安排（未签订标准合同、未取得认证、未申报安全评估）", "none made")
+    return zh.term(a) if ctx.lang == "zh" else a
+
+
+def _verdict(ctx: Context, d) -> list[tuple]:
+    """The ``datasets.export_route`` check's verdict and reason, as the report states it."""
+    c = next((c for c in ctx.checks("datasets") if c["id"] == "datasets.export_route"), None)
+    if c is None:
+        return []
+    text = ctx.word(c["status"]) + (ctx.t("：", ": ") + ctx.sentence(c["reason"]) if c.get("reason") else "")
+    return [(d.t("核查结论", "Verdict"), text, ctx.check_source(c))]
+
+
 def build(ctx: Context) -> Document:
     d = Document("export_route", ctx.t("数据出境路径判定", "Export route decision"), ctx.lang)
     d.subtitle = ctx.t(f"依据{ctx.cite('CN-CBDF')}、{ctx.cite('PIPL-38')}", f"under {ctx.cite('CN-CBDF')} and "
@@ -48,8 +67,8 @@ def build(ctx: Context) -> Document:
                   (d.t("条款", "Article"), e.get("basis"), src),
                   (d.t("触发情形", "Thresholds tripped"),
                    ctx.t("；", "; ").join(ctx.sentence(t) for t in e.get("tripped", [])) or d.t("无", "none"), f"{src}.tripped"),
-                  (d.t("当前安排", "Current arrangement"), zh.term(e["arrangement"]) if ctx.lang == "zh" and e.get("arrangement")
-                   else e.get("arrangement"), f"{src}.arrangement")])
+                  (d.t("当前安排", "Current arrangement"), _arrangement(ctx, e), f"{src}.arrangement"),
+                  *_verdict(ctx, d)])
         if e.get("missing"):
             d.p(ctx.t("缺少判定所需事实：", "Missing facts: ") + ", ".join(e["missing"]), style="warning")
         d.h("三、后续事项", "3. Follow-on duties")

@@ -20,13 +20,22 @@ def _add_years(d: dt.date, years: int) -> dt.date:
         return d.replace(year=d.year + years, day=28)
 
 
+def _declared(ds: dict, fact: str):
+    """A dataset's own declared fact (a list counts as yes when it names anyone), or None when undeclared."""
+    v = ds.get("facts", {}).get(fact)
+    return bool(v) if v is not None else None
+
+
+def _yes_no(d: Document, value: bool | None):
+    return None if value is None else d.t("是", "yes") if value else d.t("否", "no")
+
+
 def build(ctx: Context) -> Document:
     d = Document("pia", ctx.t("个人信息保护影响评估报告", "Personal-information protection impact assessment"), ctx.lang)
     d.subtitle = ctx.t(f"依据{ctx.cite('PIPL-55')}", f"under {ctx.cite('PIPL-55')}")
     d.h("一、评估对象与触发情形", "1. Scope and triggers")
     found = ctx.export_route()
-    abroad = bool(found and found[0]["route"] not in ("none", "undetermined"))
-    partners = ctx.org_list("partner")
+    nothing_leaves = bool(found and found[0]["route"] == "none")  # the organisation declared no export at all
     rows = []
     for ds, src in ctx.datasets():
         if ds["category"] not in PI_CATEGORIES:
@@ -34,10 +43,10 @@ def build(ctx: Context) -> Document:
         rows.append([ctx.dataset_name(ds), ctx.label("categories", ds["category"]),
                      d.value(f"{ds['id']} sensitive", d.t("是", "yes") if ds["category"] in SENSITIVE else d.t("否", "no"),
                              f"{src}.category"),
-                     d.value(f"{ds['id']} provided", d.t("是", "yes") if partners else None,
-                             f"{ctx.org_name} › partner" if partners else None),
-                     d.value(f"{ds['id']} abroad", d.t("是", "yes") if abroad else d.t("否", "no"),
-                             found[1] if found else None),
+                     d.value(f"{ds['id']} provided", _yes_no(d, _declared(ds, "shared_with")),
+                             f"{src}.facts.shared_with" if _declared(ds, "shared_with") is not None else None),
+                     d.value(f"{ds['id']} abroad", _yes_no(d, _declared(ds, "exported")),
+                             f"{src}.facts.exported" if _declared(ds, "exported") is not None else None),
                      d.value(f"{ds['id']} automated decisions", None, None)])
     for (asset, category), entries in sorted(ctx.pi_signals().items()):
         if not any(e["pi"] == "sensitive" for e in entries):
@@ -46,8 +55,8 @@ def build(ctx: Context) -> Document:
                      ctx.label("categories", category),
                      d.value(f"{asset}.{category} sensitive", d.t("是", "yes"), f"{entries[0]['_source']} › entries[].pi"),
                      d.value(f"{asset}.{category} provided", None, None),
-                     d.value(f"{asset}.{category} abroad", d.t("否", "no") if found and not abroad else None,
-                             found[1] if found and not abroad else None),
+                     d.value(f"{asset}.{category} abroad", d.t("否", "no") if nothing_leaves else None,
+                             found[1] if found and nothing_leaves else None),
                      d.value(f"{asset}.{category} automated decisions", None, None)])
     d.table([d.t("处理活动", "Activity"), d.t("类别", "Category"), d.t("敏感个人信息", "Sensitive PI"),
              d.t("向他人提供", "Provided to others"), d.t("向境外提供", "Abroad"),

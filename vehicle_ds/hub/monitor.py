@@ -93,10 +93,11 @@ def rule_model_acceptance(doc: dict[str, Any]) -> Iterator[Finding]:
 
 
 def rule_sensitive_area(doc: dict[str, Any]) -> Iterator[Finding]:
-    """A vehicle decoded positions inside a sensitive area (a user-provided polygon): important data in the fleet."""
+    """Positions inside a sensitive area (a user-provided polygon) left a vehicle: important data leaked. What
+    the vehicle decoded inside an area and suppressed is the handler doing its job, not an alert."""
     if doc.get("component") != "edge":
         return
-    hits = ((doc.get("summary") or {}).get("geofence") or {}).get("positions_inside", {})
+    hits = ((doc.get("summary") or {}).get("geofence") or {}).get("positions_inside_outbound", {})
     for area, n in hits.items():
         if n:
             yield Finding("sensitive_area", "high", _asset(doc), str(area)[:100],

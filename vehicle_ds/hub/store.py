@@ -90,6 +90,21 @@ def batch_meta(b: Batch) -> dict[str, Any]:
             "size": b.size, "records": b.records, "messages": b.messages}
 
 
+def _outbound_area_hits(s: Session, org_id: int) -> int | None:
+    """Positions inside sensitive areas that left the vehicles (what the platform holds), summed over the
+    vehicles' latest results; unknown (None) unless every one of them checked a geofence: positions decoded
+    inside an area and suppressed in the vehicle are not the platform's data."""
+    hits, summaries = 0, 0
+    for summary in s.scalars(select(Document.summary).where(Document.org_id == org_id, Document.kind == "edge",
+                                                            Document.latest.is_(True))):
+        summaries += 1
+        outbound = ((summary or {}).get("summary", {}).get("geofence") or {}).get("positions_inside_outbound")
+        if outbound is None:
+            return None
+        hits += sum(outbound.values())
+    return hits if summaries else None
+
+
 def observed_categories(s: Session, org_id: int) -> list[dict[str, Any]]:
     """Per category of uplinked data: records, distinct (pseudonymous) vehicles, regions, period, and for
     location the positions inside sensitive areas that the vehicles' own results count."""
@@ -102,10 +117,6 @@ def observed_categories(s: Session, org_id: int) -> list[dict[str, Any]]:
         c["regions"] |= set(r.regions)
         c["first"], c["last"] = min(c["first"], r.first_seen), max(c["last"], r.last_seen)
     if "location" in cats:
-        hits = 0
-        for summary in s.scalars(select(Document.summary).where(Document.org_id == org_id, Document.kind == "edge",
-                                                                Document.latest.is_(True))):
-            hits += sum(((summary or {}).get("summary", {}).get("geofence") or {}).get("positions_inside", {}).values())
-        cats["location"]["sensitive_area_hits"] = hits
+        cats["location"]["sensitive_area_hits"] = _outbound_area_hits(s, org_id)
     return [{**c, "regions": sorted(c["regions"]), "first": c["first"].isoformat(), "last": c["last"].isoformat()}
             for c in sorted(cats.values(), key=lambda c: c["category"])]
