@@ -101,3 +101,14 @@ def test_the_summary_markdown_html_and_baseline_count_the_same_findings(demo):
     new = compare(report, {"schema": "vehicle-ds/report@1", "checks": [], "requirements": []})["findings"]["new"]
     assert Counter(f["status"] for f in new) == findings
 
+
+
+def test_a_platform_asset_is_never_called_a_vehicle_in_the_documents(demo):
+    """The PIA and the filing name each row by its asset's own kind: the demo's two platform stores (the
+    probed platform's database and the hub's) hold personal data, and a row about them says 平台."""
+    platforms = [json.loads((demo / n).read_text())["asset"]["name"] for n in ("platform-catalog.json",
+                                                                                "hub-catalog.json")]
+    pages = {p.name: p.read_text("utf-8") for p in (demo / "documents").glob("*.html")}
+    assert any(f"平台 {platforms[0]}：" in text for text in pages.values())
+    for name in platforms:
+        assert not [p for p, text in pages.items() if re.search(rf"车辆\s*{re.escape(name)}", text)], name

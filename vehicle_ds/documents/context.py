@@ -93,7 +93,8 @@ class Context:
         out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for inv in self.report.get("inventory", []):
             for e in inv.get("important", []):
-                out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"])})
+                out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"]),
+                                                                   "_asset": inv["asset"]})
         return dict(out)
 
     def pi_signals(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
@@ -102,7 +103,8 @@ class Context:
         for inv in self.report.get("inventory", []):
             for e in inv.get("entries", []):
                 if e["pi"] != "none":
-                    out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"])})
+                    out[(inv["asset"]["name"], e["category"])].append({**e, "_source": self.input_path(inv["input"]),
+                                                                       "_asset": inv["asset"]})
         return dict(out)
 
     def checks(self, component: str | None = None, statuses: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -94,9 +94,10 @@ def rows(ctx: Context, d: Document) -> list[dict[str, Value]]:
             "protection": cell("protection", *(protection or (None, None))),
         }
         out.append(row)
-    for (asset, category), entries in sorted(ctx.important_signals().items()):
+    for (_name, category), entries in sorted(ctx.important_signals().items()):
         src = entries[0]["_source"]
-        name = ctx.t(f"{asset}车辆{ctx.label('categories', category)}", f"{asset}: {ctx.label('categories', category)}")
+        # named by the asset's own kind (车辆 / 平台): a platform's store is never called a vehicle
+        name = f"{ctx.asset(entries[0]['_asset'])}{ctx.t('：', ': ')}{ctx.label('categories', category)}"
         names = "、".join(f"{e['message']}.{e['signal']}" for e in entries[:6]) + ("等" if len(entries) > 6 else "")
         handling = sorted({ctx.label("handling", e["handling"]) for e in entries})
         out.append({

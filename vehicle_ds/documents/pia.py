@@ -51,7 +51,8 @@ def build(ctx: Context) -> Document:
     for (asset, category), entries in sorted(ctx.pi_signals().items()):
         if not any(e["pi"] == "sensitive" for e in entries):
             continue
-        rows.append([ctx.t(f"车辆{asset}：{ctx.label('categories', category)}", f"{asset}: {ctx.label('categories', category)}"),
+        # named by the asset's own kind: a platform's store is never called a vehicle
+        rows.append([f"{ctx.asset(entries[0]['_asset'])}{ctx.t('：', ': ')}{ctx.label('categories', category)}",
                      ctx.label("categories", category),
                      d.value(f"{asset}.{category} sensitive", d.t("是", "yes"), f"{entries[0]['_source']} › entries[].pi"),
                      d.value(f"{asset}.{category} provided", None, None),
