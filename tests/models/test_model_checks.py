@@ -296,7 +296,7 @@ def test_the_query_budget_is_hard_and_a_cut_run_says_so(tmp_path, data):
 
 
 def test_attack_and_certification_samples_are_stratified():
-    from model_checks.runner import stratified
+    from model_checks.suite import stratified
 
     labels = np.array([0] * 50 + [1] * 5 + [2] * 5)  # file order would give 12 images of class 0
     pick = stratified(np.arange(60), labels, 12, np.random.default_rng(3))
