@@ -112,3 +112,5 @@ def test_a_platform_asset_is_never_called_a_vehicle_in_the_documents(demo):
     assert any(f"平台 {platforms[0]}：" in text for text in pages.values())
     for name in platforms:
         assert not [p for p, text in pages.items() if re.search(rf"车辆\s*{re.escape(name)}", text)], name
+        # and its catalogue counts data fields, not CAN signals
+        assert not [p for p, text in pages.items() if re.search(rf"平台 {re.escape(name)}：共\d+个信号", text)], name

@@ -64,9 +64,11 @@ def _assets(ctx: Context, d: Document) -> None:
                  d.t("保存期限", "Retention")], rows)
     for inv in ctx.report.get("inventory", []):
         counts = Counter(e["grade"] for e in inv["entries"])
-        d.p(d.t(f"{ctx.asset(inv['asset'])}：共{len(inv['entries'])}个信号，其中一般数据{counts.get('general', 0)}个、"
+        # a vehicle's catalogue lists CAN signals, a platform's the columns of its stores
+        unit_zh, unit_en = ("个信号", "signals") if inv["asset"]["kind"] == "vehicle" else ("个数据字段", "data fields")
+        d.p(d.t(f"{ctx.asset(inv['asset'])}：共{len(inv['entries'])}{unit_zh}，其中一般数据{counts.get('general', 0)}个、"
                 f"重要数据{counts.get('important', 0)}个（来源：数据目录 {ctx.input_path(inv['input'])}）。",
-                f"{ctx.asset(inv['asset'])}: {len(inv['entries'])} signals, {counts.get('general', 0)} general, "
+                f"{ctx.asset(inv['asset'])}: {len(inv['entries'])} {unit_en}, {counts.get('general', 0)} general, "
                 f"{counts.get('important', 0)} important (catalog {ctx.input_path(inv['input'])})."))
 
 
