@@ -260,3 +260,23 @@ def test_a_dataset_is_said_to_go_abroad_or_to_others_only_from_its_own_declarati
     filled, _ = _pia_export_fields(inputs, tmp_path / "c", none)
     assert {k: v for k, v in filled.items() if k.startswith("fleet_positions")} == {"fleet_positions abroad": "否"}
     assert {v for k, v in filled.items() if k.endswith(" abroad")} == {"否"}  # the vehicles' signal groups too
+
+
+def test_the_export_route_document_states_the_declared_arrangement_and_its_verdict(inputs, tmp_path):
+    """The arrangement is the organisation's declaration: "none" under a route that needs one reads 未作安排
+    (never 无数据出境, the route of an organisation that exports nothing), and the verdict beside it changes
+    with it; changing the declaration changes exactly these two statements."""
+    def statements(declared: str, where) -> dict[str, str]:
+        work = where / "work"
+        shutil.copytree(inputs / "outputs", work)
+        (where / "datasets.toml").write_text(declared, "utf-8")
+        run_cli("datasets", str(where / "datasets.toml"), "--out", str(work / "datasets" / "results.json"))
+        m = generate(build_report(load_inputs([work])), load_org(inputs / "org.toml"), where / "docs", "zh")
+        doc = next(d for d in m["documents"] if d["id"] == "export_route")
+        return {f["field"]: f["value"] for f in doc["filled"]}
+
+    contract = statements(DECLARED, tmp_path / "a")
+    nothing = statements(DECLARED.replace('arrangement = "standard_contract"', 'arrangement = "none"'), tmp_path / "b")
+    assert contract["当前安排"] == "标准合同" and contract["核查结论"] == "符合"
+    assert nothing["当前安排"].startswith("未作安排") and nothing["核查结论"].startswith("不符合")
+    assert {k for k in contract if contract[k] != nothing.get(k)} == {"当前安排", "核查结论"}
