@@ -65,7 +65,7 @@ def deadlines(today: dt.date, org: dict[str, Any] | None = None, refile_since: d
     last_ra = _date(dates.get("last_risk_assessment"))
     out.append(_make("risk_assessment", "数据安全风险评估结果有效期届满（每年至少评估一次）",
                      "risk assessment validity ends (at least yearly)",
-                     _add_months(last_ra, 12) if last_ra else None, today, "CN-NDSR", "S",
+                     _add_months(last_ra, 12) if last_ra else None, today, "CN-NDSR-33", "V",
                      ("待填写：上次风险评估报告首次出具日期（org.toml [dates] last_risk_assessment）",
                       "to be completed: date the last risk-assessment report was first issued "
                       "(org.toml [dates] last_risk_assessment)") if not last_ra else ("", "")))

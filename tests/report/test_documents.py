@@ -51,6 +51,7 @@ retention_days = 365
 cii = false
 pi_persons_ytd = 120000
 sensitive_persons_ytd = 0
+important_data_exported = false
 arrangement = "standard_contract"
 """
 
@@ -111,7 +112,7 @@ def test_every_auto_filled_field_names_evidence_that_exists(generated, inputs):
             elif head == "requirements":  # verdicts of the report's requirements, from the same inputs
                 assert set(src.split(" › ")[1].split(", ")) <= requirements, (d["id"], f)
             else:
-                assert head == "vehicle-ds documents" or head.startswith("PIPL-55"), (d["id"], f)
+                assert head == "vehicle-ds documents" or head.startswith("PIPL-56"), (d["id"], f)
     assert traced > 50  # most fields come from evidence
 
 

@@ -10,6 +10,7 @@ alone. No value is ever written out: examples are masked."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -50,6 +51,22 @@ VOCABULARY: list[tuple[frozenset[str], str, str, str]] = [
 ]
 FREE_TEXT = frozenset({"remark", "remarks", "note", "notes", "comment", "comments", "content", "desc", "description",
                        "message", "msg", "log", "text", "memo", "detail", "details", "备注", "内容", "说明"})
+# What a name or a detector says, in Chinese, for the reasons the zh catalogue and report print.
+WHAT_ZH = {"resident ID number": "居民身份证号码", "bank card": "银行卡号", "phone number": "电话号码",
+           "e-mail address": "电子邮箱", "person's name": "姓名", "address": "地址", "personal attribute": "个人属性",
+           "VIN": "车辆识别代号（VIN）", "licence plate": "车牌号码", "device id": "设备标识", "account id": "账号标识",
+           "position": "位置", "face image": "人脸图像", "voice": "声音", "credential": "凭据",
+           "cn_resident_id": "居民身份证号码", "bank_card": "银行卡号", "iccid": "ICCID", "imei": "IMEI",
+           "mobile": "手机号码", "landline": "固定电话号码", "email": "电子邮箱", "vin": "车辆识别代号（VIN）",
+           "plate": "车牌号码", "coordinates": "经纬度坐标", "cn_name": "中文姓名", "cn_address": "中文地址"}
+CATEGORY_ZH = {"personal": "个人信息", "identifier": "标识符", "location": "位置", "biometric": "生物识别",
+               "security": "安全凭据", "other": "其他"}
+
+
+def _zh(what: str) -> str:
+    return "、".join(WHAT_ZH.get(w.strip(), w.strip()) for w in what.split(","))
+
+
 PERSON_KEYS = {"cn_resident_id", "mobile", "email", "bank_card"}
 
 
@@ -89,6 +106,26 @@ def _content_says(scan: ColumnScan, non_null: int) -> tuple[str, float, list[str
 _DET = {d.id: d for d in DETECTORS}
 
 
+_OPAQUE = re.compile(r"[A-Za-z0-9+/=_$.-]{16,}")
+
+
+def at_rest(values: list[object], scan: ColumnScan) -> str:
+    """How the sampled values sit in the store: ``readable`` (a detector validated them, a media file opens,
+    or they are ordinary text and numbers), ``opaque`` (nine in ten are long unbroken tokens, or bytes no
+    format recognises: ciphertext or hashes) or ``unknown`` (nothing sampled). Opaque is no proof of
+    encryption; readable is proof of its absence."""
+    if not values:
+        return "unknown"
+    if scan.media or any((scan.hits or {}).values()):
+        return "readable"
+    def opaque(v: object) -> bool:
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            return True  # bytes no media signature recognised
+        t = str(v)
+        return bool(_OPAQUE.fullmatch(t)) and not t.isdigit() and len(set(t)) >= 10
+    return "opaque" if sum(map(opaque, values)) >= 0.9 * len(values) else "readable"
+
+
 def classify_column(table: Table, idx: int) -> dict[str, Any]:
     col = table.columns[idx]
     values = [r[idx] for r in table.rows if idx < len(r)]
@@ -98,42 +135,52 @@ def classify_column(table: Table, idx: int) -> dict[str, Any]:
     best, rate, fired = _content_says(scan, len(non_null))
     media = scan.media or {}
     free_text = bool(tokens(col, frozenset()) & FREE_TEXT)
-    review, why = False, []
+    review, why, why_zh = False, [], []
+
+    def say(en: str, zh: str) -> None:
+        why.append(en)
+        why_zh.append(zh)
+
+    n = len(non_null)
     if rate >= DECISIVE_RATE:
         d = _DET[best]
         cat, pi, what = d.category, d.pi, best
         conf = round(min(0.99, 0.6 + 0.4 * rate), 2)
-        why.append(f"{rate:.0%} of {len(non_null)} sampled values are valid {best}")
+        say(f"{rate:.0%} of {n} sampled values are valid {best}", f"抽样{n}个值中{rate:.0%}为有效的{_zh(best)}")
         if name and name[0] != cat:
             review = True
-            why.append(f"the name says {name[2]} ({name[0]}), the content says {best}: check")
+            say(f"the name says {name[2]} ({name[0]}), the content says {best}: check",
+                f"字段名指向{_zh(name[2])}（{CATEGORY_ZH.get(name[0], name[0])}），内容为{_zh(best)}，须核对")
     elif media:
         kind = max(media, key=media.get)
         voice = kind in ("wav", "mp3", "amr", "flac", "ogg")
         cat, pi, what = ("biometric", "sensitive", f"{'audio' if voice else 'image'} ({kind})")
         conf, review = (0.8, False) if name and name[0] == "biometric" else (0.6, True)
-        why.append(f"{sum(media.values())} sampled values are {kind} files: may hold {'voices' if voice else 'faces'}")
+        say(f"{sum(media.values())} sampled values are {kind} files: may hold {'voices' if voice else 'faces'}",
+            f"抽样值中{sum(media.values())}个为{kind}文件，可能含有{'声音' if voice else '人脸'}")
     elif name:
         cat, pi, what = name
         conf = 0.7
-        why.append(f"the name says {what}")
+        say(f"the name says {what}", f"字段名指向{_zh(what)}")
         if non_null and name[0] in ("personal", "identifier", "location") and not fired and name[2] not in (
                 "person's name", "address", "personal attribute", "account id", "device id"):
             review = True
-            why.append(f"but no sampled value looks like one (detectors found nothing in {len(non_null)} values)")
-    elif fired and (free_text or any(_DET[f].decisive and (scan.hits or {})[f] >= NOISE_RATE * len(non_null)
-                                     for f in fired)):
+            say(f"but no sampled value looks like one (detectors found nothing in {n} values)",
+                f"但抽样的{n}个值均不符合其格式，须核对")
+    elif fired and (free_text or any(_DET[f].decisive and (scan.hits or {})[f] >= NOISE_RATE * n for f in fired)):
         first = next(f for f in fired if _DET[f].decisive) if any(_DET[f].decisive for f in fired) else fired[0]
         d = _DET[first]
         cat, pi, what, conf, review = d.category, d.pi, f"{'free text containing ' if free_text else ''}{first}", 0.55, True
-        why.append(f"{', '.join(fired)} found in {(scan.hits or {})[first]} of {len(non_null)} sampled values"
-                   + (" of a free-text column" if free_text else ""))
+        hits = (scan.hits or {})[first]
+        say(f"{', '.join(fired)} found in {hits} of {n} sampled values" + (" of a free-text column" if free_text else ""),
+            f"{'自由文本字段' if free_text else ''}抽样{n}个值中有{hits}个含{_zh(', '.join(fired))}")
     elif fired:  # only names/addresses, never decisive alone
         cat, pi, what, conf, review = "personal", "pi", fired[0], 0.5, True
-        why.append(f"looks like {', '.join(fired)} (no checksum: a person confirms)")
+        say(f"looks like {', '.join(fired)} (no checksum: a person confirms)",
+            f"疑似{_zh(', '.join(fired))}（无校验位，须人工确认）")
     else:
         cat, pi, what, conf = "other", "none", "", 0.5
-        why.append("no name or content sign of personal data")
+        say("no name or content sign of personal data", "字段名和内容均无个人信息迹象")
     if free_text and fired and rate < DECISIVE_RATE:
         review = True
     basis = list(TAXONOMY.categories.get(cat, {}).get("basis", ["CN-ADR-3"])) if cat in TAXONOMY.categories else \
@@ -142,7 +189,8 @@ def classify_column(table: Table, idx: int) -> dict[str, Any]:
         "message": table.name, "signal": col, "unit": "", "source": f"{table.name}.{col}",
         "category": cat, "pi": pi, "grade": "general", "handling": "keep", "basis": basis,
         "rule": f"discover.{what.split(' ')[0] or 'none'}", "confidence": conf, "needs_review": review,
-        "why": "; ".join(why), "detectors": fired, "match_rate": round(rate, 3),
+        "why": "; ".join(why), "why_zh": "；".join(why_zh), "at_rest": at_rest(non_null, scan),
+        "detectors": fired, "match_rate": round(rate, 3),
         "examples": scan.examples or {}, "media": media, "sampled": len(non_null),
         "name_says": name[0] if name else None, "content_says": best or None,
     }

@@ -13,6 +13,7 @@ from typing import Any
 from .. import zh
 from ..org import get
 from ..taxonomy import TAXONOMY
+from ..vocabulary import asset_key
 
 # The profile's facts the documents ask for, each under one label wherever it appears.
 PROFILE_FIELDS = {
@@ -74,12 +75,33 @@ class Context:
         return f"{self.input_path(c['input'])} › {c['id']}"
 
     def datasets(self) -> list[tuple[dict[str, Any], str]]:
-        """Every graded dataset with the results document it comes from."""
+        """Every graded dataset with the results document it comes from; ``_holder`` is the asset that holds it
+        (the datasets document's platform), whose verdicts alone speak for its protection."""
         out = []
         for ds in self.report.get("datasets", []):
+            holder = self.report["inputs"][ds["input"]].get("asset")
             for d in ds["summary"].get("datasets", []):
-                out.append((d, f"{self.input_path(ds['input'])} › summary.datasets[{d['id']}]"))
+                out.append(({**d, "_holder": holder}, f"{self.input_path(ds['input'])} › summary.datasets[{d['id']}]"))
         return out
+
+    def asset_statuses(self, asset: dict[str, str] | None, requirements: tuple[tuple[str, str, str], ...]
+                       ) -> tuple[str, str] | None:
+        """``(text, source)`` stating each named requirement's verdict *for this asset only* (labels given as
+        ``(id, zh, en)``), leaving out those not assessed for it; None when none was, so the field reads 待填写
+        rather than borrowing another asset's verdict."""
+        if not asset:
+            return None
+        key = asset_key(asset)
+        parts, sources = [], []
+        for rid, zh_label, en_label in requirements:
+            r = self.requirement(rid)
+            mine = next((a for a in (r or {}).get("by_asset", []) if a["key"] == key), None)
+            if mine and mine["status"] != "not_assessed":
+                parts.append(f"{self.t(zh_label, en_label)}{self.t('：', ': ')}{self.word(mine['status'])}")
+                sources.append(rid)
+        if not parts:
+            return None
+        return self.t("；", "; ").join(parts), f"requirements › {', '.join(sources)} › by_asset[{key}]"
 
     def export_route(self) -> tuple[dict[str, Any], str] | None:
         for ds in self.report.get("datasets", []):

@@ -20,43 +20,45 @@ COLUMNS = (("name", "数据名称", "Data name"), ("description", "数据描述"
            ("export", "出境情况", "Export"), ("protection", "安全保护措施", "Protection measures"))
 
 
-def _protection(ctx: Context) -> tuple[str, str] | None:
-    """The technical protection measures the checks evidence, by requirement status."""
-    parts, sources = [], []
-    for rid, zh, en in (("REQ-API-TRANSPORT", "传输加密与安全配置", "transport encryption"),
-                        ("REQ-API-AUTHN", "接口身份认证", "interface authentication"),
-                        ("REQ-API-AUTHZ", "接口授权", "interface authorisation"),
-                        ("REQ-PSEUDONYMISE", "标识符去标识化", "identifier de-identification"),
-                        ("REQ-PRECISION", "位置精度降低", "location coarsening")):
-        r = ctx.requirement(rid)
-        if r and r["by_asset"]:
-            parts.append(f"{ctx.t(zh, en)}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
-            sources.append(rid)
-    if not parts:
-        return None
-    return ctx.t("；", "; ").join(parts), "requirements › " + ", ".join(sources)
+# The verdicts that evidence a row's protection measures, per kind of asset holding it (requirement, zh, en).
+PLATFORM_MEASURES = (("REQ-STORE-AT-REST", "存储加密", "encryption at rest"),
+                     ("REQ-API-TRANSPORT", "传输加密与安全配置", "transport encryption"),
+                     ("REQ-API-AUTHN", "接口身份认证", "interface authentication"),
+                     ("REQ-API-AUTHZ", "接口授权", "interface authorisation"),
+                     ("REQ-API-EXPOSURE", "接口数据暴露控制", "interface data exposure"))
+VEHICLE_MEASURES = (("REQ-IMPORTANT-IN-VEHICLE", "重要数据车内处理", "important data kept in the vehicle"),
+                    ("REQ-PSEUDONYMISE", "标识符去标识化", "identifier de-identification"),
+                    ("REQ-PRECISION", "位置精度降低", "location coarsening"))
 
 
-def _export_text(ctx: Context) -> tuple[str, str] | None:
+def _shared(ctx: Context, facts: dict[str, Any], src: str) -> tuple[str | None, str | None]:
+    """The dataset's own declared recipients: 无 when it declares none, 待填写 when it does not say."""
+    who = facts.get("shared_with")
+    if who is None:
+        return None, None
+    return ("、".join(map(str, who)) if who else ctx.t("无", "none")), f"{src}.facts.shared_with"
+
+
+def _exported(ctx: Context, facts: dict[str, Any], src: str) -> tuple[str | None, str | None]:
+    """The dataset's own export declaration, with the organisation's route only when it does leave."""
+    out = facts.get("exported")
+    if out is None:
+        return None, None
+    if not out:
+        return ctx.t("不出境", "not exported"), f"{src}.facts.exported"
     found = ctx.export_route()
     if not found:
-        return None
-    e, src = found
+        return ctx.t("出境（出境路径待判定）", "exported (route to be decided)"), f"{src}.facts.exported"
     from .. import zh
 
-    route = zh.term(e["route"]) if ctx.lang == "zh" else e["route"]
-    return ctx.t(f"出境路径：{route}", f"export route: {route}"), src
+    route = zh.term(found[0]["route"]) if ctx.lang == "zh" else found[0]["route"]
+    return ctx.t(f"出境；出境路径：{route}", f"exported; route: {route}"), f"{src}.facts.exported, {found[1]}"
 
 
 def rows(ctx: Context, d: Document) -> list[dict[str, Value]]:
-    """The catalogue's rows, each value filled from evidence or marked to be completed."""
+    """The catalogue's rows. Each states only its own dataset's facts and its holder's verdicts; where no such
+    fact exists the cell reads 待填写, never another row's or the organisation's value."""
     out: list[dict[str, Value]] = []
-    protection = _protection(ctx)
-    export = _export_text(ctx)
-    partners = ctx.org_list("partner")
-    sharing = ("；".join(f"{p.get('name', '')}（{p.get('role', '')}）" for p in partners), f"{ctx.org_name} › partner") \
-        if partners else (None, None)
-    officer, officer_src = ctx.org("security_officer.name")
     heads = {k: ctx.t(zh, en) for k, zh, en in COLUMNS}
     name = ""
 
@@ -69,54 +71,61 @@ def rows(ctx: Context, d: Document) -> list[dict[str, Value]]:
         f = ds.get("facts", {})
         name = ctx.dataset_name(ds)
         scale = ctx.t(f"记录{fmt_int(f.get('records'))}条，车辆{fmt_int(f.get('vehicles'))}辆", f"{fmt_int(f.get('records'))} "
-                      f"records, {fmt_int(f.get('vehicles'))} vehicles")
-        if f.get("persons"):
+                      f"records, {fmt_int(f.get('vehicles'))} vehicles") if f.get("records") is not None else None
+        if scale and f.get("persons"):
             scale += ctx.t(f"，涉及{fmt_int(f['persons'])}人", f", {fmt_int(f['persons'])} persons")
-        row = {
+        hub = ds.get("source") == "hub"
+        out.append({
             "name": cell("name", name, src),
             "description": cell("description", ctx.t(f"{ctx.label('categories', ds['category'])}数据集，由平台汇聚",
                                                      f"{ctx.label('categories', ds['category'])} dataset held by the platform")
-                                if ds.get("source") == "hub" else None, f"{src}.source"),
+                                if hub else None, f"{src}.source"),
             "category": cell("category", ctx.label("categories", ds["category"]), f"{src}.category"),
             "grade": cell("grade", ctx.t("重要数据（拟定，须人工确认）", "important (proposed; a person confirms)")
-                             + "；" + "；".join(ctx.sentence(t["text"]) + ctx.tag_note(t["tag"]) for t in ds["triggers"]),
-                             f"{src}.triggers"),
+                          + ctx.t("；", "; ") + ctx.t("；", "; ").join(ctx.sentence(t["text"]) + ctx.tag_note(t["tag"])
+                                                                       for t in ds["triggers"]), f"{src}.triggers"),
             "scale": cell("scale", scale, f"{src}.facts"),
             "carrier": cell("carrier", f.get("storage"), f"{src}.facts.storage"),
             "origin": cell("origin", ctx.t("车端采集，经平台汇聚", "collected by vehicles, held by the platform")
-                              if ds.get("source") == "hub" else None, f"{src}.source"),
+                           if hub else None, f"{src}.source"),
             "purpose": cell("purpose", f.get("purpose"), f"{src}.facts.purpose"),
             "processing": cell("processing", None, None),
             "scope": cell("scope", None, None),
-            "owner": cell("owner", officer, officer_src),
-            "sharing": cell("sharing", *sharing),
-            "export": cell("export", *(export or (None, None))),
-            "protection": cell("protection", *(protection or (None, None))),
-        }
-        out.append(row)
+            "owner": cell("owner", f.get("owner"), f"{src}.facts.owner"),
+            "sharing": cell("sharing", *_shared(ctx, f, src)),
+            "export": cell("export", *_exported(ctx, f, src)),
+            "protection": cell("protection", *(ctx.asset_statuses(ds.get("_holder"), PLATFORM_MEASURES) or (None, None))),
+        })
     for (_name, category), entries in sorted(ctx.important_signals().items()):
-        src = entries[0]["_source"]
+        src, asset = entries[0]["_source"], entries[0]["_asset"]
+        vehicle = asset.get("kind") == "vehicle"
         # named by the asset's own kind (车辆 / 平台): a platform's store is never called a vehicle
-        name = f"{ctx.asset(entries[0]['_asset'])}{ctx.t('：', ': ')}{ctx.label('categories', category)}"
+        name = f"{ctx.asset(asset)}{ctx.t('：', ': ')}{ctx.label('categories', category)}"
         names = "、".join(f"{e['message']}.{e['signal']}" for e in entries[:6]) + ("等" if len(entries) > 6 else "")
+        what = ctx.t("信号", "signals") if vehicle else ctx.t("数据字段", "data fields")
         handling = sorted({ctx.label("handling", e["handling"]) for e in entries})
+        # a vehicle's signals that all stay in the vehicle are neither shared nor exported: that is a fact
+        stays = vehicle and all(e["handling"] == "drop" for e in entries)
+        in_vehicle = (ctx.t("不适用（车内处理，不向车外提供）", "not applicable (processed in the vehicle, never sent out)"),
+                      f"{src} › entries[].handling") if stays else (None, None)
+        protection = ctx.asset_statuses(asset, VEHICLE_MEASURES if vehicle else PLATFORM_MEASURES)
         out.append({
             "name": cell("name", name, src),
-            "description": cell("description", ctx.t(f"信号{names}（共{len(entries)}个）",
-                                                                f"signals {names} ({len(entries)})"), f"{src} › entries"),
+            "description": cell("description", ctx.t(f"{what}{names}（共{len(entries)}个）", f"{what} {names} "
+                                                     f"({len(entries)})"), f"{src} › entries"),
             "category": cell("category", ctx.label("categories", category), f"{src} › entries[].category"),
             "grade": cell("grade", ctx.t("重要数据（拟定，须人工确认）", "important (proposed; a person confirms)"),
-                             f"{src} › entries[].grade"),
+                          f"{src} › entries[].grade"),
             "scale": cell("scale", None, None),
-            "carrier": cell("carrier", ctx.t("车内（车端处理）", "in the vehicle (processed on board)"),
-                               f"{src} › entries[].handling"),
-            "origin": cell("origin", ctx.t("车辆传感器与总线", "vehicle sensors and buses"), src),
+            "carrier": cell("carrier", ctx.t("车内（车端处理，不向车外传输）", "in the vehicle (never sent out)") if stays
+                            else None, f"{src} › entries[].handling"),
+            "origin": cell("origin", ctx.t("车辆传感器与总线", "vehicle sensors and buses") if vehicle else None, src),
             "purpose": cell("purpose", None, None),
-            "processing": cell("processing", "、".join(handling), f"{src} › entries[].handling"),
+            "processing": cell("processing", "、".join(handling) if vehicle else None, f"{src} › entries[].handling"),
             "scope": cell("scope", None, None),
-            "owner": cell("owner", officer, officer_src),
-            "sharing": cell("sharing", *sharing),
-            "export": cell("export", *(export or (None, None))),
+            "owner": cell("owner", None, None),
+            "sharing": cell("sharing", *in_vehicle),
+            "export": cell("export", *in_vehicle),
             "protection": cell("protection", *(protection or (None, None))),
         })
     return out

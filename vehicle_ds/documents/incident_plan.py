@@ -42,13 +42,13 @@ def _cell(ctx: Context, text: str, tag: str) -> str:
 
 def build(ctx: Context) -> Document:
     d = Document("incident_plan", ctx.t("数据安全事件应急预案", "Data-security incident response plan"), ctx.lang)
-    d.subtitle = ctx.t("依据《网络数据安全管理条例》第十一条、《工业和信息化领域数据安全事件应急预案（试行）》、"
-                       "《国家网络安全事件报告管理办法》",
+    d.subtitle = ctx.t(f"依据{ctx.cite('CN-DSL-29')}、{ctx.cite('CN-NDSR-11')}、"
+                       "《工业和信息化领域数据安全事件应急预案（试行）》、《国家网络安全事件报告管理办法》",
                        "under NDSR Art. 11, the MIIT sector incident plan (2024) and the CAC incident-reporting measures (2025)")
     d.h("一、总则", "1. General")
     d.p("编制目的：建立统一指挥、分级负责的数据安全事件应急工作机制，及时处置事件、减轻危害。编制依据：" + ctx.t("；", "; ").join(
-        ctx.cite(b) for b in ("CN-DSL-27", "CN-NDSR", "MIIT-DSM"))
-        + "；《中华人民共和国个人信息保护法》第五十七条；"
+        ctx.cite(b) for b in ("CN-DSL-29", "CN-NDSR-11", "PIPL-57", "MIIT-DSM"))
+        + "；"
         "《工业和信息化领域数据安全事件应急预案（试行）》（工信部网安〔2024〕214号）；"
         "《国家网络安全事件报告管理办法》（2025年11月1日起施行）。适用范围：本单位车辆、车联网平台及数据接口处理的全部数据。",
         "Purpose, basis and scope: one command chain for data-security incidents across the organisation's vehicles, "

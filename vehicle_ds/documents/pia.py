@@ -99,6 +99,6 @@ def build(ctx: Context) -> Document:
     d.h("七、记录保存与签署", "7. Record and signature")
     d.fields([(d.t("评估日期", "Date"), ctx.today.isoformat(), "vehicle-ds documents"),
               (d.t("保存至（不少于三年）", "Keep until (three years or more)"), _add_years(ctx.today, 3).isoformat(),
-               "PIPL-55: record kept at least three years"),
+               "PIPL-56: record kept at least three years"),
               (d.t("个人信息保护负责人签字", "Personal-information protection officer"), None, None)])
     return d

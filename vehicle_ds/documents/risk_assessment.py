@@ -30,7 +30,7 @@ def _processor(ctx: Context, d: Document) -> None:
 
 def _basis(ctx: Context, d: Document) -> None:
     d.h("三、评估依据与方法", "3. Basis and method")
-    laws = ["CN-DSL-27", "CN-NDSR", "MIIT-DSM", "CN-ADR-10", "GBT43697", "GBT44464-4.1", "GBT42888", "PIPL-55"]
+    laws = ["CN-DSL-30", "CN-NDSR-33", "MIIT-DSM", "CN-ADR-10", "GBT43697", "GBT44464-4.1", "GBT42888", "PIPL-55"]
     d.p(d.t("评估依据：", "Basis: ") + d.t("；", "; ").join(ctx.cite(b) for b in laws) + d.t(
         "；《工业和信息化领域数据安全风险评估实施细则（试行）》（工信部网安〔2024〕82号）；GB/T 45577—2025《数据安全技术 "
         "数据安全风险评估方法》。", "; MIIT risk-assessment rules (2024, No. 82); GB/T 45577-2025."))

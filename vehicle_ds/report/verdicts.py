@@ -18,8 +18,8 @@ from ..errors import InputError
 
 EVIDENCE_KINDS = ("catalog", "edge", "probes", "models", "datasets", "attestation")
 # The asset kind a section's requirements are about; processor-level duties are the organisation's.
-SECTION_ASSET = {"inventory": "vehicle", "uplink": "vehicle", "interfaces": "platform", "models": "model",
-                 "datasets": "platform"}
+SECTION_ASSET = {"inventory": "vehicle", "uplink": "vehicle", "interfaces": "platform", "stores": "platform",
+                 "models": "model", "datasets": "platform"}
 # Statuses that say nothing about the requirement: the check saw too little or did not run.
 _SILENT = {"skipped", "not_assessed"}
 _ORDER = ("fail", "needs_review", "not_assessed", "pass")
