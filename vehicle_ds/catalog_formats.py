@@ -64,34 +64,56 @@ def _md_cell(v: object) -> str:
     return str(v).replace("|", "\\|").replace("\n", " ")
 
 
+MD_WORDS = {
+    "zh": {"title": "数据目录", "vehicle": "车辆数据目录", "platform": "平台数据目录", "policy": "策略",
+           "source": "{path}：{messages}个报文，{signals}个信号，sha256 `{sha}…`", "repairs": "；修复：",
+           "summary": "| 数据类别 | 信号数 | | 个人信息类别 | 信号数 | | 处理方式 | 信号数 |", "review": "须人工复核的信号：",
+           "combinations": "组合规则", "combo": "- **{id}**（{text}）：将{n}个信号升级为{to}；依据 {basis}",
+           "signals": "信号", "yes": "是",
+           "head": "| 报文 | 信号 | 单位 | 数据类别 | 个人信息类别 | 数据级别 | 处理方式 | 识别规则 | 置信度 | 复核 | 说明 |"},
+    "en": {"title": "Data catalog", "vehicle": "Vehicle data catalog", "platform": "Platform data catalog",
+           "policy": "policy", "source": "`{path}`: {messages} messages, {signals} signals, sha256 `{sha}…`",
+           "repairs": "; repairs: ", "summary": "| category | signals | | pi | signals | | handling | signals |",
+           "review": "Signals needing review: ", "combinations": "Combinations",
+           "combo": "- **{id}** ({text}): raises {to} for {n} signal(s); basis {basis}", "signals": "Signals",
+           "yes": "yes", "head": "| message | signal | unit | category | pi | grade | handling | rule | conf. | review | why |"},
+}
+
+
 def to_markdown(catalog: dict[str, Any], lang: str = "en") -> str:
+    """The catalogue in Markdown, every label and reason in ``lang`` (a discovered column's reason in Chinese
+    is its ``why_zh``; labels come from the taxonomy)."""
+    w = MD_WORDS["zh" if lang == "zh" else "en"]
     s = summarize(catalog)
-    lines = [f"# Vehicle data catalog — policy `{catalog['policy']['id']}` {catalog['policy']['version']}", ""]
+    kind = catalog.get("asset", {}).get("kind", "vehicle")
+    lines = [f"# {w.get(kind, w['title'])} — {w['policy']} `{catalog['policy']['id']}` {catalog['policy']['version']}", ""]
     for src in catalog["sources"]:
-        lines.append(f"- `{src['path']}`: {src['messages']} messages, {src['signals']} signals, "
-                     f"sha256 `{src['sha256'][:16]}…`" + (f"; repairs: {'; '.join(src['repairs'])}"
-                                                         if src.get("repairs") else ""))
-    lines += ["", "| category | signals | | pi | signals | | handling | signals |", "|---|---:|---|---|---:|---|---|---:|"]
+        lines.append("- " + w["source"].format(path=src["path"], messages=src["messages"], signals=src["signals"],
+                                               sha=src["sha256"][:16]) + (w["repairs"] + "; ".join(src["repairs"])
+                                                                          if src.get("repairs") else ""))
+    lines += ["", w["summary"], "|---|---:|---|---|---:|---|---|---:|"]
     cats, pis, hands = (sorted(s[k].items(), key=lambda kv: -kv[1]) for k in ("category", "pi", "handling"))
     for i in range(max(len(cats), len(pis), len(hands))):
         cells = []
-        for seq, kind in ((cats, "categories"), (pis, "pi"), (hands, "handling")):
-            cells += ([TAXONOMY.label(kind, seq[i][0], lang), str(seq[i][1])] if i < len(seq) else ["", ""])
+        for seq, kind_ in ((cats, "categories"), (pis, "pi"), (hands, "handling")):
+            cells += ([TAXONOMY.label(kind_, seq[i][0], lang), str(seq[i][1])] if i < len(seq) else ["", ""])
         lines.append("| " + " | ".join(cells[:2]) + " | | " + " | ".join(cells[2:4]) + " | | "
                      + " | ".join(cells[4:]) + " |")
-    lines += ["", f"Signals needing review: **{s['needs_review']['yes']}**", ""]
+    lines += ["", f"{w['review']}**{s['needs_review']['yes']}**", ""]
     if catalog["combinations"]:
-        lines += ["## Combinations", ""]
+        lines += [f"## {w['combinations']}", ""]
         for c in catalog["combinations"]:
-            lines.append(f"- **{c['id']}** ({c[lang] if lang in c else c['en']}): raises {c['raises_to']} "
-                         f"for {len(c['affects'])} signal(s); basis {', '.join(c['basis'])}")
+            lines.append(w["combo"].format(id=c["id"], text=c[lang] if lang in c else c["en"], to=TAXONOMY.label(
+                "grades", c["raises_to"], lang), n=len(c["affects"]), basis=", ".join(c["basis"])))
         lines.append("")
-    lines += ["## Signals", "", "| message | signal | unit | category | pi | grade | handling | rule | conf. | review | why |",
-              "|---|---|---|---|---|---|---|---|---:|---|---|"]
+    lines += [f"## {w['signals']}", "", w["head"], "|---|---|---|---|---|---|---|---|---:|---|---|"]
     for e in catalog["entries"]:
+        why = (e.get("why_zh") or e["why"]) if lang == "zh" else e["why"]
         lines.append("| " + " | ".join(_md_cell(x) for x in (
-            e["message"], e["signal"], e["unit"], e["category"], e["pi"], e["grade"], e["handling"],
-            e["rule"] or "—", f"{e['confidence']:.2f}", "yes" if e["needs_review"] else "", e["why"])) + " |")
+            e["message"], e["signal"], e["unit"], TAXONOMY.label("categories", e["category"], lang),
+            TAXONOMY.label("pi", e["pi"], lang), TAXONOMY.label("grades", e["grade"], lang),
+            TAXONOMY.label("handling", e["handling"], lang), e["rule"] or "—", f"{e['confidence']:.2f}",
+            w["yes"] if e["needs_review"] else "", why)) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -153,3 +153,12 @@ def zh_fields(check: dict[str, Any]) -> dict[str, str]:
     if check.get("reason"):
         out["reason"] = sentence_or_quote(check["reason"])
     return out
+
+
+def number(n: int) -> str:
+    """``7`` -> ``七``, ``13`` -> ``十三``, ``29`` -> ``二十九``: article numbers as the laws write them (1-99)."""
+    digits = "零一二三四五六七八九"
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    return (("" if tens == 1 else digits[tens]) + "十" if tens else "") + (digits[ones] if ones else "")

@@ -134,6 +134,10 @@ def test_documents_lay_out_on_a4_and_print(real_outputs, tmp_path):
         pdf = out / d["files"]["pdf"]
         assert 1 <= page_count(pdf) <= 40, (d["id"], page_count(pdf))
         assert any(re.search(r"WenQuanYi|CJK|Hei|Song|Ming", f) for f in pdf_fonts(pdf)), d["id"]
+        # the copy to file prints too: the filing's wide table on A4 landscape pages, every other on A4 portrait
+        filed = out / d["files"]["submission"]["pdf"]
+        w, h = (float(x) for x in re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)", filed.read_bytes()).groups())
+        assert (w > h) == (d["id"] == "filing") and round(max(w, h)) == 842, (d["id"], w, h)  # A4: 595 x 842 pt
         shot = screenshot(tmp_path, page, f"document-{d['id']}.png", width=1000, height=1300)
         if os.environ.get("VEHICLE_DS_UPDATE_SCREENSHOT"):  # the README's pictures: a page of each
             shutil.copyfile(shot, ROOT / "docs" / f"document-{d['id']}.png")

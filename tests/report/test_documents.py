@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import shutil
 from importlib import resources
 
@@ -19,6 +20,7 @@ from tests.conftest import run_cli
 from vehicle_ds import zhlint
 from vehicle_ds.deadlines import deadlines
 from vehicle_ds.documents import generate
+from vehicle_ds.documents.findings import observed
 from vehicle_ds.org import credit_code_ok, load_org
 from vehicle_ds.report import build_report, load_inputs
 
@@ -231,7 +233,8 @@ def test_a_baseline_with_much_less_important_data_dates_the_re_filing(inputs, tm
     today = dt.date.today()
     assert dt.date.fromisoformat(refile["due"]) > today and refile["days_left"] >= 89
     filing = (out / manifest["documents"][0]["files"]["html"]).read_text("utf-8")
-    assert f"截止日期为{refile['due']}" in filing and "须变更备案" in filing
+    due = dt.date.fromisoformat(refile["due"])
+    assert f"截止日期为{due.year}年{due.month}月{due.day}日" in filing and "须变更备案" in filing
 
 
 def _pia_export_fields(inputs, tmp_path, declared: str) -> tuple[dict[str, str], list[str]]:
@@ -281,3 +284,94 @@ def test_the_export_route_document_states_the_declared_arrangement_and_its_verdi
     assert contract["当前安排"] == "标准合同" and contract["核查结论"] == "符合"
     assert nothing["当前安排"].startswith("未作安排") and nothing["核查结论"].startswith("不符合")
     assert {k for k in contract if contract[k] != nothing.get(k)} == {"当前安排", "核查结论"}
+
+
+def _statements(inputs, where, declared: str, doc_id: str) -> tuple[dict[str, str], set[str]]:
+    """One document's statements (field -> value) and its 待填写 fields, graded from ``declared``."""
+    work = where / "work"
+    shutil.copytree(inputs / "outputs", work)
+    (where / "datasets.toml").write_text(declared, "utf-8")
+    proc = run_cli("datasets", str(where / "datasets.toml"), "--out", str(work / "datasets" / "results.json"))
+    assert proc.returncode in (0, 1), proc.stderr
+    m = generate(build_report(load_inputs([work])), load_org(inputs / "org.toml"), where / "docs", "zh")
+    doc = next(d for d in m["documents"] if d["id"] == doc_id)
+    return {f["field"]: f["value"] for f in doc["filled"]}, set(doc["todo"])
+
+
+TWO_IMPORTANT = DECLARED.replace("[export]\n", """[[dataset]]
+id = "vins"
+category = "identifier"
+title_zh = "车辆识别代号"
+persons = 200000
+purpose = "售后服务"
+storage = "境内数据中心"
+retention_days = 365
+
+[export]
+""")
+
+
+def test_a_filing_row_states_its_own_sharing_export_and_owner_and_nothing_of_another_row(inputs, tmp_path):
+    """A partner that receives one dataset is listed on that row only; the other row's 对外共享 stays 待填写
+    (never the organisation's partner list), and exactly the statements resting on the change move."""
+    base, _ = _statements(inputs, tmp_path / "a", TWO_IMPORTANT, "filing")
+    assert "车队位置数据 / 对外共享" not in base and "车辆识别代号 / 对外共享" not in base
+    one = TWO_IMPORTANT.replace('retention_days = 30\n', 'retention_days = 30\nshared_with = ["地图服务商"]\n'
+                                'exported = false\nowner = "车联网数据部"\n', 1)
+    changed, todo = _statements(inputs, tmp_path / "b", one, "filing")
+    assert changed["车队位置数据 / 对外共享"] == "地图服务商" and changed["车队位置数据 / 出境情况"] == "不出境"
+    assert changed["车队位置数据 / 责任部门／责任人"] == "车联网数据部"
+    moved = {k for k in changed.keys() | base.keys() if changed.get(k) != base.get(k)}
+    assert moved == {"车队位置数据 / 对外共享", "车队位置数据 / 出境情况", "车队位置数据 / 责任部门／责任人"}
+    assert {"车辆识别代号 / 对外共享", "车辆识别代号 / 出境情况", "车辆识别代号 / 责任部门／责任人"} <= \
+        {t.split(" / ", 1)[1] for t in todo}
+
+
+def test_a_dataset_on_a_clean_platform_is_never_filed_with_another_platforms_verdicts(inputs, tmp_path):
+    """安全保护措施 states the verdicts of the platform that holds the dataset: held by the probed (flawed)
+    platform, it reads that platform's 不符合; held by a platform no check looked at, it reads 待填写."""
+    probed, _ = _statements(inputs, tmp_path / "a", DECLARED, "filing")
+    assert "不符合" in probed["车队位置数据 / 安全保护措施"]
+    other = DECLARED.replace('platform = "Test vehicle platform"', 'platform = "Another platform"')
+    clean, todo = _statements(inputs, tmp_path / "b", other, "filing")
+    assert "车队位置数据 / 安全保护措施" not in clean
+    assert any(t.endswith("车队位置数据 / 安全保护措施") for t in todo)
+
+
+def test_risk_rows_state_what_was_observed_and_remediation_covers_what_needs_review(inputs, generated):
+    """A risk row is the fact the check saw, with its numbers (the JWT key guessed in N attempts), never the
+    control's wording alone; the remediation table lists needs-review items as well as failures, per asset;
+    and the processor checklist the compliance chapter points to is in the document."""
+    out, manifest = generated
+    report = build_report(load_inputs([inputs / "outputs"]))
+    bola = next(c for c in report["checks"] if c["id"] == "probes.bola")
+    assert bola["status"] == "fail"  # the fixture's platform has this flaw on
+    doc = next(d for d in manifest["documents"] if d["id"] == "risk_assessment")
+    text = zhlint.html_text((out / doc["files"]["html"]).read_text("utf-8"))
+    e = bola["evidence"]
+    assert f"以用户 {e['as']} 的凭据读取到用户 {e['object_of']} 的数据" in text and e["request"] in text
+    assert observed({"evidence": {"alg": "HS256", "candidates_tried": 2, "secret": "***"}}, "zh") == \
+        "HMAC 密钥可被猜测：在公开密钥表中2次尝试命中（HS256）"
+    review = [r for r in report["requirements"] if r["kind"] != "processor"
+              and any(a["status"] == "needs_review" for a in r["by_asset"])]
+    assert review and all(f"{r['id']} " in " ".join(doc["todo"]) for r in review)  # owner and due per review item
+    assert "附件二：数据处理者义务清单" in text and "PROC-INCIDENT" in text
+
+
+def test_the_submission_copy_holds_no_evidence_column_tool_name_iso_date_raw_value_or_engineers_note(generated):
+    """Beside each working copy, the copy to file: no 来源 column, no tool or file name, no internal note, no
+    ISO date or Python value, the seal/signature/date block, and still the register of regulatory texts."""
+    out, manifest = generated
+    for d in manifest["documents"]:
+        html = (out / d["files"]["submission"]["html"]).read_text("utf-8")
+        text = zhlint.html_text(html)
+        assert "<th>来源</th>" not in html and "<th>来源</th>" in (out / d["files"]["html"]).read_text("utf-8")
+        for bad in ("vehicle-ds", ".json", "剩余", "参考资料中无此数字", "None", "['", "REQ-", "probes.", "catalog."):
+            assert bad not in text, (d["id"], bad, text[max(0, text.find(bad) - 60):text.find(bad) + 40])
+        assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text), d["id"]
+        assert "填报单位（盖章）" in text and "负责人（签字）" in text, d["id"]
+        assert not zhlint.lint_html(html), d["id"]
+        docx_text = "\n".join(p.text for p in docx.Document(str(out / d["files"]["submission"]["docx"])).paragraphs)
+        assert "填报单位（盖章）" in docx_text and "vehicle-ds" not in docx_text, d["id"]
+    filing = (out / manifest["documents"][0]["files"]["submission"]["html"]).read_text("utf-8")
+    assert "size:A4 landscape" in filing

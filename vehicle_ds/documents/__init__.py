@@ -27,6 +27,7 @@ FILE_NAMES = {"filing": ("重要数据目录备案表", "important-data-filing")
               "incident_plan": ("数据安全事件应急预案", "incident-plan"),
               "pia": ("个人信息保护影响评估报告", "pia"), "export_route": ("数据出境路径判定", "export-route")}
 MANIFEST_SCHEMA = "vehicle-ds/documents@1"
+SUBMISSION_DIR = "submission"  # beside the working copy: the copies an organisation seals, signs and files
 
 
 def load_incidents(path: Path) -> list[dict[str, Any]]:
@@ -47,7 +48,8 @@ def load_incidents(path: Path) -> list[dict[str, Any]]:
 def generate(report: dict[str, Any], org: dict[str, Any], out: Path, lang: str = "zh", *, org_path: str = "org.toml",
              incidents: list[dict[str, Any]] | None = None, incidents_path: str | None = None,
              today: dt.date | None = None, pdf: bool = False) -> dict[str, Any]:
-    """Write the six documents into ``out`` and return the manifest (also written as documents.json)."""
+    """Write the six documents into ``out`` (working copies, with their evidence) and ``out/submission`` (the
+    copies to file), and return the manifest (also written as documents.json)."""
     try:
         from .docx_writer import write_docx
         from .spreadsheet import write_csv, write_xlsx
@@ -59,27 +61,34 @@ def generate(report: dict[str, Any], org: dict[str, Any], out: Path, lang: str =
     from .html_writer import write_html
 
     ctx = Context(report, org, lang, today or dt.date.today(), org_path, incidents or [], incidents_path)
+    sub = out / SUBMISSION_DIR
     org_name = str(org.get("organisation", {}).get("legal_name", "") or "")
     out.mkdir(parents=True, exist_ok=True)
     docs: list[tuple[Document, dict[str, str]]] = []
     filing_doc, catalogue = filing.build(ctx)
     name = FILE_NAMES["filing"][0 if lang == "zh" else 1]
     headers, rows = filing.csv_rows(ctx, catalogue)
-    files = {"docx": write_docx(filing_doc, out / f"{name}.docx", org_name).name,
-             "html": write_html(filing_doc, out / f"{name}.html", org_name).name,
-             "xlsx": write_xlsx(filing_doc, out / f"{name}.xlsx").name,
+    files = {"xlsx": write_xlsx(filing_doc, out / f"{name}.xlsx").name,
              "csv": write_csv(headers, rows, out / f"{name}.csv").name}
     docs.append((filing_doc, files))
-    for key, build in GENERATORS.items():
-        d = build(ctx)
-        name = FILE_NAMES[key][0 if lang == "zh" else 1]
-        docs.append((d, {"docx": write_docx(d, out / f"{name}.docx", org_name).name,
-                         "html": write_html(d, out / f"{name}.html", org_name).name}))
+    docs += [(build(ctx), {}) for build in GENERATORS.values()]
+    for d, files in docs:
+        name = FILE_NAMES[d.id][0 if lang == "zh" else 1]
+        files.update({"docx": write_docx(d, out / f"{name}.docx", org_name).name,
+                      "html": write_html(d, out / f"{name}.html", org_name).name})
+        # the copy to file: no evidence column, no engineer's notes, the seal and signature block
+        filed = d.submission()
+        files["submission"] = {"docx": write_docx(filed, sub / f"{name}.docx", org_name, submission=True)
+                               .relative_to(out).as_posix(),
+                               "html": write_html(filed, sub / f"{name}.html", org_name, submission=True)
+                               .relative_to(out).as_posix()}
     if pdf:
         from ..pdf import html_to_pdf
 
         for _, files in docs:
             files["pdf"] = html_to_pdf(out / files["html"], out / Path(files["html"]).with_suffix(".pdf").name).name
+            html = out / files["submission"]["html"]
+            files["submission"]["pdf"] = html_to_pdf(html, html.with_suffix(".pdf")).relative_to(out).as_posix()
     manifest = {"schema": MANIFEST_SCHEMA, "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "lang": lang, "organisation": org_name, "deadlines": report.get("deadlines", []),
                 "documents": [{**d.manifest(), "files": files} for d, files in docs]}

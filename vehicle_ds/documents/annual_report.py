@@ -14,10 +14,12 @@ def build(ctx: Context) -> Document:
     d = Document("annual_report", ctx.t(f"汽车数据安全管理情况报告（{year}年度）",
                                         f"Automobile data-security management report ({year})"), ctx.lang)
     due = ctx.deadline("annual_report")
-    d.subtitle = ctx.t(f"依据{ctx.cite('CN-ADR-13')}；报送截止日期{due['due']}，剩余{due['days_left']}日",
-                       f"under {ctx.cite('CN-ADR-13')}; due {due['due']}, {due['days_left']} days left") if due else ""
-    if due and due.get("soon"):
-        d.p(f"报送截止日期在30日内（{due['due']}）。", f"Due within 30 days ({due['due']}).", "warning")
+    d.subtitle = ctx.t(f"依据{ctx.cite('CN-ADR-13')}；报告期：{year}年度；报送对象：省、自治区、直辖市网信部门和有关部门；"
+                       f"报送截止日期{ctx.date(due['due'])}", f"under {ctx.cite('CN-ADR-13')}; year {year}; to the "
+                       f"provincial cyberspace administration and the departments concerned; due {due['due']}") if due else ""
+    if due:  # for the engineer: the working copy says how close it is
+        d.p(f"距报送截止日期剩余{due['days_left']}日。", f"{due['days_left']} days left.",
+            "warning" if due.get("soon") else "note")
     d.p("报告事项依据该规定2021年5月征求意见稿第十七条、第十八条的结构编排；正式文本的事项清单待与官方文本核对，"
         "如所在省份网信部门印发报告模板，以模板为准。报送方式：加盖公章的纸质件及电子版（依据二手资料）。",
         "Items follow the 2021 draft (Arts. 17-18); the final list is to be confirmed against the official text; a "
@@ -45,7 +47,7 @@ def build(ctx: Context) -> Document:
         if r:
             rows.append([r["title"][ctx.lang], ctx.word(r["status"]),
                          ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
-    d.table([d.t("措施", "Measure"), d.t("检测结论", "Result"), d.t("检测证据", "Checks")], rows)
+    d.table([d.t("措施", "Measure"), d.t("检测结论", "Result"), d.t("检测证据", "Checks")], rows, working=(2,))
     d.fields([(d.t("存储地点", "Storage location"), *ctx.org("processing.storage")),
               (d.t("保存期限", "Retention"), *ctx.org("processing.retention"))])
     d.h("四、向境内第三方提供汽车数据情况", "4. Provision to domestic third parties")

@@ -140,6 +140,13 @@ class Context:
         return next((d for d in self.report.get("deadlines", []) if d["id"] == did), None)
 
     # -- words --------------------------------------------------------------------------------------------
+    def date(self, value: dt.date | str | None) -> str | None:
+        """A date as the document's language writes it: 2026年12月6日 in Chinese, ISO in English."""
+        if value is None or value == "":
+            return None
+        d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        return f"{d.year}年{d.month}月{d.day}日" if self.lang == "zh" else d.isoformat()
+
     def label(self, kind: str, key: str) -> str:
         return TAXONOMY.label(kind, key, self.lang)
 
@@ -151,6 +158,21 @@ class Context:
 
     def cite(self, basis_id: str) -> str:
         return zh.cite(basis_id) if self.lang == "zh" else basis_id
+
+    def route_basis(self, basis: str | None) -> str | None:
+        """The export route's article ("CN-CBDF Art. 7", "Arts. 3-6", "Art. 5(4)") as a citation, never a raw id."""
+        if not basis or self.lang != "zh":
+            return basis
+        import re
+
+        b = TAXONOMY.basis["CN-CBDF"]
+        law, note = b.cite, ("（条文未经原文核实）" if b.status != "verified" else "")
+        m = re.fullmatch(r"CN-CBDF(?: Arts?\. (\d+)(?:-(\d+))?(?:\((\d+)\))?)?", basis)
+        first, last, item = m.groups() if m else (None, None, None)
+        if not first:
+            return law + note
+        out = f"{law}第{zh.number(int(first))}条" + (f"至第{zh.number(int(last))}条" if last else "")
+        return out + (f"第（{zh.number(int(item))}）项" if item else "") + note
 
     def sentence(self, text: str) -> str:
         return zh.sentence_or_quote(text) if self.lang == "zh" else text

@@ -14,7 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from .model import Document, Fields, Heading, Para, Table, Value
+from .model import Document, Fields, Heading, Para, Signature, Table, Value
 
 CJK_FONT = "SimSun"  # 宋体, the body face of Chinese official documents; Word substitutes where it is missing
 CJK_HEADING_FONT = "SimHei"  # 黑体
@@ -87,7 +87,8 @@ def _orient(doc, landscape: bool) -> None:
     section.page_width, section.page_height = section.page_height, section.page_width
 
 
-def write_docx(d: Document, path: Path, org_name: str = "") -> Path:
+def write_docx(d: Document, path: Path, org_name: str = "", submission: bool = False) -> Path:
+    """The working copy has a 来源 column naming each value's evidence; the submission copy does not."""
     doc = Docx()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4
@@ -124,19 +125,29 @@ def write_docx(d: Document, path: Path, org_name: str = "") -> Path:
                 run.font.size = Pt(9.5)
                 run.font.color.rgb = GREY if block.style == "note" else RGBColor(0xA4, 0x0E, 0x26)
         elif isinstance(block, Fields):
-            table = doc.add_table(rows=1, cols=3)
-            table.style = "Table Grid"
             heads = ("栏目", "内容", "来源") if d.lang == "zh" else ("Field", "Content", "Evidence")
+            heads = heads[:2] if submission else heads
+            table = doc.add_table(rows=1, cols=len(heads))
+            table.style = "Table Grid"
             for cell, text in zip(table.rows[0].cells, heads, strict=True):
                 _write_cell(cell, text, bold=True)
             for label, value in block.rows:
                 cells = table.add_row().cells
                 _write_cell(cells[0], label, bold=True)
                 _write_cell(cells[1], value, size=10)
-                _write_cell(cells[2], value.source or ("由人员填写" if d.lang == "zh" else "a person writes it"), size=8)
+                if not submission:
+                    _write_cell(cells[2], value.source or ("由人员填写" if d.lang == "zh" else "a person writes it"),
+                                size=8)
+            widths = (Cm(5.0), Cm(11.6)) if submission else (Cm(4.2), Cm(7.4), Cm(5.0))
             for row in table.rows:
-                for cell, width in zip(row.cells, (Cm(4.2), Cm(7.4), Cm(5.0)), strict=True):
+                for cell, width in zip(row.cells, widths, strict=True):
                     cell.width = width
+        elif isinstance(block, Signature):
+            _orient(doc, False)
+            for line in block.lines:
+                p = doc.add_paragraph(line)
+                p.paragraph_format.left_indent = Cm(9)
+                p.paragraph_format.space_before = Pt(14)
         elif isinstance(block, Table):
             _orient(doc, block.wide)
             table = doc.add_table(rows=1, cols=len(block.headers))

@@ -64,7 +64,7 @@ def build(ctx: Context) -> Document:
         d.h("二、判定结果", "2. Decision")
         route = zh.term(e["route"]) if ctx.lang == "zh" else e["route"]
         d.fields([(d.t("出境路径", "Route"), route, src),
-                  (d.t("条款", "Article"), e.get("basis"), src),
+                  (d.t("条款", "Article"), ctx.route_basis(e.get("basis")), src),
                   (d.t("触发情形", "Thresholds tripped"),
                    ctx.t("；", "; ").join(ctx.sentence(t) for t in e.get("tripped", [])) or d.t("无", "none"), f"{src}.tripped"),
                   (d.t("当前安排", "Current arrangement"), _arrangement(ctx, e), f"{src}.arrangement"),
@@ -76,9 +76,10 @@ def build(ctx: Context) -> Document:
                 [[d.t(*item), d.value(item[0], None, None)] for item in FOLLOW_ON.get(e["route"], ())])
         exp = ctx.deadline("export_assessment")
         if exp:
-            d.p(ctx.t(f"安全评估结果有效期至{exp['due']}，剩余{exp['days_left']}日；可在届满前60个工作日内申请延期（依据二手资料）。",
-                      f"The assessment is valid until {exp['due']} ({exp['days_left']} days); extension within 60 working "
-                      "days before expiry (secondary sources)."))
+            d.p(ctx.t(f"安全评估结果有效期至{ctx.date(exp['due'])}；可在届满前60个工作日内申请延期（依据二手资料）。",
+                      f"The assessment is valid until {exp['due']}; extension within 60 working days before expiry "
+                      "(secondary sources)."))
+            d.p(f"剩余{exp['days_left']}日。", f"{exp['days_left']} days left.", "note")
     else:
         d.fields([(d.t("出境路径", "Route"), None, None)])
         d.p("尚无出境判定：在 datasets.toml 中申报出境情况后运行 vehicle-ds datasets。", "No decision yet: declare exports in "

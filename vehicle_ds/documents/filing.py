@@ -137,7 +137,7 @@ def build(ctx: Context) -> tuple[Document, list[dict[str, Value]]]:
                        "under the Network Data Security Regulations Art. 29 and the MIIT data-security measures")
     d.h("一、填报单位基本情况", "1. The filing organisation")
     d.fields([*ctx.profile_rows("legal_name", "credit_code", "officer", "officer_phone", "officer_email", "regulator"),
-              (d.t("填报日期", "Date"), ctx.today.isoformat(), "vehicle-ds documents")])
+              (d.t("填报日期", "Date"), ctx.date(ctx.today), "vehicle-ds documents")])
     d.h("二、重要数据和核心数据目录", "2. Catalogue of important and core data")
     d.p("每行一个数据集。数据级别为工具依据触发条件提出的拟定级别，须由数据安全负责人确认；核心数据一律由人员认定，工具不作自动认定。"
         "备案内容为数据的基本情况，不含数据内容本身。",
@@ -158,15 +158,16 @@ def build(ctx: Context) -> tuple[Document, list[dict[str, Value]]]:
         d.p("本次为首次生成，无上次备案基线（以 vehicle-ds report --baseline 比较后生成变更记录）。",
             "No baseline given (vehicle-ds report --baseline records the change).", "note")
     refile = ctx.deadline("refiling")
+    due = f"本次比较表明须变更备案，截止日期为{ctx.date(refile['due'])}。" if refile else ""
     d.p("重要数据的类别或规模变化达30%以上的，应在变化发生后三个月内办理备案变更（依据该办法2022年2月征求意见稿第十二条；"
-        "正式文本的条款号与表述待与官方文本核对）。" + (f"本次比较表明须变更备案，截止日期为{refile['due']}。" if refile else ""),
+        "正式文本的条款号与表述待与官方文本核对）。" + due,
         "A change of 30 % or more in category or scale is re-filed within three months (2022 draft, Art. 12; the final "
         "article is to be confirmed against the official text)." + (f" Re-filing is due by {refile['due']}." if refile else ""))
     d.h("四、填报说明", "4. Notes")
-    d.p("标注“待填写”的栏目须由填报单位补充；其余栏目均注明了所依据的检测证据（见 documents.json）。主管部门自收到备案材料之日起"
-        "20个工作日内完成审核（依据2022年2月征求意见稿，待与官方文本核对）。",
-        "Fields marked 'to be completed' are for the organisation; every other field names its evidence (documents.json). "
-        "The regulator reviews within 20 working days (2022 draft; to be confirmed against the official text).")
+    d.p("标注“待填写”的栏目须由填报单位补充。主管部门自收到备案材料之日起20个工作日内完成审核（依据2022年2月征求意见稿，"
+        "待与官方文本核对）。", "Fields marked 'to be completed' are for the organisation. The regulator reviews within 20 "
+        "working days (2022 draft; to be confirmed against the official text).")
+    d.p("其余栏目所依据的检测证据见 documents.json。", "Every other field names its evidence in documents.json.", "note")
     return d, catalogue
 
 

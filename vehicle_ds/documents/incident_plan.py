@@ -33,6 +33,7 @@ SCENARIOS = (
     ("edge.uplink.location_precision", "高精度行踪轨迹向车外传输", "precise trajectories leaving"),
     ("models.backdoor.trigger_reconstruction", "自动驾驶模型被植入后门或遭篡改", "a backdoored driving model"),
     ("catalog.sensitive_handling", "座舱音视频或生物识别特征向车外泄露", "cabin media or biometrics leaving"),
+    ("store.sensitive_at_rest", "平台存储的敏感个人信息因未加密而整库泄露", "readable sensitive PI leaking from a store"),
 )
 
 
@@ -70,7 +71,7 @@ def build(ctx: Context) -> Document:
     for cid, zh, en in SCENARIOS:
         if cid in failed:
             scenarios.append([d.t(zh, en), cid, d.t("本次检测存在不符合项", "failed in this assessment")])
-    d.table([d.t("场景", "Scenario"), d.t("关联检查项", "Check"), d.t("说明", "Note")], scenarios)
+    d.table([d.t("场景", "Scenario"), d.t("关联检查项", "Check"), d.t("说明", "Note")], scenarios, working=(1,))
     d.h("四、事件分级", "4. Grading")
     d.p("分级标准依据《工业和信息化领域数据安全事件应急预案（试行）》附件。“重大”“较大”栏目的部分数值已核对转载的原文；标注“待与官方文本核对”的"
         "数值未经核实，仅作参考，须以官方文本为准。",
@@ -79,7 +80,7 @@ def build(ctx: Context) -> Document:
              d.t("较大", "Fairly serious"), d.t("一般", "General")],
             [[d.t(zh, en), *(_cell(ctx, text, tag) for text, tag in cells)] for zh, en, *cells in GRADING])
     d.h("五、监测预警", "5. Monitoring and warning")
-    d.p("监测来源：vehicle-ds 平台服务的告警规则（接口探测发现、车端违规上传、敏感区域位置、模型验收不达标、平台静默）、"
+    d.p("监测来源：数据合规监测平台的告警规则（接口探测发现、车端违规上传、敏感区域位置、模型验收不达标、平台静默）、"
         "车端检测结果及接口周期性探测。告警与事件的关联及定级见平台事件登记。",
         "Sources: the hub's alert rules (probe findings, non-compliant uploads, sensitive areas, models below acceptance, "
         "silent platforms), edge results and periodic probes.")
@@ -105,7 +106,7 @@ def build(ctx: Context) -> Document:
     d.fields([(d.t("数据备份、工具、经费与培训保障", "Backups, tools, budget, training"), None, None)])
     d.h("十、演练", "10. Drills")
     last, src = ctx.org("dates.last_drill")
-    d.fields([(d.t("上次演练日期", "Last drill"), last.isoformat() if last else None, src),
+    d.fields([(d.t("上次演练日期", "Last drill"), ctx.date(last), src),
               (d.t("演练频次", "Frequency"), None, None)])
     d.p("法规要求“定期”开展应急演练，未规定具体频次；建议至少每年一次（工程默认值，非法定要求）。演练脚本可由上表场景生成。",
         "Drills are required 'regularly' with no figure; at least yearly is our default, not law.", "note")

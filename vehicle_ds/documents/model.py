@@ -41,6 +41,13 @@ class Table:
     rows: list[list[str | Value]]
     widths: list[float] | None = None  # relative column widths
     wide: bool = False  # printed on a landscape page
+    working: tuple[int, ...] = ()  # columns for the engineer (check ids, evidence files): not in the submission
+    internal: bool = False  # the whole table is for the engineer (an evidence index)
+
+    def filed(self) -> Table:
+        keep = [i for i in range(len(self.headers)) if i not in self.working]
+        return Table([self.headers[i] for i in keep], [[row[i] for i in keep] for row in self.rows],
+                     [self.widths[i] for i in keep] if self.widths else None, self.wide)
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,16 @@ class Fields:
     rows: list[tuple[str, Value]]
 
 
-Block = Heading | Para | Table | Fields
+@dataclass(frozen=True)
+class Signature:
+    """The authority forms' closing block: the organisation's seal, the responsible person's signature, a date."""
+
+    lines: tuple[str, ...]
+
+
+Block = Heading | Para | Table | Fields | Signature
+SIGNATURE = {"zh": ("填报单位（盖章）：", "负责人（签字）：", "日期：　　　　年　　月　　日"),
+             "en": ("Organisation (seal):", "Responsible person (signature):", "Date:")}
 
 
 @dataclass
@@ -80,6 +96,10 @@ class Document:
         if text in (None, "", [], {}) or source is None:
             self.todo.append(f"{self.section} / {label}" if self.section else label)
             return Value(TODO[self.lang], None)
+        if isinstance(text, (list, tuple)):  # a profile's list, said as a list is written, never its repr
+            text = ("、" if self.lang == "zh" else ", ").join(map(str, text))
+        elif isinstance(text, bool):
+            text = self.t("是", "yes") if text else self.t("否", "no")
         self.filled.append({"section": self.section, "field": label, "value": str(text), "source": source})
         return Value(str(text), source)
 
@@ -87,8 +107,16 @@ class Document:
         self.blocks.append(Fields([(label, self.value(label, text, src)) for label, text, src in rows]))
 
     def table(self, headers: list[str], rows: list[list[str | Value]], widths: list[float] | None = None,
-              wide: bool = False) -> None:
-        self.blocks.append(Table(headers, rows, widths, wide))
+              wide: bool = False, working: tuple[int, ...] = (), internal: bool = False) -> None:
+        self.blocks.append(Table(headers, rows, widths, wide, working, internal))
+
+    def submission(self) -> Document:
+        """The copy an organisation files: no notes or warnings meant for the engineer (they stay in the working
+        copy and documents.json), and the seal, signature and date block the authorities' forms end with."""
+        blocks = [b.filed() if isinstance(b, Table) else b for b in self.blocks
+                  if not (isinstance(b, Para) and b.style) and not (isinstance(b, Table) and b.internal)]
+        return Document(self.id, self.title, self.lang, self.subtitle, [*blocks, Signature(SIGNATURE[self.lang])],
+                        self.filled, self.todo)
 
     def manifest(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "lang": self.lang, "filled": self.filled, "todo": self.todo}

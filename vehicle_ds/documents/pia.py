@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .context import PI_CATEGORIES, Context, fmt_int
+from .findings import observed
 from .model import Document
 
 SENSITIVE = ("location", "cabin", "biometric", "exterior_perception")
@@ -84,10 +85,12 @@ def build(ctx: Context) -> Document:
     d.fields([(d.t("取得个人同意或单独同意的情况", "Consent and separate consent"), None, None),
               (d.t("各项功能的必要性论证", "Necessity per function"), None, None)])
     d.h("四、对个人权益的影响及安全风险", "4. Impact on individuals and security risks")
-    risks = sorted({(c["id"], ctx.check_title(c)) for c in ctx.checks(statuses=("fail",))
+    risks = sorted({(c["id"], ctx.asset(c["asset"]), observed(c, ctx.lang) or ctx.check_title(c))
+                    for c in ctx.checks(statuses=("fail",))
                     if c["id"].startswith(("probes.bola", "probes.exposure", "probes.auth", "edge.uplink", "catalog.sensitive",
-                                           "catalog.identifier"))})
-    d.table([d.t("检查项", "Check"), d.t("风险", "Risk")], [[cid, title] for cid, title in risks])
+                                           "catalog.identifier", "store.sensitive"))})
+    d.table([d.t("检查项", "Check"), d.t("对象", "Asset"), d.t("发现的问题", "What was found")], [list(r) for r in risks],
+            working=(0,))
     d.fields([(d.t("影响程度评定（歧视、人身财产安全、行踪追踪等）", "Rated impact"), None, None)])
     d.h("五、保护措施的合法性、有效性及与风险的适应性", "5. Measures")
     for rid in ("REQ-PSEUDONYMISE", "REQ-API-AUTHZ", "REQ-API-EXPOSURE", "REQ-API-TRANSPORT"):
@@ -97,8 +100,8 @@ def build(ctx: Context) -> Document:
     d.h("六、结论与整改", "6. Conclusion")
     d.fields([(d.t("评估结论", "Conclusion"), None, None)])
     d.h("七、记录保存与签署", "7. Record and signature")
-    d.fields([(d.t("评估日期", "Date"), ctx.today.isoformat(), "vehicle-ds documents"),
-              (d.t("保存至（不少于三年）", "Keep until (three years or more)"), _add_years(ctx.today, 3).isoformat(),
+    d.fields([(d.t("评估日期", "Date"), ctx.date(ctx.today), "vehicle-ds documents"),
+              (d.t("保存至（不少于三年）", "Keep until (three years or more)"), ctx.date(_add_years(ctx.today, 3)),
                "PIPL-56: record kept at least three years"),
               (d.t("个人信息保护负责人签字", "Personal-information protection officer"), None, None)])
     return d

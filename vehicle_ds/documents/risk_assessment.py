@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .context import Context, fmt_int
+from .findings import observed
 from .model import Document
 
 # GB/T 45577-2025's likelihood x impact is applied by a person; the tool proposes from the check's severity.
@@ -34,11 +35,11 @@ def _basis(ctx: Context, d: Document) -> None:
     d.p(d.t("评估依据：", "Basis: ") + d.t("；", "; ").join(ctx.cite(b) for b in laws) + d.t(
         "；《工业和信息化领域数据安全风险评估实施细则（试行）》（工信部网安〔2024〕82号）；GB/T 45577—2025《数据安全技术 "
         "数据安全风险评估方法》。", "; MIIT risk-assessment rules (2024, No. 82); GB/T 45577-2025."))
-    d.p("评估方法：依照 GB/T 45577—2025 的流程开展信息调研、风险识别、风险分析与评价并提出处置建议。技术部分由 vehicle-ds 完成："
-        "依据车辆DBC对总线数据逐信号分类分级并核查车外传输，探测数据接口的身份认证、授权与数据暴露，"
+    d.p("评估方法：依照 GB/T 45577—2025 的流程开展信息调研、风险识别、风险分析与评价并提出处置建议。"
+        "技术部分由自动化检测工具完成：依据车辆DBC对总线数据逐信号分类分级并核查车外传输，探测数据接口的身份认证、授权与数据暴露，"
         "检测自动驾驶模型的鲁棒性与后门；每项结论均以检测证据为依据，证据不足的判为未评估。",
         "Method: GB/T 45577-2025's process (survey, risk identification, analysis and evaluation, recommendations). The "
-        "technical part is vehicle-ds's: per-signal grading against the DBC and the uplink, interface probes, model checks; "
+        "technical part is automated: per-signal grading against the DBC and the uplink, interface probes, model checks; "
         "every verdict rests on evidence, and too little evidence is 'not assessed'.")
 
 
@@ -67,9 +68,10 @@ def _assets(ctx: Context, d: Document) -> None:
         # a vehicle's catalogue lists CAN signals, a platform's the columns of its stores
         unit_zh, unit_en = ("个信号", "signals") if inv["asset"]["kind"] == "vehicle" else ("个数据字段", "data fields")
         d.p(d.t(f"{ctx.asset(inv['asset'])}：共{len(inv['entries'])}{unit_zh}，其中一般数据{counts.get('general', 0)}个、"
-                f"重要数据{counts.get('important', 0)}个（来源：数据目录 {ctx.input_path(inv['input'])}）。",
+                f"重要数据{counts.get('important', 0)}个。",
                 f"{ctx.asset(inv['asset'])}: {len(inv['entries'])} {unit_en}, {counts.get('general', 0)} general, "
-                f"{counts.get('important', 0)} important (catalog {ctx.input_path(inv['input'])})."))
+                f"{counts.get('important', 0)} important."))
+        d.p(d.t(f"来源：数据目录 {ctx.input_path(inv['input'])}", f"Catalog {ctx.input_path(inv['input'])}"), style="note")
 
 
 def _processing(ctx: Context, d: Document) -> None:
@@ -79,11 +81,10 @@ def _processing(ctx: Context, d: Document) -> None:
         handled = d.t("、", ", ").join(f"{ctx.label('handling', h)}{fmt_int(n)}" for h, n in
                                         (s.get("signals_by_handling") or {}).items())
         d.p(d.t(f"车外传输（{ctx.asset(u['subject']['asset'])}）：回放报文{fmt_int(s.get('frames_total'))}帧，"
-                f"已解码{fmt_int(s.get('frames_decoded'))}帧；信号值按处理方式统计：{handled}。"
-                f"来源：{ctx.input_path(u['input'])}。",
+                f"已解码{fmt_int(s.get('frames_decoded'))}帧；信号值按处理方式统计：{handled}。",
                 f"Uplink ({ctx.asset(u['subject']['asset'])}): {fmt_int(s.get('frames_total'))} frames, "
-                f"{fmt_int(s.get('frames_decoded'))} decoded; values by handling: {handled}. Source: "
-                f"{ctx.input_path(u['input'])}."))
+                f"{fmt_int(s.get('frames_decoded'))} decoded; values by handling: {handled}."))
+        d.p(d.t(f"来源：{ctx.input_path(u['input'])}", f"Source: {ctx.input_path(u['input'])}"), style="note")
     d.fields([(d.t("平台侧收集、存储、使用、加工、提供、公开、删除等环节说明", "Back-end lifecycle"), None, None)])
 
 
@@ -92,7 +93,7 @@ def _environment(ctx: Context, d: Document) -> None:
     rows = [[ctx.asset(i["asset"]), ctx.t({"catalog": "数据目录", "edge": "车端检测", "probes": "接口探测",
                                            "models": "模型检测", "datasets": "数据集分级"}.get(i["kind"], i["kind"]), i["kind"]),
              i["path"]] for i in ctx.report["inputs"]]
-    d.table([d.t("评估对象", "Asset"), d.t("证据类型", "Evidence"), d.t("证据文件", "File")], rows)
+    d.table([d.t("评估对象", "Asset"), d.t("证据类型", "Evidence"), d.t("证据文件", "File")], rows, working=(2,))
     systems = ctx.org_list("system")
     d.fields([(d.t("信息系统与网络区域", "Systems and network zones"),
                d.t("；", "; ").join(f"{s.get('name', '')}（{s.get('storage_location', '')}）" for s in systems) or None,
@@ -110,21 +111,23 @@ def _compliance(ctx: Context, d: Document) -> None:
                          ctx.word(a["status"]),
                          ctx.t("；", "; ").join(ctx.cite(b["id"]) for b in r["basis"][:2])])
     d.table([d.t("编号", "Id"), d.t("要求", "Requirement"), d.t("对象", "Asset"), d.t("结论", "Status"),
-             d.t("依据", "Basis")], rows)
-    d.p("管理制度、人员培训与合同约束等组织层面义务由人员核实，列于附件的数据处理者义务清单。",
-        "Policies, training and contracts are organisation-level duties a person confirms (processor checklist).", "note")
+             d.t("依据", "Basis")], rows, working=(0,))
+    d.p("管理制度、人员培训与合同约束等组织层面义务由人员核实，列于附件二数据处理者义务清单。",
+        "Policies, training and contracts are organisation-level duties a person confirms (Annex 2, processor checklist).",
+        "note")
 
 
 def _measures(ctx: Context, d: Document) -> None:
     d.h("八、安全措施及有效性", "8. Security measures and their effectiveness")
     rows = []
-    for rid in ("REQ-API-TRANSPORT", "REQ-API-AUTHN", "REQ-API-AUTHZ", "REQ-API-LIMITS", "REQ-PSEUDONYMISE",
-                "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE", "REQ-MODEL-INTEGRITY"):
+    for rid in ("REQ-API-TRANSPORT", "REQ-API-AUTHN", "REQ-API-AUTHZ", "REQ-API-LIMITS", "REQ-STORE-AT-REST",
+                "REQ-PSEUDONYMISE", "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE", "REQ-MODEL-INTEGRITY"):
         r = ctx.requirement(rid)
-        if r:
-            rows.append([r["title"][ctx.lang], ctx.word(r["status"]),
-                         ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
-    d.table([d.t("措施", "Measure"), d.t("有效性", "Effective"), d.t("检测证据", "Checks")], rows)
+        for a in (r or {}).get("by_asset", []):  # each asset's own verdict: a clean asset is never another's
+            rows.append([r["title"][ctx.lang], ctx.asset(a["asset"]), ctx.word(a["status"]),
+                         ", ".join(g["id"] for g in a["evidence_by_check"]) or "—"])
+    d.table([d.t("措施", "Measure"), d.t("对象", "Asset"), d.t("有效性", "Effective"), d.t("检测证据", "Checks")], rows,
+            working=(3,))
     d.fields([(d.t("数据备份措施", "Backup"), None, None), (d.t("数据标签标识", "Data labelling"), None, None)])
 
 
@@ -141,10 +144,10 @@ def _risks(ctx: Context, d: Document) -> None:
             seen[key] += 1
             continue
         seen[key] = 1
-        rows.append([c["id"], ctx.check_title(c), ctx.asset(c["asset"]), ctx.word(c["severity"]),
-                     ctx.t(*PROPOSED_LEVEL[c["severity"]]) + ctx.t("（拟定）", " (proposed)")])
-    d.table([d.t("风险源", "Source"), d.t("描述", "Description"), d.t("对象", "Asset"), d.t("严重程度", "Severity"),
-             d.t("风险等级", "Level")], rows)
+        rows.append([c["id"], observed(c, ctx.lang) or ctx.check_title(c), ctx.asset(c["asset"]),
+                     ctx.word(c["severity"]), ctx.t(*PROPOSED_LEVEL[c["severity"]]) + ctx.t("（拟定）", " (proposed)")])
+    d.table([d.t("风险源", "Source"), d.t("发现的问题", "What was found"), d.t("对象", "Asset"), d.t("严重程度", "Severity"),
+             d.t("风险等级", "Level")], rows, working=(0,))
 
 
 def _findings(ctx: Context, d: Document) -> None:
@@ -182,7 +185,7 @@ def _export(ctx: Context, d: Document) -> None:
         e, src = found
         route = zh.term(e["route"]) if ctx.lang == "zh" else e["route"]
         d.fields([(d.t("出境路径判定", "Route"), route, src),
-                  (d.t("判定依据", "Basis"), e.get("basis"), src),
+                  (d.t("判定依据", "Basis"), ctx.route_basis(e.get("basis")), src),
                   (d.t("境外接收方", "Recipients abroad"), *ctx.org("export.recipients"))])
     else:
         d.fields([(d.t("出境路径判定", "Route"), None, None)])
@@ -192,22 +195,33 @@ def _conclusion(ctx: Context, d: Document) -> None:
     d.h("十三、评估结论及应对措施", "13. Conclusion and measures")
     d.fields([(d.t("评估结论", "Conclusion"), None, None)])
     rows = []
-    for r in ctx.report["requirements"]:
-        if r["kind"] != "processor" and r["status"] == "fail" and r["remediation"][ctx.lang]:
-            rows.append([r["id"], r["remediation"][ctx.lang], d.value(f"{r['id']} owner", None, None),
-                         d.value(f"{r['id']} due", None, None)])
-    d.table([d.t("编号", "Id"), d.t("整改措施", "Remediation"), d.t("责任人", "Owner"), d.t("完成时限", "Due")], rows)
-    d.h("附件：证据索引", "Annex: evidence index", 2)
-    d.table([d.t("证据文件", "File"), "sha256"], [[i["path"], i["sha256"]] for i in ctx.report["inputs"]])
+    for r in ctx.report["requirements"]:  # what failed, and what a person must still review, each per asset
+        if r["kind"] == "processor" or not r["remediation"][ctx.lang]:
+            continue
+        for a in r["by_asset"]:
+            if a["status"] in ("fail", "needs_review"):
+                rows.append([r["id"], ctx.asset(a["asset"]), ctx.word(a["status"]), r["remediation"][ctx.lang],
+                             d.value(f"{r['id']} {a['key']} owner", None, None),
+                             d.value(f"{r['id']} {a['key']} due", None, None)])
+    d.table([d.t("编号", "Id"), d.t("对象", "Asset"), d.t("结论", "Status"), d.t("整改措施", "Remediation"),
+             d.t("责任人", "Owner"), d.t("完成时限", "Due")], rows, working=(0,))
+    d.h("附件一：证据索引", "Annex 1: evidence index", 2)
+    d.p("证据文件及其校验值见工作底稿。", "The evidence files and their checksums are in the working copy.")
+    d.table([d.t("证据文件", "File"), "sha256"], [[i["path"], i["sha256"]] for i in ctx.report["inputs"]], internal=True)
+    d.h("附件二：数据处理者义务清单", "Annex 2: processor checklist", 2)
+    d.table([d.t("编号", "Id"), d.t("义务", "Duty"), d.t("依据", "Basis"), d.t("落实情况", "Done")],
+            [[r["id"], r["title"][ctx.lang], ctx.t("；", "; ").join(ctx.cite(b["id"]) for b in r["basis"][:2]),
+              d.value(f"{r['id']} done", None, None)] for r in ctx.report["requirements"] if r["kind"] == "processor"],
+            working=(0,))
 
 
 def build(ctx: Context) -> Document:
     d = Document("risk_assessment", ctx.t("数据安全风险评估报告", "Data-security risk assessment report"), ctx.lang)
     ra = ctx.deadline("risk_assessment")
-    d.subtitle = ctx.t(f"报告出具日期：{ctx.today.isoformat()}；评估结果有效期一年（依据二手资料，待与官方文本核对）",
-                       f"Issued {ctx.today.isoformat()}; valid one year (secondary sources; to be confirmed)")
+    d.subtitle = ctx.t(f"报告出具日期：{ctx.date(ctx.today)}；评估结果有效期一年（依据二手资料，待与官方文本核对）",
+                       f"Issued {ctx.date(ctx.today)}; valid one year (secondary sources; to be confirmed)")
     if ra and ra.get("due"):
-        d.subtitle += ctx.t(f"；上次评估有效期至{ra['due']}", f"; the last assessment is valid until {ra['due']}")
+        d.subtitle += ctx.t(f"；上次评估有效期至{ctx.date(ra['due'])}", f"; the last assessment is valid until {ra['due']}")
     for part in (_processor, _basis, _assets, _processing, _environment, _compliance, _measures, _risks, _findings,
                  _provision, _export, _conclusion):
         part(ctx, d)
