@@ -297,7 +297,8 @@ STAGES: tuple[tuple[str, Callable[[DemoRun], str]], ...] = (
     ("Upload the documents to the hub and probe the hub itself (must be clean)", hub_documents_and_selfprobe),
     ("Discover what the platform stores (a sample platform database and the hub's own)", platform_discovery),
     ("Write the compliance report", report),
-    ("Write the regulator documents (filing form, risk assessment, annual report, incident plan, PIA, export route)",
+    ("Write the regulator documents (filing form, risk assessment, annual report, incident plan, PIA, export route, "
+     "risk self-check)",
      documents),
 )
 

@@ -24,7 +24,7 @@ from vehicle_ds.documents.findings import observed
 from vehicle_ds.org import credit_code_ok, load_org
 from vehicle_ds.report import build_report, load_inputs
 
-DOCS = ("filing", "risk_assessment", "annual_report", "incident_plan", "pia", "export_route")
+DOCS = ("filing", "risk_assessment", "annual_report", "incident_plan", "pia", "export_route", "self_check")
 DECLARED = """
 [organisation]
 name = "示例汽车"
@@ -82,7 +82,7 @@ def generated(inputs, tmp_path_factory):
     return out, json.loads((out / "documents.json").read_text("utf-8"))
 
 
-def test_six_documents_in_docx_and_html_and_the_catalogue_as_xlsx_and_csv(generated):
+def test_seven_documents_in_docx_and_html_and_the_catalogue_as_xlsx_and_csv(generated):
     out, manifest = generated
     assert [d["id"] for d in manifest["documents"]] == list(DOCS)
     for d in manifest["documents"]:
@@ -375,3 +375,21 @@ def test_the_submission_copy_holds_no_evidence_column_tool_name_iso_date_raw_val
         assert "填报单位（盖章）" in docx_text and "vehicle-ds" not in docx_text, d["id"]
     filing = (out / manifest["documents"][0]["files"]["submission"]["html"]).read_text("utf-8")
     assert "size:A4 landscape" in filing
+
+
+def test_the_self_check_answers_each_ask_per_asset_and_the_incident_plan_leaves_decisions_to_a_person(generated):
+    """风险自查报告: each of the special action's asks answered by the verdicts of the asset it concerns (the
+    probed platform's BOLA flaw makes its authorisation 不符合, the models answer model testing); the incident
+    plan: per-level response for a person, the PIPL Art. 57 notice to the department, the report templates."""
+    out, manifest = generated
+    docs = {d["id"]: d for d in manifest["documents"]}
+    text = zhlint.html_text((out / docs["self_check"]["files"]["html"]).read_text("utf-8"))
+    row = re.search(r"数据接口安全防护\s+REQ-API-AUTHZ\s+\S+\s+平台 Test vehicle platform\s+(\S+)", text)
+    assert row and row.group(1) == "不符合", text[:2000]
+    assert re.search(r"自动驾驶模型安全检测\s+REQ-MODEL-\S+\s+\S+\s+模型 ", text)
+    assert "数据安全风险自查报告" in text and any(t.startswith("六、自查结论") for t in docs["self_check"]["todo"])
+    plan = docs["incident_plan"]
+    assert {f"六、应急响应 / {level} measures" for level in ("特别重大", "重大", "较大", "一般")} <= set(plan["todo"])
+    text = zhlint.html_text((out / plan["files"]["html"]).read_text("utf-8"))
+    assert "履行个人信息保护职责的部门" in text and "《中华人民共和国个人信息保护法》第五十七条" in text
+    assert all(t in text for t in ("事件初报", "事件续报", "事件总结报告"))

@@ -1,9 +1,10 @@
 """The documents regulators ask for, generated from the same inputs as the report plus the organisation
 profile: the important-data catalogue filing, the risk assessment, the annual automobile report, the
-incident plan, the PIA and the export route decision (filings.md). Each is written as DOCX (for the person
-who completes and signs it) and HTML (for review, print-to-PDF and the register lint); the catalogue also as
-XLSX and CSV. ``documents.json`` lists every auto-filled field with its evidence and every field a person
-must complete (待填写)."""
+incident plan, the PIA, the export route decision and the risk self-check report (filings.md). Each is
+written as DOCX (for the person who completes and signs it) and HTML (for review, print-to-PDF and the
+register lint), in a working copy and a copy to file; the catalogue also as XLSX and CSV.
+``documents.json`` lists every auto-filled field with its evidence and every field a person must complete
+(待填写)."""
 
 from __future__ import annotations
 
@@ -13,19 +14,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import annual_report, export_route, filing, incident_plan, pia, risk_assessment
+from . import annual_report, export_route, filing, incident_plan, pia, risk_assessment, self_check
 from .context import Context
 from .model import Document
 
 GENERATORS: dict[str, Callable[[Context], Document]] = {
     "risk_assessment": risk_assessment.build, "annual_report": annual_report.build,
     "incident_plan": incident_plan.build, "pia": pia.build, "export_route": export_route.build,
+    "self_check": self_check.build,
 }
 FILE_NAMES = {"filing": ("重要数据目录备案表", "important-data-filing"),
               "risk_assessment": ("数据安全风险评估报告", "risk-assessment"),
               "annual_report": ("汽车数据安全管理情况年度报告", "annual-report"),
               "incident_plan": ("数据安全事件应急预案", "incident-plan"),
-              "pia": ("个人信息保护影响评估报告", "pia"), "export_route": ("数据出境路径判定", "export-route")}
+              "pia": ("个人信息保护影响评估报告", "pia"), "export_route": ("数据出境路径判定", "export-route"),
+              "self_check": ("数据安全风险自查报告", "risk-self-check")}
 MANIFEST_SCHEMA = "vehicle-ds/documents@1"
 SUBMISSION_DIR = "submission"  # beside the working copy: the copies an organisation seals, signs and files
 
@@ -48,7 +51,7 @@ def load_incidents(path: Path) -> list[dict[str, Any]]:
 def generate(report: dict[str, Any], org: dict[str, Any], out: Path, lang: str = "zh", *, org_path: str = "org.toml",
              incidents: list[dict[str, Any]] | None = None, incidents_path: str | None = None,
              today: dt.date | None = None, pdf: bool = False) -> dict[str, Any]:
-    """Write the six documents into ``out`` (working copies, with their evidence) and ``out/submission`` (the
+    """Write the seven documents into ``out`` (working copies, with their evidence) and ``out/submission`` (the
     copies to file), and return the manifest (also written as documents.json)."""
     try:
         from .docx_writer import write_docx

@@ -37,6 +37,23 @@ SCENARIOS = (
 )
 
 
+LEVELS = (("特别重大", "Particularly serious"), ("重大", "Serious"), ("较大", "Fairly serious"), ("一般", "General"))
+# 初报 / 续报 / 总结报告 items (filings.md §4.5; the CAC's own list unverified)
+TEMPLATES = (
+    ("事件初报", "Initial report", (
+        ("报告单位及联系人", "Organisation and contact"), ("发现时间", "Discovered at"), ("事件经过", "What happened"),
+        ("涉及数据类别、级别、规模及影响人数", "Data, grade, scale, persons"), ("初判事件级别", "Provisional level"),
+        ("已采取措施", "Measures taken"), ("是否需通知个人（《中华人民共和国个人信息保护法》第五十七条）",
+                                        "Individuals to notify (PIPL Art. 57)"), ("下一步措施", "Next steps"))),
+    ("事件续报", "Progress report", (
+        ("初报编号与时间", "Initial report"), ("事件进展", "Progress"), ("级别调整情况", "Level changes"),
+        ("新增处置措施", "New measures"), ("影响评估更新", "Impact update"))),
+    ("事件总结报告", "Summary report", (
+        ("事件原因", "Cause"), ("影响范围与损失", "Impact and loss"), ("处置过程", "Handling"), ("整改措施", "Remediation"),
+        ("经验教训", "Lessons"), ("报送对象与时间", "Filed with and when"))),
+)
+
+
 def _cell(ctx: Context, text: str, tag: str) -> str:
     return text + (ctx.tag_note(tag) if tag != "V" and text != "—" else "")
 
@@ -85,8 +102,12 @@ def build(ctx: Context) -> Document:
         "Sources: the hub's alert rules (probe findings, non-compliant uploads, sensitive areas, models below acceptance, "
         "silent platforms), edge results and periodic probes.")
     d.h("六、应急响应", "6. Response")
-    d.p("定级 → 启动响应 → 控制（隔离接口、吊销令牌、停止上传） → 消除 → 恢复 → 总结。各级响应的具体措施由应急工作组确定。",
+    d.p("定级 → 启动响应 → 控制（隔离接口、吊销令牌、停止上传） → 消除 → 恢复 → 总结。",
         "Grade → respond → contain (isolate interfaces, revoke tokens, stop uplinks) → eradicate → recover → review.")
+    d.table([d.t("事件级别", "Level"), d.t("响应级别与启动条件", "Response and trigger"), d.t("响应措施", "Measures"),
+             d.t("指挥与决策", "Command")],
+            [[d.t(zh, en), d.value(f"{zh} trigger", None, None), d.value(f"{zh} measures", None, None),
+              d.value(f"{zh} command", None, None)] for zh, en in LEVELS])
     d.h("七、报告与通报", "7. Reporting")
     d.table([d.t("对象", "To"), d.t("情形", "When"), d.t("时限", "Deadline"), d.t("依据", "Basis")], [
         [d.t("属地行业监管部门（通信管理局或工业和信息化主管部门）", "sector regulator"),
@@ -94,14 +115,23 @@ def build(ctx: Context) -> Document:
          d.t("立即", "immediately"), d.t("工业和信息化领域数据安全管理办法（依据二手资料）", "MIIT-DSM (secondary)")],
         [d.t("省级网信部门", "provincial CAC"), d.t("较大及以上网络安全事件", "较大 and above"), d.t("4小时内", "within 4 h"),
          d.t("《国家网络安全事件报告管理办法》第四条", "CAC-IR Art. 4")],
-        [d.t("个人", "individuals"), d.t("个人信息泄露、篡改、丢失", "PI leaked, tampered or lost"), d.t("立即", "at once"),
-         d.t("《中华人民共和国个人信息保护法》第五十七条", "PIPL Art. 57")],
+        [d.t("履行个人信息保护职责的部门", "PI-protection authorities"),
+         d.t("发生或者可能发生个人信息泄露、篡改、丢失", "PI leaked, tampered or lost, or likely to be"),
+         d.t("立即", "at once"), ctx.cite("PIPL-57")],
+        [d.t("个人", "individuals"), d.t("同上；采取措施能够有效避免危害的可不通知，但部门认为可能造成危害的除外",
+                                          "as above, unless the measures effectively avoid harm and the authority "
+                                          "does not require it"), d.t("立即", "at once"), ctx.cite("PIPL-57")],
         [d.t("主管部门", "authorities"), d.t("产品漏洞涉及国家安全、公共利益", "vulnerabilities touching national security"),
          d.t("24小时内", "within 24 h"), d.t("《网络数据安全管理条例》第十条", "NDSR Art. 10")]])
     d.p("事后总结报告的报送时限未经核实，由本单位按主管部门要求确定。", "The post-incident summary deadline is unverified.",
         "note")
+    d.p("通知个人及履行个人信息保护职责的部门的内容：发生或者可能发生个人信息泄露、篡改、丢失的信息种类、原因和可能造成的危害；"
+        "已采取的补救措施和个人可以采取的减轻危害的措施；本单位的联系方式（依据" + ctx.cite("PIPL-57") + "）。",
+        "The notice states the kinds of information, the cause and possible harm; the remedies taken and what individuals "
+        "can do; the organisation's contact (PIPL Art. 57).")
     d.h("八、事后总结", "8. Post-incident review")
     d.p("总结事件原因、影响、处置过程与整改措施，形成总结报告。", "Cause, impact, handling and remediation in a summary report.")
+    d.fields([(d.t("总结报告的编写、审核与报送安排", "Who writes, approves and files the summary"), None, None)])
     d.h("九、预防与保障", "9. Prevention and support")
     d.fields([(d.t("数据备份、工具、经费与培训保障", "Backups, tools, budget, training"), None, None)])
     d.h("十、演练", "10. Drills")
@@ -110,4 +140,22 @@ def build(ctx: Context) -> Document:
               (d.t("演练频次", "Frequency"), None, None)])
     d.p("法规要求“定期”开展应急演练，未规定具体频次；建议至少每年一次（工程默认值，非法定要求）。演练脚本可由上表场景生成。",
         "Drills are required 'regularly' with no figure; at least yearly is our default, not law.", "note")
+    _templates(ctx, d)
     return d
+
+
+def _templates(ctx: Context, d: Document) -> None:
+    """附件：初报、续报、总结报告模板 (filings.md §4.5): blanks filled when an incident happens, with the data
+    categories the organisation holds listed from its catalogues as the reference for 涉及数据类别."""
+    held = sorted({ctx.label("categories", c) for (_, c) in ctx.important_signals()}
+                  | {ctx.label("categories", ds["category"]) for ds, _ in ctx.datasets() if ds["grade"] != "general"})
+    d.h("附件：事件报告模板", "Annex: incident report templates")
+    d.p(d.t("CAC 所要求的报告事项未经核实，以下栏目依据二手资料整理，报送时以主管部门要求为准。",
+            "The CAC's required items were not verified; these follow secondary sources."), style="note")
+    blank = ""
+    for title_zh, title_en, items in TEMPLATES:
+        d.h(title_zh, title_en, 2)
+        d.table([d.t("栏目", "Item"), d.t("内容", "Content")], [[d.t(zh, en), blank] for zh, en in items])
+    if held:
+        d.p(d.t("本单位数据目录中的重要数据类别（供填写“涉及数据类别”参考）：", "Important data categories in the catalogues: ")
+            + d.t("、", ", ").join(held) + d.t("。", "."))

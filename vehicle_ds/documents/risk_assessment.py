@@ -136,14 +136,18 @@ def _risks(ctx: Context, d: Document) -> None:
     d.p("风险源清单由不符合或出错的检查项生成，拟定风险等级依检查项的严重程度提出，须由评估人员按 GB/T 45577—2025 "
         "的可能性与影响分析确认。", "Risk sources are the failed checks; the proposed level follows the check's severity and is "
         "confirmed by the assessor with GB/T 45577-2025's likelihood and impact.", "note")
-    seen: dict[tuple[str, str], int] = {}
+    risk_sources(ctx, d)
+
+
+def risk_sources(ctx: Context, d: Document) -> None:
+    """One row per failed check and asset: what it observed, with the proposed level (shared with 风险自查报告)."""
+    seen: set[tuple[str, str]] = set()
     rows = []
     for c in ctx.checks(statuses=("fail", "error")):
         key = (c["id"], c["asset_key"])
         if key in seen:
-            seen[key] += 1
             continue
-        seen[key] = 1
+        seen.add(key)
         rows.append([c["id"], observed(c, ctx.lang) or ctx.check_title(c), ctx.asset(c["asset"]),
                      ctx.word(c["severity"]), ctx.t(*PROPOSED_LEVEL[c["severity"]]) + ctx.t("（拟定）", " (proposed)")])
     d.table([d.t("风险源", "Source"), d.t("发现的问题", "What was found"), d.t("对象", "Asset"), d.t("严重程度", "Severity"),
@@ -194,17 +198,7 @@ def _export(ctx: Context, d: Document) -> None:
 def _conclusion(ctx: Context, d: Document) -> None:
     d.h("十三、评估结论及应对措施", "13. Conclusion and measures")
     d.fields([(d.t("评估结论", "Conclusion"), None, None)])
-    rows = []
-    for r in ctx.report["requirements"]:  # what failed, and what a person must still review, each per asset
-        if r["kind"] == "processor" or not r["remediation"][ctx.lang]:
-            continue
-        for a in r["by_asset"]:
-            if a["status"] in ("fail", "needs_review"):
-                rows.append([r["id"], ctx.asset(a["asset"]), ctx.word(a["status"]), r["remediation"][ctx.lang],
-                             d.value(f"{r['id']} {a['key']} owner", None, None),
-                             d.value(f"{r['id']} {a['key']} due", None, None)])
-    d.table([d.t("编号", "Id"), d.t("对象", "Asset"), d.t("结论", "Status"), d.t("整改措施", "Remediation"),
-             d.t("责任人", "Owner"), d.t("完成时限", "Due")], rows, working=(0,))
+    remediation(ctx, d)
     d.h("附件一：证据索引", "Annex 1: evidence index", 2)
     d.p("证据文件及其校验值见工作底稿。", "The evidence files and their checksums are in the working copy.")
     d.table([d.t("证据文件", "File"), "sha256"], [[i["path"], i["sha256"]] for i in ctx.report["inputs"]], internal=True)
@@ -212,6 +206,24 @@ def _conclusion(ctx: Context, d: Document) -> None:
     d.table([d.t("编号", "Id"), d.t("义务", "Duty"), d.t("依据", "Basis"), d.t("落实情况", "Done")],
             [[r["id"], r["title"][ctx.lang], ctx.t("；", "; ").join(ctx.cite(b["id"]) for b in r["basis"][:2]),
               d.value(f"{r['id']} done", None, None)] for r in ctx.report["requirements"] if r["kind"] == "processor"],
+            working=(0,))
+
+
+def remediation(ctx: Context, d: Document, state: bool = False) -> None:
+    """What failed and what a person must still review, per asset, with its remediation; owner, due date (and,
+    with ``state``, whether it is closed) for a person (shared with 风险自查报告)."""
+    rows = []
+    for r in ctx.report["requirements"]:
+        if r["kind"] == "processor" or not r["remediation"][ctx.lang]:
+            continue
+        for a in r["by_asset"]:
+            if a["status"] in ("fail", "needs_review"):
+                rows.append([r["id"], ctx.asset(a["asset"]), ctx.word(a["status"]), r["remediation"][ctx.lang],
+                             d.value(f"{r['id']} {a['key']} owner", None, None),
+                             d.value(f"{r['id']} {a['key']} due", None, None),
+                             *([d.value(f"{r['id']} {a['key']} closed", None, None)] if state else [])])
+    d.table([d.t("编号", "Id"), d.t("对象", "Asset"), d.t("结论", "Status"), d.t("整改措施", "Remediation"),
+             d.t("责任人", "Owner"), d.t("完成时限", "Due"), *([d.t("整改状态", "Closed")] if state else [])], rows,
             working=(0,))
 
 
