@@ -218,3 +218,29 @@ def test_cac_deadline_by_operator_type():
         assert dt.datetime.fromisoformat(cac["due_at"]) - now == dt.timedelta(hours=hours)
 
 
+
+
+def test_sensitive_area_hits_count_outbound_positions_and_are_unknown_while_one_vehicle_checked_no_geofence(tmp_path):
+    """The platform's sensitive-area count sums the positions that left each vehicle (never those suppressed in
+    it), over every vehicle's latest results; one vehicle whose results checked no geofence makes it unknown."""
+    from sqlalchemy.orm import Session
+
+    from vehicle_ds.hub.db import Document, Org, make_engine
+    from vehicle_ds.hub.store import _outbound_area_hits
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+
+    def edge(n: int, geofence: dict | None, latest: bool = True) -> Document:
+        return Document(id=f"d{n}", org_id=1, kind="edge", sha256=f"{n:064d}", uploaded_by="t", body={}, latest=latest,
+                        summary={"summary": {"geofence": geofence} if geofence is not None else {}})
+
+    with Session(engine) as s:
+        s.add(Org(id=1, name="o"))
+        s.add_all([edge(1, {"positions_inside": {"base": 9}, "positions_inside_outbound": {"base": 2}}),
+                   edge(2, {"positions_inside": {"base": 5}, "positions_inside_outbound": {}}),
+                   edge(3, {"positions_inside_outbound": {"base": 100}}, latest=False)])  # superseded results
+        s.commit()
+        assert _outbound_area_hits(s, 1) == 2  # 2 left vehicle 1; 12 decoded inside and suppressed do not count
+        s.add(edge(4, None))  # a vehicle whose latest results checked no geofence
+        s.commit()
+        assert _outbound_area_hits(s, 1) is None

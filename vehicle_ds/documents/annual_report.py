@@ -42,12 +42,13 @@ def build(ctx: Context) -> Document:
     d.h("三、汽车数据安全防护和个人信息权益保护措施", "3. Protection measures")
     rows = []
     for rid in ("REQ-IMPORTANT-IN-VEHICLE", "REQ-CABIN-IN-VEHICLE", "REQ-PRECISION", "REQ-PSEUDONYMISE", "REQ-API-AUTHN",
-                "REQ-API-AUTHZ", "REQ-API-TRANSPORT"):
+                "REQ-API-AUTHZ", "REQ-API-TRANSPORT", "REQ-STORE-AT-REST"):
         r = ctx.requirement(rid)
-        if r:
-            rows.append([r["title"][ctx.lang], ctx.word(r["status"]),
-                         ", ".join(sorted({g["id"] for g in r["evidence_by_check"]}))])
-    d.table([d.t("措施", "Measure"), d.t("检测结论", "Result"), d.t("检测证据", "Checks")], rows, working=(2,))
+        for a in (r or {}).get("by_asset", []):  # each asset's own verdict, never the worst over all of them
+            rows.append([r["title"][ctx.lang], ctx.asset(a["asset"]), ctx.word(a["status"]),
+                         ", ".join(g["id"] for g in a["evidence_by_check"]) or "—"])
+    d.table([d.t("措施", "Measure"), d.t("对象", "Asset"), d.t("检测结论", "Result"), d.t("检测证据", "Checks")], rows,
+            working=(3,))
     d.fields([(d.t("存储地点", "Storage location"), *ctx.org("processing.storage")),
               (d.t("保存期限", "Retention"), *ctx.org("processing.retention"))])
     d.h("四、向境内第三方提供汽车数据情况", "4. Provision to domestic third parties")

@@ -133,7 +133,7 @@ def rows(ctx: Context, d: Document) -> list[dict[str, Value]]:
 
 def build(ctx: Context) -> tuple[Document, list[dict[str, Value]]]:
     d = Document("filing", ctx.t("重要数据和核心数据目录备案表", "Important- and core-data catalogue filing"), ctx.lang)
-    d.subtitle = ctx.t("依据《网络数据安全管理条例》第二十九条、《工业和信息化领域数据安全管理办法（试行）》",
+    d.subtitle = ctx.t(f"依据{ctx.cite('CN-NDSR-29')}、《工业和信息化领域数据安全管理办法（试行）》",
                        "under the Network Data Security Regulations Art. 29 and the MIIT data-security measures")
     d.h("一、填报单位基本情况", "1. The filing organisation")
     d.fields([*ctx.profile_rows("legal_name", "credit_code", "officer", "officer_phone", "officer_email", "regulator"),

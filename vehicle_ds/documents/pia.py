@@ -31,6 +31,13 @@ def _yes_no(d: Document, value: bool | None):
     return None if value is None else d.t("是", "yes") if value else d.t("否", "no")
 
 
+def _verdicts(ctx: Context, d: Document, requirements: tuple[str, ...]) -> None:
+    """Each measure's verdict per asset: one asset's 不符合 is never another's, nor the organisation's."""
+    rows = [[r["title"][ctx.lang], ctx.asset(a["asset"]), ctx.word(a["status"])]
+            for r in filter(None, map(ctx.requirement, requirements)) for a in r["by_asset"]]
+    d.table([d.t("措施", "Measure"), d.t("对象", "Asset"), d.t("结论", "Result")], rows)
+
+
 def build(ctx: Context) -> Document:
     d = Document("pia", ctx.t("个人信息保护影响评估报告", "Personal-information protection impact assessment"), ctx.lang)
     d.subtitle = ctx.t(f"依据{ctx.cite('PIPL-55')}", f"under {ctx.cite('PIPL-55')}")
@@ -78,10 +85,7 @@ def build(ctx: Context) -> Document:
                    d.t(f"{f['retention_days']}日", f"{f['retention_days']} days") if f.get("retention_days") else None,
                    f"{src}.facts.retention_days")])
     d.h("三、处理目的、处理方式的合法性、正当性和必要性", "3. Lawfulness, legitimacy and necessity")
-    for rid in ("REQ-DEFAULT-OFF", "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE"):
-        r = ctx.requirement(rid)
-        if r:
-            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
+    _verdicts(ctx, d, ("REQ-DEFAULT-OFF", "REQ-PRECISION", "REQ-CABIN-IN-VEHICLE"))
     d.fields([(d.t("取得个人同意或单独同意的情况", "Consent and separate consent"), None, None),
               (d.t("各项功能的必要性论证", "Necessity per function"), None, None)])
     d.h("四、对个人权益的影响及安全风险", "4. Impact on individuals and security risks")
@@ -93,10 +97,7 @@ def build(ctx: Context) -> Document:
             working=(0,))
     d.fields([(d.t("影响程度评定（歧视、人身财产安全、行踪追踪等）", "Rated impact"), None, None)])
     d.h("五、保护措施的合法性、有效性及与风险的适应性", "5. Measures")
-    for rid in ("REQ-PSEUDONYMISE", "REQ-API-AUTHZ", "REQ-API-EXPOSURE", "REQ-API-TRANSPORT"):
-        r = ctx.requirement(rid)
-        if r:
-            d.p(f"{r['title'][ctx.lang]}{ctx.t('：', ': ')}{ctx.word(r['status'])}")
+    _verdicts(ctx, d, ("REQ-PSEUDONYMISE", "REQ-API-AUTHZ", "REQ-API-EXPOSURE", "REQ-API-TRANSPORT", "REQ-STORE-AT-REST"))
     d.h("六、结论与整改", "6. Conclusion")
     d.fields([(d.t("评估结论", "Conclusion"), None, None)])
     d.h("七、记录保存与签署", "7. Record and signature")
