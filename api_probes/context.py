@@ -31,6 +31,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)  # every object or field a probe wrote
     _baseline: dict[tuple[str, str, str], Exchange] = field(default_factory=dict)
+    _open_to: dict[str, dict[str, Any]] = field(default_factory=dict)  # per path: what it accepts besides a token
 
     def identity(self, name: str) -> Identity:
         return next(i for i in self.profile.identities if i.name == name)
@@ -83,6 +84,21 @@ class Context:
         if key not in self._baseline:
             self._baseline[key] = self.client.request("GET", path, **self.auth(ident, via))
         return self._baseline[key]
+
+
+def accepts_anything(ctx: Context, ident: str, path: str) -> dict[str, Any]:
+    """What ``path`` answers as it answers ``ident``'s genuine token: no token, a garbage token (evidence per
+    label; empty when it refuses both). Token attacks judged there prove nothing: a forged token "accepted" by
+    an endpoint that ignores tokens is no finding (jwt_tool's pre-scan); its open access is auth's finding."""
+    if path not in ctx._open_to:
+        base = ctx.baseline(ident, path, "token")
+        open_to = {}
+        for label, token in (("no token", None), ("garbage token", "probe.garbage.token")):
+            ex = ctx.client.request("GET", path, token=token)
+            if accepted_as(ex, base):
+                open_to[label] = ex.evidence()
+        ctx._open_to[path] = open_to
+    return ctx._open_to[path]
 
 
 def fill(path: str, values: dict[str, str]) -> str:

@@ -12,6 +12,8 @@ EXPLAINS: dict[str, tuple[str, ...]] = {
         "probes.jwt.alg_none", "probes.jwt.claims_tampered", "probes.jwt.key_confusion", "probes.jwt.embedded_jwk",
         "probes.jwt.jku_x5u", "probes.jwt.kid_injection", "probes.jwt.psychic_signature"),
     "probes.jwt.expired": ("probes.jwt.not_yet_valid",),
+    # a foreign audience or issuer signed with the cracked key: the key is the cause a tester fixes first
+    "probes.jwt.weak_secret": ("probes.jwt.wrong_audience",),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from ..context import Context, accepted_as, fill
@@ -59,11 +61,46 @@ def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     return [result(p, "fail" if hits else "pass", {"accepted": hits}, e.label, observed={"requests": 2})]
 
 
+# volatile parts of an answer that differ between any two requests: times, ids of the request, nonces
+_VOLATILE_WORDS = frozenset({"time", "date", "timestamp", "ts", "at", "nonce", "trace", "request", "correlation",
+                             "duration", "elapsed", "took", "now", "server"})
+_VOLATILE_TEXT = (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?"),
+                  re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE),
+                  re.compile(r"\b[0-9a-f]{16,}\b", re.IGNORECASE), re.compile(r"\b1[6-9]\d{8}(\d{3})?\b"))
+
+
+def stable(body: str) -> str:
+    """An answer without what changes from one request to the next (timestamps, request ids, nonces): JSON
+    with such keys dropped, then ISO times, UUIDs, long hex and epoch seconds masked in what remains."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = None
+
+    def volatile(key: str) -> bool:  # requestId, request_id, timestamp, createdAt, trace-id ...
+        words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", key)}
+        return bool(words & _VOLATILE_WORDS)
+
+    def strip(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if not volatile(k)}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+
+    text = json.dumps(strip(doc), sort_keys=True) if doc is not None else body
+    for pattern in _VOLATILE_TEXT:
+        text = pattern.sub("~", text)
+    return text
+
+
 @probe("probes.auth.user_enumeration", "Login answers the same for an unknown user and a wrong password",
        "OWASP-API2:2023", "CWE-204", _AUTH, "medium")
 def user_enumeration(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """The login answers an unknown user differently from a known user with a wrong password (status or
-    body): anyone can test which accounts exist. One wrong password per known user, so no lockout is risked.
+    """The login answers an unknown user differently from a known user with a wrong password: anyone can
+    test which accounts exist. Judged by what each login achieved (a token or session issued, or not) and by
+    the answers compared without their volatile parts (times, request ids), whatever the HTTP status (an app
+    may report a failed login with 200). One wrong password per known user, so no lockout is risked.
     Response times are reported, not judged (they depend on the machine)."""
     login = ctx.profile.login or {}
     known = next((i for i in ctx.profile.identities if i.username), None)
@@ -73,16 +110,23 @@ def user_enumeration(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 
     wrong = "probe-wrong-" + secrets.token_hex(6)
     unknown_user = "probe-nobody-" + secrets.token_hex(6)
-    answers = {}
+    answers, sessions = {}, {}
     for label, user in (("wrong_password", known.username or ""), ("unknown_user", unknown_user)):
-        ex = log_in(ctx.client, ctx.profile, user, wrong).exchange
+        session = log_in(ctx.client, ctx.profile, user, wrong)
+        ex = session.exchange
         assert ex is not None  # the profile has a login path (checked above)
         text = ex.body.decode("utf-8", "replace").replace(user, "{username}")
-        answers[label] = {"status": ex.status, "body": text[:300], "ms": round(ex.elapsed_ms, 1)}
-    a, b = answers["wrong_password"], answers["unknown_user"]
-    differ = [k for k in ("status", "body") if a[k] != b[k]]
-    if a["status"] is not None and 200 <= a["status"] < 300:
-        return [result(p, "error", {"answers": answers}, str(login["path"]), observed={"requests": 2},
+        sessions[label] = session.ok
+        answers[label] = {"status": ex.status, "body": text[:300], "ms": round(ex.elapsed_ms, 1),
+                          "session_issued": session.ok, "_stable": stable(text)}
+    if sessions["wrong_password"]:
+        return [result(p, "error", {"answers": _shown(answers)}, str(login["path"]), observed={"requests": 2},
                        reason="a wrong password was accepted: the oracle is broken (check the login body)")]
-    return [result(p, "fail" if differ else "pass", {"differs_in": differ, "answers": answers}, str(login["path"]),
-                   observed={"requests": 2})]
+    a, b = answers["wrong_password"], answers["unknown_user"]
+    differ = [k for k, key in (("status", "status"), ("body", "_stable")) if a[key] != b[key]]
+    return [result(p, "fail" if differ else "pass", {"differs_in": differ, "answers": _shown(answers)},
+                   str(login["path"]), observed={"requests": 2})]
+
+
+def _shown(answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {k: {f: v for f, v in a.items() if not f.startswith("_")} for k, a in answers.items()}

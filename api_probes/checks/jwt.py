@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import forge
-from ..context import Context, accepted_as
+from ..context import Context, accepted_as, accepts_anything
 from .registry import _AUTH, Probe, probe, result
 
 
@@ -27,7 +27,17 @@ def _jwt_setup(ctx: Context, p: Probe):
     base = ctx.baseline(ident, e.path, "token")
     if base.status != 200:
         return None, None, None, [result(p, "error", {"reason": "the genuine token is refused", **base.evidence()})]
+    open_to = accepts_anything(ctx, ident, e.path)
+    if open_to:
+        return None, None, None, [_no_differential(p, e.label, open_to)]
     return e, token, base, None
+
+
+def _no_differential(p: Probe, where: str, open_to: dict[str, Any]) -> dict[str, Any]:
+    return result(p, "not_assessed", {"answers_the_same_to": open_to}, where, observed={"differential": 0},
+                  minimum={"differential": 1},
+                  reason=f"the endpoint answers {' and '.join(open_to)} as it answers the genuine token: a forged "
+                         "token proves nothing there (its open access is probes.auth's finding)")
 
 
 def _try_tokens(ctx: Context, p: Probe, tokens: dict[str, str]) -> list[dict[str, Any]]:
@@ -92,6 +102,9 @@ def claims_tampered(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     if len(owners) < 2 or e is None:
         return [result(p, "skipped", {"reason": "needs two owner identities with tokens"})]
     a, b = owners[0], owners[1]
+    open_to = accepts_anything(ctx, a, e.path)
+    if open_to:
+        return [_no_differential(p, e.label, open_to)]
     claims = ctx.profile.identity_claims or forge.identity_claims(ctx.tokens[a], ctx.tokens[b])
     if not claims:
         return [result(p, "not_assessed", {}, e.label, observed={"requests": 0},
@@ -149,12 +162,19 @@ def not_yet_valid(ctx: Context, p: Probe) -> list[dict[str, Any]]:
 @probe("probes.jwt.wrong_audience", "Tokens for another audience or issuer are refused", "OWASP-API2:2023",
        "CWE-287", (*_AUTH,), "high")
 def wrong_audience(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """A token issued for another audience (another app or region) or by another issuer is accepted."""
-    a = _signed_variants(ctx, {"aud": "another-app"})
-    i = _signed_variants(ctx, {"iss": "https://other-issuer.invalid"})
-    if a is None or i is None:
+    """A token issued for another audience (another app or region) or by another issuer is accepted. Judged only
+    for the claims the platform's own tokens carry: an app that issues no ``aud`` has no audience to check."""
+    tok = _token(ctx)
+    carried = [c for c in ("aud", "iss") if tok is not None and c in forge.split(tok)[1]]
+    if tok is not None and not carried:
+        return [result(p, "not_assessed", {"claims": sorted(forge.split(tok)[1])}, observed={"claims_carried": 0},
+                       minimum={"claims_carried": 1},
+                       reason="the platform's tokens carry neither aud nor iss: there is no audience or issuer to check")]
+    variants = {"aud=another-app": {"aud": "another-app"}, "iss=other-issuer": {"iss": "https://other-issuer.invalid"}}
+    tokens = {label: _signed_variants(ctx, claims) for label, claims in variants.items() if next(iter(claims)) in carried}
+    if not tokens or None in tokens.values():
         return [result(p, "skipped", {"reason": "needs jwt.test_signing_key or a cracked weak secret"})]
-    return _try_tokens(ctx, p, {"aud=another-app": a, "iss=other-issuer": i})
+    return _try_tokens(ctx, p, tokens)
 
 
 @probe("probes.jwt.key_confusion", "RS/ES -> HS key confusion is refused", "OWASP-API2:2023", "CWE-347", _AUTH,

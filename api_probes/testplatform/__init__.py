@@ -9,9 +9,9 @@ Run: ``python -m api_probes.testplatform --flaws all --port 8800`` (loopback onl
 from __future__ import annotations
 
 from .app import create_app
-from .model import AUDIENCE, COMMON_WORD_SECRET, FLAWS, ISSUER, NAME, WEAK_SECRET, State, User, make_vin
+from .model import AUDIENCE, COMMON_WORD_SECRET, FLAWS, ISSUER, NAME, QUIRKS, WEAK_SECRET, State, User, make_vin
 from .profile import write_profile
 from .serving import main, make_tls, platform
 
-__all__ = ["AUDIENCE", "COMMON_WORD_SECRET", "FLAWS", "ISSUER", "NAME", "WEAK_SECRET", "State", "User", "create_app", "main",
-           "make_tls", "make_vin", "platform", "write_profile"]
+__all__ = ["AUDIENCE", "COMMON_WORD_SECRET", "FLAWS", "ISSUER", "NAME", "QUIRKS", "WEAK_SECRET", "State", "User",
+           "create_app", "main", "make_tls", "make_vin", "platform", "write_profile"]

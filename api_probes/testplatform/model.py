@@ -14,6 +14,12 @@ def _flaw(description: str) -> Any:
     return field(default=False, metadata={"description": description})
 
 
+def _quirk(description: str) -> Any:
+    """A behaviour real platforms have that is no flaw the probes should report as one (a 200 for a failed
+    login, tokens without iss/aud), or a flaw that hides the others (a default user): never on in "all"."""
+    return field(default=False, metadata={"description": description, "quirk": True})
+
+
 @dataclass(frozen=True)
 class Flaws:
     """Which known failures the platform has: each field switches on one (the incidents of
@@ -54,12 +60,16 @@ class Flaws:
     no_rate_limit: bool = _flaw("no rate limiting")
     bola_query: bool = _flaw("the trip-details endpoint (object id in the query string) does not check ownership")
     db_errors: bool = _flaw("database error text and the failing SQL statement in 500 answers")
+    default_user: bool = _quirk("a request without credentials, or with a token it cannot read, acts as the first "
+                                "owner (a development default left on): token attacks prove nothing there")
+    login_200: bool = _quirk("a failed login answers 200 with ok false, a timestamp and a request id")
+    plain_claims: bool = _quirk("tokens carry no iss or aud, and none is checked")
 
     @classmethod
     def of(cls, names: set[str] | frozenset[str] | None) -> Flaws:
         """The flaws named; an unknown name is an error, never a flaw silently off."""
         names = set(names or ())
-        unknown = names - set(FLAWS)
+        unknown = names - set(FLAWS) - set(QUIRKS)
         if unknown:
             raise ValueError(f"unknown flaw(s): {', '.join(sorted(unknown))}")
         return cls(**dict.fromkeys(names, True))
@@ -68,7 +78,8 @@ class Flaws:
         return {f.name for f in fields(self) if getattr(self, f.name)}
 
 
-FLAWS = {f.name: f.metadata["description"] for f in fields(Flaws)}  # name -> what it switches on
+FLAWS = {f.name: f.metadata["description"] for f in fields(Flaws) if not f.metadata.get("quirk")}  # name -> what
+QUIRKS = {f.name: f.metadata["description"] for f in fields(Flaws) if f.metadata.get("quirk")}
 
 NAME = "Test vehicle platform"  # its asset name in the probe profile and the report
 ISSUER = "https://auth.testplatform.invalid"

@@ -65,8 +65,8 @@ class Tokens:
 
     def issue(self, user: User) -> str:
         now = int(time.time())
-        claims = {"sub": user.id, "role": user.role, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
-                  "exp": now + self.ttl}
+        claims = {"sub": user.id, "role": user.role, "iat": now, "nbf": now, "exp": now + self.ttl,
+                  **({} if self.flaws.plain_claims else {"iss": ISSUER, "aud": AUDIENCE})}
         if self.identity_claim != "sub":
             claims.update({"sub": "mobile-app", self.identity_claim: user.id})
         if self.hs_secret:
@@ -87,8 +87,8 @@ class Tokens:
     def _claims(self, token: str, head: dict[str, Any]) -> dict[str, Any]:
         f, alg = self.flaws, str(head.get("alg", ""))
         opts = {"require": ["exp", "sub"], "verify_exp": not f.no_exp_check, "verify_nbf": not f.no_exp_check,
-                "verify_aud": not f.no_aud_check, "verify_iss": not f.no_aud_check}
-        kw: dict[str, Any] = {} if f.no_aud_check else {"audience": AUDIENCE, "issuer": ISSUER}
+                "verify_aud": not (f.no_aud_check or f.plain_claims), "verify_iss": not (f.no_aud_check or f.plain_claims)}
+        kw: dict[str, Any] = {} if f.no_aud_check or f.plain_claims else {"audience": AUDIENCE, "issuer": ISSUER}
         unverified = {"verify_signature": False, **opts}
         if f.alg_none and alg.lower() == "none":
             return jwt.decode(token, options=unverified, algorithms=["none"], **kw)

@@ -44,6 +44,7 @@ def test_every_flaw_has_a_probe_and_every_probe_a_flaw():
 
 
 def _run(tmp_path, tls, flaws, only=None, allow_unsafe=False, signing=True, discover=False):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     with platform(flaws, tls) as (app, url, http_port):
         prof = load_profile(write_profile(tmp_path, app, url, http_port, tls, signing=signing,
                                           allow_unsafe=allow_unsafe))
@@ -328,3 +329,54 @@ def test_a_failed_login_is_its_own_check_citing_no_probe_s_category(tmp_path, tl
     assert login["status"] == "error" and login["evidence"]["login_problems"]
     assert login["owasp"] is None and login["cwe"] is None and login["requirements"] == []
     assert login["criterion"]["source"] == "engineering_default"
+
+
+TOKEN_PROBES = ["probes.jwt.alg_none", "probes.jwt.signature_not_verified", "probes.jwt.claims_tampered",
+                "probes.jwt.kid_injection", "probes.jwt.embedded_jwk", "probes.jwt.expired", "probes.auth.unauthenticated"]
+
+
+def test_token_probes_need_a_differential_an_endpoint_that_ignores_tokens_is_not_assessed(tmp_path, tls):
+    """Where the reference endpoint answers no token and a garbage token as it answers the genuine one, a forged
+    token "accepted" proves nothing: every token probe is not_assessed with the reason, none fails (jwt_tool's
+    pre-scan), and the open access itself is probes.auth.unauthenticated's finding. The same flaws with the
+    endpoint guarded are found."""
+    doc, _ = _run(tmp_path / "open", tls, {"default_user", "alg_none", "no_signature_check"}, only=TOKEN_PROBES)
+    jwt = [c for c in doc["checks"] if c["id"].startswith("probes.jwt.")]
+    assert jwt and all(c["status"] == "not_assessed" and "a forged token proves nothing" in c["reason"] for c in jwt)
+    assert any(c["status"] == "fail" and "/users/me" in c["endpoint"] for c in doc["checks"]
+               if c["id"] == "probes.auth.unauthenticated")
+    guarded, _ = _run(tmp_path / "guarded", tls, {"alg_none", "no_signature_check"}, only=TOKEN_PROBES)
+    status = {c["id"]: c["status"] for c in guarded["checks"]}
+    assert status["probes.jwt.alg_none"] == "fail" and status["probes.jwt.signature_not_verified"] == "fail"
+
+
+def test_issuer_and_audience_are_judged_only_where_tokens_carry_them_and_fold_into_a_cracked_key(tmp_path, tls):
+    only = ["probes.jwt.weak_secret", "probes.jwt.wrong_audience"]
+    plain, _ = _run(tmp_path / "plain", tls, {"plain_claims", "weak_secret"}, only=only, signing=False)
+    aud = next(c for c in plain["checks"] if c["id"] == "probes.jwt.wrong_audience")
+    assert aud["status"] == "not_assessed" and "neither aud nor iss" in aud["reason"]
+    cracked, _ = _run(tmp_path / "cracked", tls, {"weak_secret", "no_aud_check"}, only=only, signing=False)
+    aud = next(c for c in cracked["checks"] if c["id"] == "probes.jwt.wrong_audience")
+    assert aud["status"] == "fail" and aud["folded_into"] == "probes.jwt.weak_secret"
+    assert cracked["summary"]["findings"] == 1  # one cause: the key
+
+
+@pytest.mark.parametrize(("flaws", "status"), [({"login_200"}, "pass"), ({"login_200", "user_enumeration"}, "fail"),
+                                               (set(), "pass"), ({"user_enumeration"}, "fail")])
+def test_enumeration_is_judged_by_what_the_login_achieved_and_stable_answers_whatever_the_status(tmp_path, tls,
+                                                                                                 flaws, status):
+    """A platform that says "login failed" with 200 and a fresh timestamp and request id in every answer is
+    judged (not an error) and is no enumeration; the same platform naming the unknown user is."""
+    doc, _ = _run(tmp_path, tls, flaws, only=["probes.auth.user_enumeration"])
+    c = next(c for c in doc["checks"] if c["id"] == "probes.auth.user_enumeration")
+    assert c["status"] == status, c
+    if "login_200" in flaws:
+        assert {a["status"] for a in c["evidence"]["answers"].values()} == {200}
+        assert not any(a["session_issued"] for a in c["evidence"]["answers"].values())
+
+
+def test_a_secure_platform_with_real_world_quirks_still_has_zero_findings(tmp_path, tls):
+    """Failed logins answered with 200 and volatile fields, tokens without iss/aud: no finding."""
+    doc, _ = _run(tmp_path, tls, {"login_200", "plain_claims"}, allow_unsafe=True, discover=True)
+    fails = [(c["id"], c.get("endpoint")) for c in doc["checks"] if c["status"] in ("fail", "error", "warn")]
+    assert not fails and doc["summary"]["findings"] == 0, fails

@@ -10,14 +10,14 @@ from .context import Context, fmt_int
 from .model import Document
 
 FOLLOW_ON = {
-    "security_assessment": (("向国家网信部门申报数据出境安全评估（附自评估报告）", "apply for the security assessment"),
-                            ("个人信息保护影响评估", "PIA"), ("告知并取得单独同意", "notice and separate consent")),
+    "security_assessment": (("向国家网信部门申报数据出境安全评估（附自评估报告）", "apply for the security assessment"),),
     "standard_contract_or_certification": (("订立个人信息出境标准合同并备案，或取得个人信息保护认证",
-                                            "standard contract (filed) or certification"),
-                                           ("个人信息保护影响评估", "PIA"),
-                                           ("告知并取得单独同意", "notice and separate consent")),
+                                            "standard contract (filed) or certification"),),
     "exempt": (("留存豁免情形的判定依据，每年复核累计数量", "keep the exemption's grounds; review the counts yearly"),),
 }
+# the duties any export of personal information carries, whatever the route (datasets.export_route "duties")
+DUTIES = {"separate_consent": ("告知个人并取得单独同意", "notice and separate consent", "PIPL-39"),
+          "pia": ("事前开展个人信息保护影响评估", "a PI protection impact assessment beforehand", "PIPL-55")}
 
 
 def _arrangement(ctx: Context, e: dict) -> str | None:
@@ -53,27 +53,33 @@ def build(ctx: Context) -> Document:
         e, src = found
         d.fields([(d.t("是否关键信息基础设施运营者", "CII operator"),
                    (d.t("是", "yes") if cii else d.t("否", "no")) if cii is not None else None, cii_src),
-                  (d.t("出境数据中是否含已告知或公开的重要数据", "Important data in the export"), None, None),
+                  (d.t("出境数据中是否含已告知或公开的重要数据", "Important data in the export"),
+                   e.get("important_data_exported"), f"{src}.important_data_exported"),
                   (d.t("距安全评估门槛尚余（个人信息，人）", "Margin to the assessment (PI, persons)"),
                    fmt_int(e["margin"]["pi_to_assessment"]) if e.get("margin") else None, f"{src}.margin"),
                   (d.t("距安全评估门槛尚余（敏感个人信息，人）", "Margin (sensitive PI, persons)"),
                    fmt_int(e["margin"]["sensitive_to_assessment"]) if e.get("margin") else None, f"{src}.margin"),
                   (d.t("车端是否直接向境外传输", "Vehicles sending abroad directly"), None, None),
-                  (d.t("主张的豁免情形", "Exemptions claimed"), "、".join(e.get("claimed_exemptions", [])) or None,
-                   f"{src}.claimed_exemptions")])
+                  (d.t("主张的豁免情形", "Exemptions claimed"), "、".join(e["claimed_exemptions"]) or d.t("未主张", "none")
+                   if "claimed_exemptions" in e else None, f"{src}.claimed_exemptions")])
         d.h("二、判定结果", "2. Decision")
         route = zh.term(e["route"]) if ctx.lang == "zh" else e["route"]
         d.fields([(d.t("出境路径", "Route"), route, src),
                   (d.t("条款", "Article"), ctx.route_basis(e.get("basis")), src),
                   (d.t("触发情形", "Thresholds tripped"),
                    ctx.t("；", "; ").join(ctx.sentence(t) for t in e.get("tripped", [])) or d.t("无", "none"), f"{src}.tripped"),
+                  *([(d.t("主张豁免所免除的门槛", "Thresholds the claimed exemption waives"),
+                      ctx.t("；", "; ").join(ctx.sentence(t) for t in e["waived"]), f"{src}.waived")]
+                    if e.get("waived") else []),
                   (d.t("当前安排", "Current arrangement"), _arrangement(ctx, e), f"{src}.arrangement"),
                   *_verdict(ctx, d)])
         if e.get("missing"):
             d.p(ctx.t("缺少判定所需事实：", "Missing facts: ") + ", ".join(e["missing"]), style="warning")
         d.h("三、后续事项", "3. Follow-on duties")
-        d.table([d.t("事项", "Duty"), d.t("完成情况", "Done")],
-                [[d.t(*item), d.value(item[0], None, None)] for item in FOLLOW_ON.get(e["route"], ())])
+        duties = [d.t(*item) for item in FOLLOW_ON.get(e["route"], ())] + [
+            d.t(zh_duty, en_duty) + d.t(f"（{ctx.cite(basis)}）", f" ({basis})")
+            for key, (zh_duty, en_duty, basis) in DUTIES.items() if key in e.get("duties", [])]
+        d.table([d.t("事项", "Duty"), d.t("完成情况", "Done")], [[duty, d.value(duty, None, None)] for duty in duties])
         exp = ctx.deadline("export_assessment")
         if exp:
             d.p(ctx.t(f"安全评估结果有效期至{ctx.date(exp['due'])}；可在届满前60个工作日内申请延期（依据二手资料）。",

@@ -144,11 +144,14 @@ def build(ctx: Context) -> tuple[Document, list[dict[str, Value]]]:
         "One row per dataset. The grade is proposed from the triggers and confirmed by the data-security officer; core "
         "data is never assigned by the tool. The filing describes the data, never its content.", "note")
     catalogue = rows(ctx, d)
-    d.table([d.t(zh, en) for _, zh, en in COLUMNS], [[r[k] for k, _, _ in COLUMNS] for r in catalogue], wide=True)
+    d.table([d.t(zh, en) for _, zh, en in COLUMNS], [[r[k] for k, _, _ in COLUMNS] for r in catalogue], wide=True,
+            widths=[7, 12, 5, 10, 7, 6, 6, 5, 6, 5, 6, 6, 6, 12])
     if not catalogue:
         d.p("输入中未识别出重要数据；须由人员就整个组织确认。", "No important data in the inputs; a person confirms this for the "
             "whole organisation.", "warning")
     d.h("三、变更记录", "3. Change log")
+    last, last_src = ctx.org("dates.last_filing")
+    d.fields([(d.t("上次备案日期", "Last filed on"), ctx.date(last), last_src)])
     changes = ctx.report.get("changes", {}).get("important_data")
     if changes:
         d.table([d.t("上次", "Before"), d.t("本次", "Now"), d.t("规模变化", "Scale change"), d.t("须变更备案", "Re-file")],

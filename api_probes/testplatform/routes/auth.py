@@ -25,13 +25,25 @@ def jwks(p: Platform = Depends(platform)) -> dict[str, Any]:
     return {"keys": [] if p.tokens.hs_secret else [p.tokens.jwk]}
 
 
+def _failed_login(why: str) -> JSONResponse:
+    """How some platforms say a login failed: 200, with volatile fields that differ on every answer."""
+    import datetime as dt
+
+    return JSONResponse({"ok": False, "error": why, "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
+                         "request_id": secrets.token_hex(8)})
+
+
 @router.post("/api/v1/login")
 async def login(request: Request, p: Platform = Depends(platform)) -> JSONResponse:
     body = await request.json()
     user = _user_named(p, body.get("username"))
     if user is None and p.flaws.user_enumeration:
+        if p.flaws.login_200:
+            return _failed_login("no such user")
         raise HTTPException(404, "no such user")
     if user is None or not hmac.compare_digest(user.password, str(body.get("password", ""))):
+        if p.flaws.login_200:
+            return _failed_login("invalid credentials")
         raise HTTPException(401, "invalid credentials")
     sid = secrets.token_urlsafe(16)
     p.state.sessions[sid] = user.id
