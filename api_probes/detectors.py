@@ -15,6 +15,7 @@ from typing import Any
 from vehicle_ds import Classifier, Field, load_policy
 from vehicle_ds.evidence import default_masker
 from vehicle_ds.evidence.detectors import DETECTORS, cn_id_valid, vin_valid
+from vehicle_ds.evidence.masking import ADDRESS_KEYS, snake
 
 __all__ = ["cn_id_valid", "findings", "vin_valid"]
 
@@ -23,8 +24,9 @@ _TEXT_DETECTORS = tuple(d for d in DETECTORS if d.decisive and d.id != "coordina
 _HASH = re.compile(r"^(?:\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$\S+|\$[56]\$\S+|"
                    r"pbkdf2_sha\d+\$\d+\$\S+|[a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$")
 _PASSWORD_KEY = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|pass|passphrase)(?:[_-]?hash)?$", re.I)
-_SECRET_KEY = re.compile(r"^(?:.*[_-])?(?:secret|client_secret|api_?key|apikey|access_key|secret_key|private_key|"
-                         r"token|access_token|refresh_token)$", re.I)
+_SECRET_KEY = re.compile(r"^(?:.*[_-])?(?:secret|client_secret|api_?key|apikey|access_key(?:_id)?|secret_key|"
+                         r"secret_access_key|private_key|session_token|token|access_token|refresh_token)$", re.I)
+_CVV_KEY = re.compile(r"^(?:.*_)?(?:cvv2?|cvc2?|card_?security_?code|security_?code)$", re.I)
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
 _ENV_HINTS = {"PATH", "HOME", "HOSTNAME", "PWD", "USER", "SHELL", "LANG"}
 def _walk(obj: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -52,6 +54,7 @@ def _credential_kind(key: str, value: Any) -> str | None:
     """Credentials in a response: a password field, a password hash, a secret or key, a private key."""
     if not isinstance(value, str) or not value:
         return None
+    key = snake(key)  # SecretAccessKey, accessKeyId, apiKey as their snake_case names
     if "PRIVATE KEY-----" in value:
         return "private_key"
     if _PASSWORD_KEY.match(key):
@@ -93,6 +96,10 @@ def findings(body: Any, context: str = "") -> list[dict[str, Any]]:
             out.append({"path": path, "category": "credential", "kind": cred, "sensitive": True, "value": "***"})
             continue
         kinds.extend((d.exposure, d.id) for d in _TEXT_DETECTORS if d.finds(text))
+        if _CVV_KEY.match(snake(key)) and re.fullmatch(r"\d{3,4}", text):
+            kinds.append(("financial", "card_cvv"))
+        if isinstance(value, str) and len(value) >= 6 and ADDRESS_KEYS.match(snake(key)):
+            kinds.append(("contact", "address"))
         if isinstance(value, float) and len(repr(value).split(".")[-1]) >= 4:
             c = clf.classify(Field(key, context, unit="deg"))
             if c.category == "location":

@@ -35,6 +35,7 @@ class Endpoint:
     roles: list[str] | None = None  # roles allowed to call it; None = every authenticated identity
     objects: dict[str, str] = field(default_factory=dict)  # path/query parameter -> object kind
     expects: list[str] = field(default_factory=list)  # data categories the function legitimately returns
+    allowed_fields: list[str] = field(default_factory=list)  # body paths (globs: items[*].secret) that are content
     mass_assignment: dict[str, Any] | None = None
     cross_user: dict[str, Any] | None = None  # B writes to an object the probe creates for A (write probes)
     account_change: dict[str, Any] | None = None  # B changes A's e-mail or password (write probes)
@@ -138,7 +139,8 @@ def load_profile(path: str | Path) -> Profile:
         eps = [Endpoint(method=str(e.get("method", "GET")).upper(), path=str(e["path"]), safe=bool(e.get("safe", False)),
                         auth=bool(e.get("auth", True)) and not bool(e.get("public", False)),
                         roles=e.get("roles"), objects=dict(e.get("objects", {})),
-                        expects=list(e.get("expects", [])), mass_assignment=e.get("mass_assignment"),
+                        expects=list(e.get("expects", [])), allowed_fields=[str(f) for f in e.get("allowed_fields", [])],
+                        mass_assignment=e.get("mass_assignment"),
                         cross_user=e.get("cross_user"), account_change=e.get("account_change"))
                for e in raw.get("endpoint", [])]
         budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})

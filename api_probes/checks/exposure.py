@@ -16,7 +16,9 @@ def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """The body holds personal or sensitive data (valid VINs, resident ids, phones, plates, precise
     coordinates, or keys the core classifier calls personal) of a category the endpoint does not declare,
     or credentials (passwords, password hashes, API keys and secrets, private keys, an environment dump),
-    which no endpoint may return. Evidence carries keyed pseudonyms, never the values."""
+    which no endpoint may return, unless the profile names the field as the endpoint's content
+    (``allowed_fields``). Evidence says which detector fired (``kind``) on which field (``path``) and carries
+    keyed pseudonyms, never the values."""
 
     def one(e: Endpoint) -> list[dict[str, Any]]:
         owner = _owner_of(ctx, e)
@@ -29,11 +31,30 @@ def exposure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         if ex.status != 200:
             return []
         found = findings(ex.json(), e.path)
-        extra = [f for f in found if f["category"] not in e.expects]
+        allowed = [f for f in found if _allowed(f["path"], e.allowed_fields)]  # the profile says: content
+        extra = [f for f in found if f["category"] not in e.expects and f not in allowed]
         sev = ("critical" if any(f["category"] == "credential" for f in extra) else
                "high" if any(f["sensitive"] for f in extra) else "medium")
         return [result(p, "fail" if extra else "pass", {"unexpected": extra[:20], "declared": e.expects,
+                                                       "allowed_fields": [f["path"] for f in allowed][:20],
                                                        "found": len(found)}, e.label, severity=sev,
                        observed={"requests": 1})]
 
     return per_endpoint(p, _reads(ctx), one)
+
+
+def _allowed(path: str, patterns: list[str]) -> bool:
+    """A body path the profile declares legitimate content: ``notes[*].body`` (``[*]``: any list index, ``*``:
+    any one key), or a bare key name (``api_key``: that key anywhere, for an endpoint whose function is to show
+    the user's own key)."""
+    import re
+
+    for pat in patterns:
+        if "." not in pat and "[" not in pat and "*" not in pat:
+            if re.sub(r"\[\d+\]", "", path.split(".")[-1]) == pat:
+                return True
+            continue
+        rx = re.escape(pat).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]*")
+        if re.fullmatch(rx, path):
+            return True
+    return False

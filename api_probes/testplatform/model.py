@@ -60,10 +60,14 @@ class Flaws:
     no_rate_limit: bool = _flaw("no rate limiting")
     bola_query: bool = _flaw("the trip-details endpoint (object id in the query string) does not check ownership")
     db_errors: bool = _flaw("database error text and the failing SQL statement in 500 answers")
+    billing_exposure: bool = _flaw("the billing page returns the full card number, its CVV, the billing address and "
+                                   "the platform's cloud access keys")
     default_user: bool = _quirk("a request without credentials, or with a token it cannot read, acts as the first "
                                 "owner (a development default left on): token attacks prove nothing there")
     login_200: bool = _quirk("a failed login answers 200 with ok false, a timestamp and a request id")
     plain_claims: bool = _quirk("tokens carry no iss or aud, and none is checked")
+    own_api_key: bool = _quirk("the caller's profile shows their own API key (the page's function: content, "
+                               "declared with allowed_fields)")
 
     @classmethod
     def of(cls, names: set[str] | frozenset[str] | None) -> Flaws:
@@ -86,6 +90,7 @@ ISSUER = "https://auth.testplatform.invalid"
 AUDIENCE = "vehicle-api"
 WEAK_SECRET = "changeme"
 COMMON_WORD_SECRET = "elephant"
+CLOUD_KEYS = {"AccessKeyId": "AKIAPROBETESTKEY0001", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPROBEKEY1"}
 
 
 def make_vin(serial: int) -> str:
@@ -104,6 +109,9 @@ class User:
     id_number: str
     home: tuple[float, float]
     email: str = ""
+    card: str = ""  # a payment card (test numbers, Luhn-valid)
+    cvv: str = ""
+    address: str = ""
 
 
 @dataclass
@@ -123,9 +131,9 @@ def seed(flaws: Flaws) -> State:
     st = State(flaws)
     users = [
         User("u-1001", "alice", "alice-pass-1", "owner", "Zhang Wei", "13812345678", "110101199003074573",
-             (39.9087243, 116.3974771)),
+             (39.9087243, 116.3974771), card="4111 1111 1111 1111", cvv="8426", address="北京市东城区东长安街1号101室"),
         User("u-1002", "bob", "bob-pass-2", "owner", "Li Na", "13987654321", "310101198807126546",
-             (31.2304161, 121.4737012)),
+             (31.2304161, 121.4737012), card="5555 5555 5555 4444", cvv="5173", address="221B Baker Street"),
         User("u-9001", "admin", "admin-pass-9", "admin", "Ops Admin", "13700000000", "440301198001019872",
              (22.5431, 114.0579)),
     ]

@@ -25,6 +25,7 @@ ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("GET", "/api/v1/trip-details?trip_id={trip_id}", {"objects": {"trip_id": "trip_id"},
                                                        "expects": ["vehicle_identifier", "location"]}),
     ("GET", "/api/v1/account", {"expects": ["identifier", "contact"]}),
+    ("GET", "/api/v1/billing", {}),
     ("POST", "/api/v1/register", {"auth": False, "mass_assignment": {
         "register": True, "fields": {"role": "admin"}, "body": {"username": "probe-{rand}", "password": "Probe-{rand}-pw"},
         "read": "/api/v1/account", "pointer": "/data/user"}}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -28,7 +29,7 @@ FLAW_PROBES = {
     "header_disclosure": "probes.config.header_disclosure", "credentials_in_response": "probes.exposure",
     "cross_user_write": "probes.bola.write", "password_change_other": "probes.bola.account_takeover",
     "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
-    "bfla_write": "probes.bfla.write",
+    "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure",
 }
 WRITE_FLAWS = {"mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
                "registration_mass_assignment", "bfla_write"}
@@ -135,10 +136,10 @@ MASKED_WHEN_ALL_ON = {"probes.inventory.undocumented",  # discovery: opt-in
                       "probes.bfla.write"}  # writes: opt-in
 
 
-def test_full_run_on_a_30_endpoint_profile_stays_in_budget(tmp_path, tls):
+def test_full_run_on_a_31_endpoint_profile_stays_in_budget(tmp_path, tls):
     doc, _app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
     s = doc["summary"]
-    assert doc["subject"]["endpoints"] == 30
+    assert doc["subject"]["endpoints"] == 31
     assert s["requests_sent"] <= 800 and not s["budget"]["exhausted"]  # counts only, never timings
     failed = {c["id"] for c in doc["checks"] if c["status"] == "fail"}
     assert set(FLAW_PROBES.values()) - MASKED_WHEN_ALL_ON <= failed, set(FLAW_PROBES.values()) - failed
@@ -209,7 +210,8 @@ def test_credentials_in_a_response_are_found_and_never_written(tmp_path, tls):
 
 PERSONAL = ("alice-pass-1", "bob-pass-2", "admin-pass-9", "changeme", "elephant", "13812345678", "13987654321",
             "110101199003074573", "310101198807126546", "Zhang Wei", "Li Na", "京A·12345", "沪B·67890",
-            "39.9087243", "116.3974771", "39.9151234", "$2b$12$")
+            "39.9087243", "116.3974771", "39.9151234", "$2b$12$", "4111 1111 1111 1111", "5555 5555 5555 4444",
+            "东长安街1号", "221B Baker Street", "AKIAPROBETESTKEY0001", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPROBEKEY1")
 
 
 def test_no_password_key_or_personal_datum_is_written_unmasked(tmp_path, tls):
@@ -222,6 +224,7 @@ def test_no_password_key_or_personal_datum_is_written_unmasked(tmp_path, tls):
     out = write_json(tmp_path / "results.json", doc).read_text()
     leaked = [v for v in (*PERSONAL, make_vin(1001), make_vin(1002)) if v in out]
     assert not leaked, leaked
+    assert '"card_cvv"' in out and not re.search(r'"cvv"\s*:\s*"\d', out)  # the planted CVV found, never in clear
     assert "pid:" in out  # the values are there as pseudonyms, so findings still correlate
 
 
@@ -380,3 +383,23 @@ def test_a_secure_platform_with_real_world_quirks_still_has_zero_findings(tmp_pa
     doc, _ = _run(tmp_path, tls, {"login_200", "plain_claims"}, allow_unsafe=True, discover=True)
     fails = [(c["id"], c.get("endpoint")) for c in doc["checks"] if c["status"] in ("fail", "error", "warn")]
     assert not fails and doc["summary"]["findings"] == 0, fails
+
+
+def test_a_field_the_profile_declares_as_content_is_no_exposure_and_the_evidence_names_the_detector(tmp_path, tls):
+    """The profile page shows the user their own API key: flagged as a credential (the detector and the field
+    named in the evidence) until the profile declares it the endpoint's content with allowed_fields."""
+    only = ["probes.exposure"]
+    doc, _ = _run(tmp_path / "a", tls, {"own_api_key"}, only=only)
+    me = next(c for c in doc["checks"] if c["id"] == "probes.exposure" and c["endpoint"].endswith("/users/me"))
+    assert me["status"] == "fail"
+    assert [(f["path"], f["kind"]) for f in me["evidence"]["unexpected"]] == [("api_key", "api_key_or_secret")]
+    with platform({"own_api_key"}, tls) as (app, url, http_port):
+        (tmp_path / "b").mkdir()
+        target = write_profile(tmp_path / "b", app, url, http_port, tls)
+        text = target.read_text()
+        marker = 'path = "/api/v1/users/me"\n'
+        assert marker in text
+        target.write_text(text.replace(marker, marker + 'allowed_fields = ["api_key"]\n', 1))
+        doc = run(load_profile(target), only=only)
+    me = next(c for c in doc["checks"] if c["id"] == "probes.exposure" and c["endpoint"].endswith("/users/me"))
+    assert me["status"] == "pass" and me["evidence"]["allowed_fields"] == ["api_key"]

@@ -21,16 +21,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .detectors import DETECTORS, PRECISE_NUMBER
+from .detectors import DETECTORS, PRECISE_NUMBER, luhn
 
-__all__ = ["CREDENTIAL_KEYS", "PERSON_NAME_KEYS", "Masker", "default_masker"]
+__all__ = ["ADDRESS_KEYS", "CREDENTIAL_KEYS", "PERSON_NAME_KEYS", "Masker", "default_masker", "snake"]
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}", re.I)
 _SECRET_QS = re.compile(r"((?:access_token|refresh_token|token|api_?key|password|passwd|pwd|secret|client_secret)=)"
                         r"[^&\s\"']+", re.I)
-_SECRET_PAIR = re.compile(r"([\"']?(?:password|passwd|pwd|pass|secret|client_secret|api_?key|apikey|access_key|"
-                          r"secret_key|private_key|token|refresh_token)[\"']?\s*[:=]\s*[\"']?)([^\"',}\s&]{1,200})", re.I)
+_SECRET_PAIR = re.compile(r"([\"']?(?:password|passwd|pwd|pass|secret|client_secret|api[_-]?key|access[_-]?key(?:[_-]?id)?|"
+                          r"secret[_-]?access[_-]?key|secret[_-]?key|private[_-]?key|session[_-]?token|token|"
+                          r"refresh[_-]?token|cvv2?|cvc2?)[\"']?\s*[:=]\s*[\"']?)([^\"',}\s&]{1,200})", re.I)
 _URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@\"']+:)([^@\s\"'/]+)(@)", re.I)
 _HASH = re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}|\$argon2(?:id|i|d)\$[^\s\"']+|"
                    r"\$[56]\$[^\s\"'$]*\$?[./A-Za-z0-9]{43,86}|pbkdf2_sha\d+\$\d+\$[^\s\"'$]+\$[^\s\"']+")
@@ -40,6 +41,7 @@ _API_KEY = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\b(?:sk|pk|rk)_(?:live|tes
 # Personal data in text becomes a keyed pseudonym; coordinates are rounded instead (PRECISE_NUMBER), so
 # their rough place stays readable as evidence.
 _MASKED = tuple(d for d in DETECTORS if d.decisive and d.id != "coordinates")
+_CN_ADDRESS = next(d for d in DETECTORS if d.id == "cn_address").pattern
 
 # Keys whose values name a person (display_name, full_name, 姓名, …), whatever the classifier knows.
 PERSON_NAME_KEYS = re.compile(r"^(?:.*[_-])?(?:display|full|real|first|last|given|family|sur|nick|owner|driver|contact|"
@@ -47,7 +49,25 @@ PERSON_NAME_KEYS = re.compile(r"^(?:.*[_-])?(?:display|full|real|first|last|give
 _COORD_KEY = re.compile(r"lat|lon|lng|coord|position|weidu|jingdu", re.I)
 CREDENTIAL_KEYS = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|secret|client_secret|api_?key|apikey|access_key|"
                              r"secret_key|private_key|token|access_token|refresh_token|credentials?|authorization|"
-                             r"session|cookie)(?:[_-].*)?$", re.I)
+                             r"session|cookie|cvv2?|cvc2?|card_?security_?code|security_?code)(?:[_-].*)?$", re.I)
+# Keys whose values are a place where a person lives or is billed; card numbers stored as numbers.
+ADDRESS_KEYS = re.compile(r"^(?:.*_)?(?:address|addr|street|address_line\d?|住址|地址|家庭住址)(?:_.*)?$", re.I)
+_CARD_KEYS = re.compile(r"^(?:.*_)?(?:card|card_?number|pan|bank_?card|account_?number)(?:_.*)?$", re.I)
+# A Western street address: a house number, one to four capitalised words, a street type.
+_STREET = re.compile(r"\b\d{1,5}[A-Za-z]?(?:\s+[A-Z][A-Za-z'.-]*){1,4}\s+(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|"
+                     r"Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Square|Sq)\b\.?")
+
+
+def _card_like(n: int) -> bool:
+    """13 to 19 digits starting like a payment card (3-6) and passing Luhn: never an epoch time in ms (1…)."""
+    digits = str(abs(n))
+    return 13 <= len(digits) <= 19 and digits[0] in "3456" and luhn(digits)
+
+
+def snake(key: str) -> str:
+    """``SecretAccessKey``, ``accessKeyId``, ``apiKey`` -> ``secret_access_key``, ``access_key_id``, ``api_key``:
+    camelCase and PascalCase keys are judged like snake_case ones."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", key).replace("-", "_").lower()
 
 
 def evidence_key_path() -> Path:
@@ -85,6 +105,8 @@ class Masker:
                                                         m.group(2)), text)
         for d in _MASKED:
             text = d.pattern.sub(lambda m, d=d: self.pid(m.group()) if d.should_mask(m.group()) else m.group(), text)
+        text = _CN_ADDRESS.sub(lambda m: self.pid(m.group()), text)  # no checksum: masked, never a finding alone
+        text = _STREET.sub(lambda m: self.pid(m.group()), text)
         return PRECISE_NUMBER.sub(r"\1~", text)
 
     def json(self, obj: Any, key: str = "") -> Any:
@@ -96,12 +118,15 @@ class Masker:
             return [self.json(v, key) for v in obj]
         if isinstance(obj, (bool, type(None))):
             return obj
-        if key and CREDENTIAL_KEYS.match(key) and obj not in ("", 0):
+        flat = snake(key) if key else ""
+        if flat and CREDENTIAL_KEYS.match(flat) and obj not in ("", 0):
             return "***"
+        if isinstance(obj, int) and not isinstance(obj, bool) and ((flat and _CARD_KEYS.match(flat)) or _card_like(obj)):
+            return self.pid(str(obj))  # a card or account number stored as a number
         if isinstance(obj, float) and key and _COORD_KEY.search(key) and len(repr(obj).split(".")[-1]) > 3:
             return round(obj, 2)
         if isinstance(obj, str):
-            if key and obj and (PERSON_NAME_KEYS.match(key) or _personal_key(key)):
+            if key and obj and (PERSON_NAME_KEYS.match(key) or ADDRESS_KEYS.match(flat) or _personal_key(key)):
                 return self.pid(obj)
             return self.text(obj)
         return obj

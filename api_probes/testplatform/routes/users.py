@@ -15,9 +15,22 @@ router = APIRouter()
 
 @router.get("/api/v1/users/me")
 def me(u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
+    # own_api_key: the profile page shows the user their own key for the public API (its function, no leak)
+    own = {"api_key": "pk_" + hashlib.sha256(u.id.encode()).hexdigest()[:24]} if p.flaws.own_api_key else {}
     if p.flaws.mass_assignment_hidden:
-        return {"id": u.id, "username": u.username, "display_name": u.name, "email": u.email}
-    return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name, "email": u.email}
+        return {"id": u.id, "username": u.username, "display_name": u.name, "email": u.email, **own}
+    return {"id": u.id, "username": u.username, "role": u.role, "display_name": u.name, "email": u.email, **own}
+
+
+@router.get("/api/v1/billing")
+def billing(u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
+    """The caller's payment method: the last four digits, unless ``billing_exposure`` hands out everything."""
+    if not p.flaws.billing_exposure:
+        return {"card": {"last4": u.card[-4:], "brand": "visa" if u.card.startswith("4") else "mastercard"}}
+    from ..model import CLOUD_KEYS
+
+    return {"card": {"number": u.card, "cvv": u.cvv, "expiry": "12/29"}, "billingAddress": u.address,
+            "integration": dict(CLOUD_KEYS)}
 
 
 @router.get("/api/v1/account")
