@@ -74,6 +74,11 @@ class RequestLog:
     entries: list[dict[str, Any]] = field(default_factory=list)
 
 
+# headers that can name software and its version: collected from every answer of the run
+WATCHED_HEADERS = frozenset({"server", "via", "x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator",
+                             "x-drupal-cache", "x-runtime-version", "x-php-version"})
+
+
 class SafeClient:
     def __init__(self, profile: Profile, allow_unsafe: bool = False, transport: httpx.BaseTransport | None = None) -> None:
         """``transport`` replaces the network (httpx.MockTransport in a probe's unit test); the safety rules,
@@ -89,6 +94,8 @@ class SafeClient:
         self._next_slot = 0.0
         self._lock = threading.Lock()
         self.check_id = ""
+        # every (header, value) of WATCHED_HEADERS any answer carried, with the first URL that carried it
+        self.headers_seen: dict[tuple[str, str], str] = {}
 
     def close(self) -> None:
         self._http.close()
@@ -173,6 +180,9 @@ class SafeClient:
             ex = Exchange(method, url, None, b"", {}, (time.perf_counter() - t0) * 1000, f"{type(exc).__name__}: {exc}")
         finally:
             self._http.cookies.clear()  # no jar: every request carries exactly the credentials it names
+        for name in WATCHED_HEADERS.intersection(k.lower() for k in ex.headers):
+            value = next(v for k, v in ex.headers.items() if k.lower() == name)
+            self.headers_seen.setdefault((name, value), mask(ex.url))
         self.log.entries.append({"n": self.sent, "check": self.check_id, "method": method, "url": mask(ex.url),
                                  "credentials": carried, "status": ex.status, "ms": round(ex.elapsed_ms, 1),
                                  **({"error": mask(ex.error)[:200]} if ex.error else {})})

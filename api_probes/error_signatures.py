@@ -15,8 +15,9 @@ SIGNATURES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx
     ("ruby backtrace", r"\.rb:\d+:in `", False),
     ("go panic", r"goroutine \d+ \[running\]|^panic: ", False),
     # databases
-    ("postgresql error", r"psycopg2?\.|PG::\w+|org\.postgresql|\bpq: |ERROR:\s+(?:syntax error|invalid input syntax|"
-                         r"relation \"[^\"]+\" does not exist|column \"[^\"]+\" does not exist|duplicate key value)|"
+    ("postgresql error", r"psycopg2?\.|PG::\w+|org\.postgresql|\bpq: |(?:ERROR:\s+)?(?:syntax error at or near|"
+                         r"invalid input syntax for(?: type)?|relation \"[^\"]+\" does not exist|"
+                         r"column \"[^\"]+\" does not exist|duplicate key value violates)|(?m:^LINE \d+:)|"
                          r"SQLSTATE\[?\w*\]?", False),
     ("mysql error", r"You have an error in your SQL syntax|MySQLSyntaxErrorException|com\.mysql\.|mysqli?_\w+\(|"
                     r"\bER_[A-Z_]{4,}\b|MariaDB server version", False),
@@ -34,6 +35,32 @@ SIGNATURES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(rx
 ))
 
 
+def readable(body: str) -> str:
+    """The body as a client reads it: a JSON answer decoded (its strings joined, so an escaped "\\n" or a
+    message nested in ``detail`` is the text it stands for), anything else as it is."""
+    import json
+
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    parts: list[str] = []
+
+    def walk(v: object) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str):
+            parts.append(v)
+
+    walk(doc)
+    return "\n".join(parts) if parts else body
+
+
 def disclosures(text: str) -> list[str]:
-    """Names of the signatures found in ``text``."""
+    """Names of the signatures found in ``text`` (a JSON body is read decoded, as a client would)."""
+    text = readable(text)
     return [name for name, rx in SIGNATURES if rx.search(text)]

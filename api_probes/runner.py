@@ -22,6 +22,7 @@ from .rootcause import findings, fold
 from .setup import run_setup
 
 FIRST = ("probes.jwt.weak_secret",)  # a cracked secret lets the lifetime and audience probes sign
+LAST = ("probes.config.header_disclosure",)  # judged on every answer the run saw
 
 
 def _login(client: SafeClient, profile: Profile, expires: dict[str, float] | None = None,
@@ -191,7 +192,7 @@ def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None 
     t0 = time.monotonic()
     listener = None
     probes = [p for p in REGISTRY if not only or any(p.id == o or p.id.startswith(o + ".") for o in only)]
-    probes.sort(key=lambda p: p.id not in FIRST)
+    probes.sort(key=lambda p: (p.id not in FIRST, p.id in LAST))
     doc = _results_doc(profile, client, probes, discover)
     checks: list[dict[str, Any]] = []
     exhausted = False

@@ -82,6 +82,8 @@ def undocumented(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     real = [f for f in found if not f["documentation"]]
     sev = "critical" if any(f["without_credentials"] and f["data"] for f in real) else \
         "high" if any(f["without_credentials"] for f in real) else "medium"
+    # the finding names the endpoints it found, in its title as in its evidence
+    where = ", ".join(f"GET {f['path']}" for f in real[:3]) + (f" (+{len(real) - 3})" if len(real) > 3 else "")
     return [result(p, "fail" if real else "pass", {"undocumented": real,
                                                    "expected_answers": [f["path"] for f in found if f["documentation"]]},
-                   severity=sev, observed={"requests": tried})]
+                   where, severity=sev, observed={"requests": tried})]

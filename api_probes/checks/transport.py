@@ -69,17 +69,21 @@ _DISCLOSING = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-gen
 @probe("probes.config.header_disclosure", "Response headers do not disclose the software and its version",
        "OWASP-API8:2023", "CWE-200", ("R155-A5",), "low")
 def header_disclosure(ctx: Context, p: Probe) -> list[dict[str, Any]]:
-    """Headers name the framework (X-Powered-By, X-AspNet-Version, …) or a versioned Server/Via: an attacker
+    """Headers name the framework (X-Powered-By, X-AspNet-Version, …) or a versioned Server/Via, on any answer
+    the run saw (it runs last; error pages and redirects often carry what the main answers hide): an attacker
     learns which published vulnerabilities to try."""
     ref = ctx.reference_and_identity()
     if ref is None:
         return [result(p, "skipped", {"reason": "no reference endpoint"})]
     e, ident = ref
     ex = ctx.client.request("GET", e.path, **ctx.auth(ident))
-    h = {k.lower(): v for k, v in ex.headers.items()}
-    found = {k: h[k] for k in _DISCLOSING if k in h}
-    found.update({k: h[k] for k in ("server", "via") if k in h and _VERSIONED.search(h[k])})
-    return [result(p, "fail" if found else "pass", {"disclosed": found}, e.label,
+    found: dict[str, str] = {}
+    where: dict[str, str] = {}
+    for (name, value), url in ctx.client.headers_seen.items():
+        if (name in _DISCLOSING or (name in ("server", "via") and _VERSIONED.search(value))) and name not in found:
+            found[name], where[name] = value, url
+    return [result(p, "fail" if found else "pass", {"disclosed": found, "seen_at": where,
+                                                   "answers_seen": len(ctx.client.log.entries)}, e.label,
                    observed={"requests": int(ex.status is not None)})]
 
 

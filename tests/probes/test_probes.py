@@ -403,3 +403,16 @@ def test_a_field_the_profile_declares_as_content_is_no_exposure_and_the_evidence
         doc = run(load_profile(target), only=only)
     me = next(c for c in doc["checks"] if c["id"] == "probes.exposure" and c["endpoint"].endswith("/users/me"))
     assert me["status"] == "pass" and me["evidence"]["allowed_fields"] == ["api_key"]
+
+
+@pytest.mark.parametrize(("body", "found"), [
+    ('{"detail": "syntax error at or near \\"x\\"\\nLINE 11: SELECT id FROM vehicles WHERE vin = \'x\'"}',
+     {"postgresql error", "sql statement"}),  # psycopg's wording without "ERROR:", JSON-escaped newlines
+    ('{"error": {"message": "invalid input syntax for type integer: \\"abc\\""}}', {"postgresql error"}),
+    ('{"detail": "no such vehicle"}', set()),
+    ("Traceback (most recent call last):\n  File \"/app/main.py\", line 3", {"python traceback", "server file path"}),
+])
+def test_error_bodies_are_read_as_the_client_reads_them(body, found):
+    from api_probes.error_signatures import disclosures
+
+    assert set(disclosures(body)) == found
