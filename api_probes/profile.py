@@ -92,6 +92,7 @@ class Profile:
     secrets_file: str | None = None  # one candidate per line
     extra_secret_words: list[str] = field(default_factory=list)  # words to decorate (the API's title, ...)
     identity_claims: list[str] | None = None  # JWT claims (dotted for nested) that name the caller; None: inferred
+    max_token_lifetime_s: float | None = None  # the longest access-token lifetime the platform's policy allows
     # The rate limit the platform documents (token bucket: refill per second, burst): the rate-limit probe
     # then counts answers against it instead of hoping a burst is fast enough (same verdict on a busy machine).
     declared_rate: float | None = None
@@ -161,6 +162,7 @@ def load_profile(path: str | Path) -> Profile:
             extra_secrets=[str(w) for w in jwt_cfg.get("extra_secrets", [])], secrets_file=rel(jwt_cfg.get("secrets_file")),
             extra_secret_words=[str(w) for w in jwt_cfg.get("secret_words", [])],
             crack_seconds=float(jwt_cfg.get("crack_seconds", 120.0)),
+            max_token_lifetime_s=float(jwt_cfg["max_lifetime_s"]) if "max_lifetime_s" in jwt_cfg else None,
             discover_max=int(budget.get("discover_max", 150)), setup=list(raw.get("setup", [])),
             declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
         )

@@ -268,3 +268,32 @@ def weak_secret(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     ctx.signing_key = res.secret.encode()  # the later lifetime/audience probes can now sign real attack tokens
     ev["secret"] = f"{res.secret[:1]}***{res.secret[-1:]} ({len(res.secret)} chars)"
     return [result(p, "fail", ev, metrics=metrics, observed={"candidates": res.tried})]
+
+
+@probe("probes.jwt.token_hygiene", "Access tokens expire, live no longer than the policy allows and carry no personal "
+       "data", "OWASP-API2:2023", "CWE-613", _AUTH, "medium")
+@needs_token
+def token_hygiene(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The platform's own token, read offline (no request): it has no ``exp`` (valid forever once stolen), it
+    lives longer than the declared maximum (``jwt.max_lifetime_s``; without one, the lifetime is reported, not
+    judged), or its claims carry personal data anyone holding the token can read (phone numbers, ID numbers,
+    VINs, e-mail addresses: the same detectors as the exposure probe)."""
+    from ..detectors import findings
+
+    _head, claims, *_ = forge.split(_token(ctx))
+    problems, ev = [], {"claims": sorted(claims)}
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, (int, float)):
+        problems.append("no exp: the token never expires")
+    elif isinstance(iat, (int, float)):
+        ev["lifetime_s"] = int(exp - iat)
+        cap = ctx.profile.max_token_lifetime_s
+        if cap is not None and exp - iat > cap:
+            problems.append(f"lifetime {int(exp - iat):,} s exceeds the declared maximum {int(cap):,} s")
+    personal = [f for f in findings(claims) if f["category"] != "credential"]
+    if personal:
+        ev["personal_claims"] = [{k: f[k] for k in ("path", "category", "kind", "value")} for f in personal]
+        problems.append(f"{len(personal)} claim(s) carry personal data readable by anyone holding the token")
+    ev["problems"] = problems
+    return [result(p, "fail" if problems else "pass", ev, observed={"tokens_examined": 1},
+                   minimum={"tokens_examined": 1})]

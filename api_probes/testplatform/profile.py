@@ -71,7 +71,7 @@ def profile_document(st: State, base_url: str, http_port: int, ca_cert: Path, si
     return {
         "target": {"name": NAME, "base_url": base_url, "allow_hosts": ["127.0.0.1"], "ca_cert": str(ca_cert.resolve()),
                    "http_port": http_port},
-        "jwt": {"jwks_url": "/.well-known/jwks.json", "endpoint": "/api/v1/users/me",
+        "jwt": {"jwks_url": "/.well-known/jwks.json", "endpoint": "/api/v1/users/me", "max_lifetime_s": 3600,
                 **({"test_signing_key": str(signing_key.resolve())} if signing_key else {})},
         "budget": {"max_requests": max_requests, "rate_per_s": 40, "time_s": 60, "burst": 80},
         "safety": {"allow_unsafe": allow_unsafe},

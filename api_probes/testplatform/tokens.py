@@ -65,8 +65,10 @@ class Tokens:
 
     def issue(self, user: User) -> str:
         now = int(time.time())
-        claims = {"sub": user.id, "role": user.role, "iat": now, "nbf": now, "exp": now + self.ttl,
-                  **({} if self.flaws.plain_claims else {"iss": ISSUER, "aud": AUDIENCE})}
+        ttl = 30 * 86400 if self.flaws.fat_token else self.ttl
+        claims = {"sub": user.id, "role": user.role, "iat": now, "nbf": now, "exp": now + ttl,
+                  **({} if self.flaws.plain_claims else {"iss": ISSUER, "aud": AUDIENCE}),
+                  **({"phone": user.phone, "email": f"{user.username}@example.invalid"} if self.flaws.fat_token else {})}
         if self.identity_claim != "sub":
             claims.update({"sub": "mobile-app", self.identity_claim: user.id})
         if self.hs_secret:

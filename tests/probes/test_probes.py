@@ -29,7 +29,7 @@ FLAW_PROBES = {
     "header_disclosure": "probes.config.header_disclosure", "credentials_in_response": "probes.exposure",
     "cross_user_write": "probes.bola.write", "password_change_other": "probes.bola.account_takeover",
     "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
-    "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure",
+    "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure", "fat_token": "probes.jwt.token_hygiene",
 }
 WRITE_FLAWS = {"mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
                "registration_mass_assignment", "bfla_write"}
