@@ -180,7 +180,9 @@ def _summary(checks: list[dict[str, Any]], client: SafeClient, profile: Profile,
             "elapsed_s": round(elapsed, 2),
             "checks": dict(Counter(c["status"] for c in checks)), "findings_by_severity": dict(sev),
             "findings": findings(checks), "failed_checks": sum(1 for c in checks if c["status"] == "fail"),
-            "tokens_refreshed": len(ctx.refreshed) if ctx is not None else 0, "checks_run": len(checks)}
+            "tokens_refreshed": len(ctx.refreshed) if ctx is not None else 0, "checks_run": len(checks),
+            # every object, field or account a probe changed and could not (or was not told how to) undo
+            "left_changed": [c for c in (ctx.changes if ctx is not None else []) if c.get("left_changed")]}
 
 
 def run(profile: Profile, *, allow_unsafe: bool = False, only: list[str] | None = None, discover: bool = False,

@@ -10,6 +10,7 @@ import re
 import secrets
 from typing import Any
 
+from ..client import SafetyError
 from ..context import Context, fill, fill_tag, resolve_pointer
 from ..login import login
 from ..profile import Endpoint
@@ -35,6 +36,18 @@ def values_of(doc: Any, key: str, pointer: str | None = None) -> list[Any]:
         elif isinstance(d, list):
             stack.extend(d)
     return found
+
+
+def undo(change: dict[str, Any], attempt: Any) -> None:
+    """Try to undo a recorded change: ``attempt()`` sends the undo and returns whether a read-back shows it
+    undone. A refused or failed undo never changes the verdict: the change stays listed as left changed."""
+    try:
+        change["reverted"] = bool(attempt())
+    except SafetyError as exc:
+        change["reverted"] = False
+        change["undo_refused"] = str(exc)
+    if change["reverted"] is False:
+        change["left_changed"] = True
 
 
 def _judge(stored: list[str], accepted: bool, visible: bool) -> tuple[str, str]:
@@ -82,11 +95,20 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         change = {"check": p.id, "as": who, "request": f"{e.method} {e.path}", "fields": sorted(fields),
                   "accepted": ex.ok, "stored": stored, "reverted": None,
                   **({"created_account": who} if spec.get("register") and ex.ok else {})}
+        ctx.changes.append(change)  # recorded before any undo is tried: a refused undo still leaves it listed
         if ex.ok and spec.get("revert") and creds:
-            undo = ctx.client.request(spec["revert"].get("method", e.method), spec["revert"].get("path", e.path),
-                                      **creds, json_body=dict(spec["revert"].get("body", spec["revert"])))
-            change["reverted"] = undo.ok
-        ctx.changes.append(change)
+            revert = spec["revert"]
+
+            def send_and_verify() -> bool:
+                done = ctx.client.request(revert.get("method", e.method), revert.get("path", e.path), **creds,
+                                          json_body=dict(revert.get("body", revert)))
+                again = ctx.client.request("GET", read_path, **creds)  # undone only when the read-back says so
+                return done.ok and again.ok and not any(v in values_of(again.json(), k, pointer)
+                                                        for k, v in fields.items() if k in stored)
+
+            undo(change, send_and_verify)
+        elif stored:
+            change["left_changed"] = True
         ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,
               "read_back": {k: v[:3] for k, v in after.items()}, "write": ex.evidence(),
               **({"read": read.evidence()} if read else {})}
@@ -123,14 +145,20 @@ def _write_to_fresh_object(ctx: Context, p: Probe, e: Endpoint, owner: str, acto
         effect = before.ok and after.status in (404, 410)
     else:
         effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
-    cleanup = None
+    change = {"check": p.id, "as": actor, "request": f"{e.method} {e.path}", "object_of": owner,
+              "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect, "reverted": None}
+    ctx.changes.append(change)
     if spec.get("cleanup", True):
-        gone = e.method == "DELETE" and effect
-        cleanup = True if gone else ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: str(ids[0])}),
-                                                       **ctx.auth(owner)).ok
-    ctx.changes.append({"check": p.id, "as": actor, "request": f"{e.method} {e.path}", "object_of": owner,
-                        "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect,
-                        "reverted": cleanup})
+        if e.method == "DELETE" and effect:
+            change["reverted"] = True  # the object the probe created is gone: nothing is left
+        else:
+            def delete_and_verify() -> bool:
+                ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: str(ids[0])}), **ctx.auth(owner))
+                return ctx.client.request("GET", read_path, **ctx.auth(owner)).status in (404, 410)
+
+            undo(change, delete_and_verify)
+    else:
+        change["left_changed"] = True
     ev = {"as": actor, "object_of": owner, "attempt": attempt.evidence(), "read_back": after.evidence()}
     if effect:
         return [result(p, "fail", ev, e.label, observed={"requests": 3})]
@@ -198,18 +226,33 @@ def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         attempt = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body={field: value})
         if field == "password":
             effect = bool(a.username) and login(ctx.client, ctx.profile, a.username or "", value).ok
+            # the old password no longer working is a change too, whether or not the new one logs in
+            lost = attempt.ok and bool(a.username and a.password) and \
+                not login(ctx.client, ctx.profile, a.username or "", a.password or "").ok
         else:
             after = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None
-            effect = bool(after and after.ok and value in values_of(after.json(), field))
-        restored = None
-        if effect:
-            undo = spec.get("revert") or ({field: original} if original is not None else None)
-            if undo:
-                restored = ctx.client.request(e.method, path, **ctx.auth(a.name), json_body=undo).ok
-        ctx.changes.append({"check": p.id, "as": b.name, "request": f"{e.method} {e.path}", "account_of": a.name,
-                            "fields": [field], "accepted": attempt.ok, "changed": effect, "reverted": restored})
+            effect, lost = bool(after and after.ok and value in values_of(after.json(), field)), False
+        change = {"check": p.id, "as": b.name, "request": f"{e.method} {e.path}", "account_of": a.name,
+                  "fields": [field], "accepted": attempt.ok, "changed": effect or lost, "reverted": None}
+        ctx.changes.append(change)
+        if effect or lost:
+            # an identity's own credentials are always restored: its password from the profile
+            back = spec.get("revert") or ({field: a.password} if field == "password" and a.password else
+                                          {field: original} if original is not None else None)
+
+            def restore_and_verify() -> bool:
+                if back is None:
+                    return False
+                # through the request that made the change (B's write is proven to work here)
+                done = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body=back)
+                if field == "password":
+                    return done.ok and login(ctx.client, ctx.profile, a.username or "", str(back[field])).ok
+                now = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None
+                return done.ok and bool(now and now.ok and original in values_of(now.json(), field))
+
+            undo(change, restore_and_verify)
         ev = {"as": b.name, "account_of": a.name, "field": field, "attempt": attempt.evidence()}
-        if effect:
+        if effect or lost:
             return [result(p, "fail", ev, e.label, observed={"requests": 2})]
         if attempt.ok:
             return [result(p, "needs_review", ev, e.label, observed={"requests": 2},

@@ -416,3 +416,40 @@ def test_error_bodies_are_read_as_the_client_reads_them(body, found):
     from api_probes.error_signatures import disclosures
 
     assert set(disclosures(body)) == found
+
+
+def _run_edited(tmp_path, tls, flaws, edits: dict[str, str], only: list[str]):
+    """A run whose profile a tester edited (``old -> new`` text replacements of the written TOML)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with platform(flaws, tls) as (app, url, http_port):
+        target = write_profile(tmp_path, app, url, http_port, tls, allow_unsafe=True)
+        text = target.read_text()
+        for old, new in edits.items():
+            assert old in text, old
+            text = text.replace(old, new)
+        target.write_text(text)
+        return run(load_profile(target), allow_unsafe=True, only=only), app
+
+
+def test_a_refused_undo_keeps_the_verdict_and_the_change_is_listed_as_left_changed(tmp_path, tls):
+    """The mass-assignment write succeeds, its undo (a method the profile does not list) is refused by the
+    safety rules: the check still fails, and the change is in ``changes`` and the summary's left_changed."""
+    doc, app = _run_edited(tmp_path, tls, {"mass_assignment"}, {'revert = {role = "owner"}':
+                           'revert = {method = "PUT", body = {role = "owner"}}'}, ["probes.mass_assignment"])
+    bad = [c for c in doc["checks"] if c["endpoint"] == "PATCH /api/v1/users/me"]
+    assert [c["status"] for c in bad] == ["fail"]
+    [change] = [c for c in doc["changes"] if c["request"] == "PATCH /api/v1/users/me"]
+    assert change["reverted"] is False and "undo_refused" in change and change["left_changed"]
+    assert doc["summary"]["left_changed"] == [change]
+    assert app.state.platform.users["u-1001"].role == "admin"  # truly left changed, as reported
+
+
+def test_a_changed_password_is_restored_and_the_restore_verified_by_logging_in(tmp_path, tls):
+    doc, app = _run_edited(tmp_path, tls, {"password_change_other"},
+                           {'account_change = {field = "email"': 'account_change = {field = "password"'},
+                           ["probes.bola.account_takeover"])
+    [c] = [c for c in doc["checks"] if c["id"] == "probes.bola.account_takeover"]
+    assert c["status"] == "fail"
+    [change] = doc["changes"]
+    assert change["changed"] is True and change["reverted"] is True and not doc["summary"]["left_changed"]
+    assert app.state.platform.users["u-1001"].password == "alice-pass-1"  # alice can log in as before
