@@ -107,8 +107,8 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                                                         for k, v in fields.items() if k in stored)
 
             undo(change, send_and_verify)
-        elif stored:
-            change["left_changed"] = True
+        elif stored or change.get("created_account"):
+            change["left_changed"] = True  # a stored field, or an account the registration made, stays
         ev = {"sent": sorted(fields), "stored": stored, "echoed_by_write": echoed,
               "read_back": {k: v[:3] for k, v in after.items()}, "write": ex.evidence(),
               **({"read": read.evidence()} if read else {})}
@@ -201,6 +201,20 @@ def privileged_write(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     return per_endpoint(p, (e for e in ctx.profile.endpoints if e.cross_user and e.roles), one)
 
 
+def _own_password_changed(ctx: Context, b: Any, method: str, path: str) -> bool:
+    """Whether B's accepted write changed B's own password (B's profile password no longer logs in). If so the
+    change is recorded and B's password restored through the same request and verified: a probe never
+    leaves an identity it logs in with changed."""
+    if not (b.username and b.password) or login(ctx.client, ctx.profile, b.username, b.password).ok:
+        return False
+    change = {"check": "probes.bola.account_takeover", "as": b.name, "request": f"{method} {path}",
+              "account_of": b.name, "fields": ["password"], "accepted": True, "changed": True, "reverted": None}
+    ctx.changes.append(change)
+    undo(change, lambda: ctx.client.request(method, path, **ctx.auth(b.name), json_body={"password": b.password}).ok
+         and login(ctx.client, ctx.profile, b.username, b.password).ok)
+    return True
+
+
 @probe("probes.bola.account_takeover", "Identity B cannot change identity A's password or e-mail",
        "OWASP-API1:2023", "CWE-620", _AUTHZ, "critical")
 @needs_unsafe
@@ -254,6 +268,10 @@ def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         ev = {"as": b.name, "account_of": a.name, "field": field, "attempt": attempt.evidence()}
         if effect or lost:
             return [result(p, "fail", ev, e.label, observed={"requests": 2})]
+        if attempt.ok and field == "password" and _own_password_changed(ctx, b, e.method, path):
+            # the platform applied B's write to B's own account (it ignores the id in the path): A is safe
+            ev["applied_to_caller"] = True
+            return [result(p, "pass", ev, e.label, observed={"requests": 3})]
         if attempt.ok:
             return [result(p, "needs_review", ev, e.label, observed={"requests": 2},
                            reason="B's change was accepted but its effect could not be seen (declare account_change.read)")]

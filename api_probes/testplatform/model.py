@@ -67,6 +67,8 @@ class Flaws:
                                 "owner (a development default left on): token attacks prove nothing there")
     login_200: bool = _quirk("a failed login answers 200 with ok false, a timestamp and a request id")
     plain_claims: bool = _quirk("tokens carry no iss or aud, and none is checked")
+    id_ignored: bool = _quirk("PATCH /users/{id} ignores the id and changes the caller's own record (no flaw: a "
+                              "probe that sends it changes its own identity and must restore it)")
     own_api_key: bool = _quirk("the caller's profile shows their own API key (the page's function: content, "
                                "declared with allowed_fields)")
 

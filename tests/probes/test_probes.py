@@ -440,7 +440,7 @@ def test_a_refused_undo_keeps_the_verdict_and_the_change_is_listed_as_left_chang
     assert [c["status"] for c in bad] == ["fail"]
     [change] = [c for c in doc["changes"] if c["request"] == "PATCH /api/v1/users/me"]
     assert change["reverted"] is False and "undo_refused" in change and change["left_changed"]
-    assert doc["summary"]["left_changed"] == [change]
+    assert change in doc["summary"]["left_changed"]  # with the account the registration probe made
     assert app.state.platform.users["u-1001"].role == "admin"  # truly left changed, as reported
 
 
@@ -453,3 +453,16 @@ def test_a_changed_password_is_restored_and_the_restore_verified_by_logging_in(t
     [change] = doc["changes"]
     assert change["changed"] is True and change["reverted"] is True and not doc["summary"]["left_changed"]
     assert app.state.platform.users["u-1001"].password == "alice-pass-1"  # alice can log in as before
+
+
+def test_a_write_the_platform_applies_to_the_caller_changes_no_one_else_and_the_caller_is_restored(tmp_path, tls):
+    """The platform ignores the id in PATCH /users/{id} and changes the caller's own password: no takeover (pass),
+    but the probe changed its own identity, so that change is recorded, undone and verified by logging in."""
+    doc, app = _run_edited(tmp_path, tls, {"id_ignored"},
+                           {'account_change = {field = "email"': 'account_change = {field = "password"'},
+                           ["probes.bola.account_takeover"])
+    [c] = [c for c in doc["checks"] if c["id"] == "probes.bola.account_takeover"]
+    assert c["status"] == "pass" and c["evidence"]["applied_to_caller"]
+    own = [ch for ch in doc["changes"] if ch["account_of"] == ch["as"]]
+    assert len(own) == 1 and own[0]["changed"] and own[0]["reverted"] is True and not doc["summary"]["left_changed"]
+    assert app.state.platform.users["u-1002"].password == "bob-pass-2"
