@@ -64,6 +64,8 @@ init_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 def init(
     openapi: Annotated[str, typer.Option(help="OpenAPI 3 document: a file or an http(s) URL.")],
     out: Annotated[Path, typer.Option(help="The drafted target profile (TOML) to complete.")],
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help="The URL you test (kept over the document's servers; allow_hosts follows it).")] = None,
 ) -> None:
     """Draft a target profile from an OpenAPI document for a person to complete (CHANGE-ME marks the gaps)."""
     from vehicle_ds.subcommands import write_output
@@ -75,7 +77,7 @@ def init(
 
         raise InputError("exists: a drafted profile never overwrites one you may have completed", path=str(out))
     doc, source = load_openapi(openapi)
-    text = draft_profile(doc, source)
+    text = draft_profile(doc, source, base_url)
     write_output(text, out)
     typer.echo(f"{text.count('[[endpoint]]')} endpoints drafted -> {out}; complete every CHANGE-ME", err=True)
 

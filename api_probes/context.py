@@ -58,6 +58,10 @@ class Context:
             self.expires.pop(name)
             self.relogin(name)
 
+    def holds(self, name: str, via: str) -> bool:
+        """Whether identity ``name`` has a credential of kind ``via`` (``token`` or ``cookie``)."""
+        return self._has(name, via)
+
     def _has(self, name: str, via: str) -> bool:
         return bool(self.cookies.get(name)) if via == "cookie" else name in self.tokens
 

@@ -88,9 +88,22 @@ def _endpoint(path: str, method: str, op: dict[str, Any], shared: list[dict[str,
     return "\n".join(lines)
 
 
-def draft_profile(doc: dict[str, Any], source: str) -> str:
+def _token_field(op: dict[str, Any]) -> str | None:
+    """The login answer's token property, when the document's 200/201 schema names one (else a person says)."""
+    for code in ("200", "201"):
+        content = ((op.get("responses") or {}).get(code) or {}).get("content", {})
+        props = next(iter(content.values()), {}).get("schema", {}).get("properties", {}) if content else {}
+        names = [n for n in props if re.search(r"token", n, re.I) and not re.search(r"refresh|type", n, re.I)]
+        if names:
+            return names[0]
+    return None
+
+
+def draft_profile(doc: dict[str, Any], source: str, base_url: str | None = None) -> str:
+    """The drafted profile. ``base_url`` (the URL the tester tests) wins over the document's ``servers``;
+    whatever the draft can only guess reads CHANGE-ME, which the profile loader refuses until confirmed."""
     info = doc.get("info", {})
-    base = _base_url(doc, source)
+    base = base_url.rstrip("/") if base_url else _base_url(doc, source)
     host = urlsplit(base).hostname or "CHANGE-ME"
     paths = doc.get("paths", {})
     login = next(((p, m, op) for p, item in paths.items() for m, op in item.items()
@@ -109,8 +122,10 @@ def draft_profile(doc: dict[str, Any], source: str) -> str:
         props = next(iter(content.values()), {}).get("schema", {}).get("properties", {}) if content else {}
         body = ('{grant_type = "password", username = "{username}", password = "{password}"}' if "grant_type" in props
                 else '{username = "{username}", password = "{password}"}')
+        field = _token_field(op)
         out += ["[login]", f"path = {_q(path)}", 'method = "POST"', *(['format = "form"'] if form else []),
-                f"body = {body}", 'token_field = "access_token"', ""]
+                f"body = {body}", f"token_field = {_q(field)}" if field else
+                'token_field = "CHANGE-ME"   # the login answer\'s token property (access_token, auth_token, ...)', ""]
     owns = "{" + ", ".join(f'{k} = ["CHANGE-ME"]' for k in kinds) + "}"
     for name in ("owner_a", "owner_b"):
         out += ["[[identity]]", f"name = {_q(name)}", 'role = "owner"', 'username = "CHANGE-ME"',

@@ -113,6 +113,15 @@ def _limit(target: dict[str, Any], key: str, p: Path) -> float | None:
     return float(v) if v is not None else None
 
 
+def _change_me(node: Any, where: str = "") -> list[str]:
+    """The keys a draft left for a person (a value containing CHANGE-ME): a profile runs only once confirmed."""
+    if isinstance(node, dict):
+        return [k for key, v in node.items() for k in _change_me(v, f"{where}.{key}" if where else str(key))]
+    if isinstance(node, list):
+        return [k for n, v in enumerate(node) for k in _change_me(v, f"{where}[{n}]")]
+    return [where] if isinstance(node, str) and "CHANGE-ME" in node else []
+
+
 def load_profile(path: str | Path) -> Profile:
     p = Path(path)
     raw = read_toml(p, "target profile")
@@ -144,6 +153,10 @@ def load_profile(path: str | Path) -> Profile:
                         mass_assignment=e.get("mass_assignment"),
                         cross_user=e.get("cross_user"), account_change=e.get("account_change"))
                for e in raw.get("endpoint", [])]
+        left = _change_me(raw)
+        if left:
+            raise InputError(f"complete the drafted profile first: {', '.join(left[:5])} still read CHANGE-ME",
+                             path=str(p))
         budget, safety, jwt_cfg = raw.get("budget", {}), raw.get("safety", {}), raw.get("jwt", {})
         for label, f in (("target.ca_cert", rel(t.get("ca_cert"))), ("jwt.public_key", rel(jwt_cfg.get("public_key"))),
                          ("jwt.secrets_file", rel(jwt_cfg.get("secrets_file")))):

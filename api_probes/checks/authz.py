@@ -38,7 +38,10 @@ def bola(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             label = e.label + (f" [{via}]" if len(ctx.methods) > 1 else "")
             tried = 0
             verdict = None
-            for a, b in ((a, b) for a in owners for b in owners if a != b):
+            # only identities that hold this kind of credential: an identity without a cookie session is never
+            # sent as one (a request with no credentials would be judged as that identity's)
+            holders = [o for o in owners if ctx.holds(o, via)]
+            for a, b in ((a, b) for a in holders for b in holders if a != b):
                 verdict = _bola_pair(ctx, p, e, a, b, via, label)
                 if verdict is None:
                     continue

@@ -41,14 +41,17 @@ def candidates(ctx: Context, limit: int) -> list[str]:
     out: list[str] = []
     for w in _wordlist():
         out += ["/" + w, prefix + w] if prefix != "/" else ["/" + w]
+    # a path the tester declared unsafe (a command, a delete) is never approached, not even its parent
+    unsafe = {e.path.split("?")[0] for e in ctx.profile.endpoints if not e.safe}
     for path in documented:  # neighbours: the collection above an object, and other versions of the API
         parent = re.sub(r"/\{[^}]+\}$", "", path)
-        if parent != path:
+        if parent != path and path not in unsafe:
             out.append(parent)
         m = re.search(r"/v(\d+)/", path)
         if m:
             n = int(m.group(1))
-            out += [path[: m.start()] + f"/v{v}/" + path[m.end():] for v in (n - 1, n + 1) if v >= 0]
+            out += [path[: m.start()] + f"/v{v}/" + path[m.end():] for v in (n - 1, n + 1)
+                    if v >= 0 and path not in unsafe]
     known = {e.path.split("?")[0] for e in ctx.profile.endpoints} | {str((ctx.profile.login or {}).get("path", ""))}
     seen: set[str] = set()
     keep = [c for c in out if "{" not in c and c not in known and not (c in seen or seen.add(c))]

@@ -12,6 +12,7 @@ from api_probes.profile import load_profile
 from api_probes.runner import run
 from api_probes.testplatform import FLAWS
 from tests.probes.conftest import platform, write_profile
+from vehicle_ds.errors import InputError
 
 FLAW_PROBES = {
     "no_auth_location": "probes.auth.unauthenticated", "alg_none": "probes.jwt.alg_none",
@@ -312,11 +313,25 @@ def test_a_profile_drafted_from_openapi_runs_after_the_identities_are_filled_in(
                           lambda _m, b=block: b, text)
         text = text.replace('allow_hosts = ["127.0.0.1"]', f'allow_hosts = ["127.0.0.1"]\nca_cert = "{tls["ca"]}"')
         out.write_text(text)
+        # the login answer's schema names no token property: the draft says so, and the loader refuses until
+        # the tester confirms it
+        assert 'token_field = "CHANGE-ME"' in text
+        with pytest.raises(InputError, match=r"login\.token_field still read CHANGE-ME"):
+            load_profile(out)
+        out.write_text(text.replace('token_field = "CHANGE-ME"', 'token_field = "access_token"'))
         proc = run_cli("probe", "init", "--openapi", f"{url}/openapi.json", "--out", str(out))
         assert proc.returncode == 2 and "exists" in proc.stderr  # a completed profile is never overwritten
         doc = run(load_profile(out), only=["probes.bola", "probes.auth.unauthenticated"])
     by = {(c["id"], c["endpoint"]): c["status"] for c in doc["checks"]}
     assert by[("probes.bola", "GET /api/v1/vehicles/{vin}/location [token]")] == "fail"
+    # the tester's URL wins over the document's (or its source's), and allow_hosts follows it
+    with platform(set(), tls) as (_app, url, _http_port):
+        mine = tmp_path / "mine.toml"
+        tested = url.replace("127.0.0.1", "localhost")
+        assert run_cli("probe", "init", "--openapi", f"{url}/openapi.json", "--out", str(mine),
+                       "--base-url", tested).returncode == 0
+    drafted = mine.read_text()
+    assert f'base_url = "{tested}"' in drafted and 'allow_hosts = ["localhost"]' in drafted
     assert by[("probes.auth.unauthenticated", "GET /api/v1/vehicles/{vin}/location")] == "pass"
 
 
