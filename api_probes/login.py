@@ -28,9 +28,10 @@ def login(client: SafeClient, profile: Profile, username: str, password: str) ->
         return Session(None)
     body = {k: str(v).replace("{username}", username).replace("{password}", password)
             for k, v in spec.get("body", {"username": "{username}", "password": "{password}"}).items()}
-    form = str(spec.get("format", "json")) == "form"
-    ex = client.request(str(spec.get("method", "POST")), str(spec["path"]), json_body=None if form else body,
-                        form=body if form else None)
+    fmt = str(spec.get("format", "json"))  # json | form | query (credentials in the URL: reported as a finding)
+    ex = client.request(str(spec.get("method", "POST")), str(spec["path"]),
+                        json_body=body if fmt == "json" else None, form=body if fmt == "form" else None,
+                        params=body if fmt == "query" else None)
     data = ex.json() if ex.ok else None
     key = str(spec.get("token_field", "access_token"))
     token = str(data[key]) if isinstance(data, dict) and data.get(key) else None

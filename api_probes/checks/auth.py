@@ -61,6 +61,36 @@ def token_in_query(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     return [result(p, "fail" if hits else "pass", {"accepted": hits}, e.label, observed={"requests": 2})]
 
 
+@probe("probes.auth.credentials_in_url", "Credentials are never taken in the URL", "OWASP-API2:2023", "CWE-598",
+       _AUTH, "medium")
+def credentials_in_url(ctx: Context, p: Probe) -> list[dict[str, Any]]:
+    """The login takes the username and password in the query string: they land in proxy, server and browser
+    logs. A profile whose login is declared ``format = "query"`` fails as soon as it logs in; otherwise, with
+    --allow-unsafe (it puts a probe identity's password in the target's logs), the credentials are sent in
+    the query string of the login path with no body, and a session issued fails the check."""
+    spec = ctx.profile.login or {}
+    known = next((i for i in ctx.profile.identities if i.username and i.password), None)
+    if not spec.get("path") or known is None:
+        return [result(p, "skipped", {"reason": "no login flow or no identity with a password"})]
+    if str(spec.get("format", "json")) == "query":
+        ok = log_in(ctx.client, ctx.profile, known.username or "", known.password or "").ok
+        return [result(p, "fail" if ok else "error", {"declared": "login.format = query", "session_issued": ok},
+                       str(spec["path"]), observed={"requests": 1},
+                       reason="" if ok else "the declared query-string login issued no session")]
+    if not ctx.allow_unsafe:
+        return [result(p, "not_assessed", {}, str(spec["path"]), observed={"requests": 0}, minimum={"requests": 1},
+                       reason="opt-in (--allow-unsafe): the test sends a probe identity's password in a URL, which "
+                              "lands in the target's logs")]
+    body = {k: str(v).replace("{username}", known.username or "").replace("{password}", known.password or "")
+            for k, v in spec.get("body", {"username": "{username}", "password": "{password}"}).items()}
+    ex = ctx.client.request(str(spec.get("method", "POST")), str(spec["path"]), params=body)
+    data = ex.json() if ex.ok else None
+    issued = (isinstance(data, dict) and bool(data.get(str(spec.get("token_field", "access_token"))))) or \
+        bool(ex.ok and ex.set_cookies)
+    return [result(p, "fail" if issued else "pass", {"session_issued": issued, **ex.evidence(200)}, str(spec["path"]),
+                   observed={"requests": 1})]
+
+
 # volatile parts of an answer that differ between any two requests: times, ids of the request, nonces
 _VOLATILE_WORDS = frozenset({"time", "date", "timestamp", "ts", "at", "nonce", "trace", "request", "correlation",
                              "duration", "elapsed", "took", "now", "server"})

@@ -60,6 +60,7 @@ class Flaws:
     no_rate_limit: bool = _flaw("no rate limiting")
     bola_query: bool = _flaw("the trip-details endpoint (object id in the query string) does not check ownership")
     db_errors: bool = _flaw("database error text and the failing SQL statement in 500 answers")
+    login_in_query: bool = _flaw("the login also takes the username and password in the query string")
     fat_token: bool = _flaw("access tokens live 30 days and carry the owner's phone number and e-mail")
     billing_exposure: bool = _flaw("the billing page returns the full card number, its CVV, the billing address and "
                                    "the platform's cloud access keys")

@@ -31,8 +31,9 @@ FLAW_PROBES = {
     "cross_user_write": "probes.bola.write", "password_change_other": "probes.bola.account_takeover",
     "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
     "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure", "fat_token": "probes.jwt.token_hygiene",
+    "login_in_query": "probes.auth.credentials_in_url",
 }
-WRITE_FLAWS = {"mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
+WRITE_FLAWS = {"login_in_query", "mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
                "registration_mass_assignment", "bfla_write"}
 
 
@@ -134,7 +135,8 @@ MASKED_WHEN_ALL_ON = {"probes.inventory.undocumented",  # discovery: opt-in
                       "probes.jwt.key_confusion", "probes.jwt.psychic_signature", "probes.jwt.kid_injection",
                       "probes.jwt.jku_x5u", "probes.jwt.embedded_jwk", "probes.limits.rate_limit",
                       "probes.mass_assignment", "probes.bola.write", "probes.bola.account_takeover",
-                      "probes.bfla.write"}  # writes: opt-in
+                      "probes.bfla.write",  # writes: opt-in
+                      "probes.auth.credentials_in_url"}  # a password in a URL: opt-in
 
 
 def test_full_run_on_a_31_endpoint_profile_stays_in_budget(tmp_path, tls):

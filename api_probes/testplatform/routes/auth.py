@@ -35,7 +35,10 @@ def _failed_login(why: str) -> JSONResponse:
 
 @router.post("/api/v1/login")
 async def login(request: Request, p: Platform = Depends(platform)) -> JSONResponse:
-    body = await request.json()
+    if p.flaws.login_in_query and "password" in request.query_params:
+        body: dict[str, Any] = dict(request.query_params)
+    else:
+        body = await request.json()
     user = _user_named(p, body.get("username"))
     if user is None and p.flaws.user_enumeration:
         if p.flaws.login_200:
