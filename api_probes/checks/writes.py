@@ -128,32 +128,40 @@ def _write_to_fresh_object(ctx: Context, p: Probe, e: Endpoint, owner: str, acto
     deleted afterwards and every step is listed in ``changes``."""
     spec = e.cross_user or {}
     create = spec.get("create", {})
-    param = next(iter(e.objects), None)
+    body_id = spec.get("id_in_body")  # the object id travels in the body (PUT /notes {"id": ...}), not the path
+    param = next(iter(e.objects), None) or (str(body_id) if body_id else None)
     made = ctx.client.request(create.get("method", "POST"), create["path"], **ctx.auth(owner),
                               json_body=create.get("body", {}))
     ids = values_of(made.json(), create.get("id_field", "id"), create.get("id_pointer"))
     if not made.ok or not ids or param is None:
         return [result(p, "error", {"create": made.evidence()}, e.label,
                        reason=f"could not create {owner}'s object to test with (cross_user.create)")]
-    path = fill(e.path, {param: str(ids[0])})
-    read_path = fill(spec.get("read", e.path), {param: str(ids[0])})
+    oid = str(ids[0])
+    path = fill(e.path, {param: oid})
+    read_path = fill(spec.get("read", e.path), {param: oid})
+    list_path = spec.get("list")  # the owner's list of such objects: a deletion is judged by it too
     before = ctx.client.request("GET", read_path, **ctx.auth(owner))
     body = spec.get("body", {})
-    attempt = ctx.client.request(e.method, path, **ctx.auth(actor), json_body=body if e.method != "DELETE" else None)
+    sent = {**body, body_id: ids[0]} if body_id else body
+    attempt = ctx.client.request(e.method, path, **ctx.auth(actor), json_body=sent if e.method != "DELETE" or body_id
+                                 else None)
     after = ctx.client.request("GET", read_path, **ctx.auth(owner))
     if e.method == "DELETE":
-        effect = before.ok and after.status in (404, 410)
+        # gone for its owner: its read answers 404/410, or it left the owner's list (a soft delete answers 200)
+        listed = ctx.client.request("GET", list_path, **ctx.auth(owner)) if list_path else None
+        off_list = bool(listed and listed.ok and ids[0] not in values_of(listed.json(), create.get("id_field", "id")))
+        effect = before.ok and (after.status in (404, 410) or off_list)
     else:
         effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
     change = {"check": p.id, "as": actor, "request": f"{e.method} {e.path}", "object_of": owner,
-              "created": f"{create['path']} -> {ids[0]}", "accepted": attempt.ok, "changed": effect, "reverted": None}
+              "created": f"{create['path']} -> {oid}", "accepted": attempt.ok, "changed": effect, "reverted": None}
     ctx.changes.append(change)
     if spec.get("cleanup", True):
         if e.method == "DELETE" and effect:
             change["reverted"] = True  # the object the probe created is gone: nothing is left
         else:
             def delete_and_verify() -> bool:
-                ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: str(ids[0])}), **ctx.auth(owner))
+                ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: oid}), **ctx.auth(owner))
                 return ctx.client.request("GET", read_path, **ctx.auth(owner)).status in (404, 410)
 
             undo(change, delete_and_verify)

@@ -60,6 +60,7 @@ class Flaws:
     no_rate_limit: bool = _flaw("no rate limiting")
     bola_query: bool = _flaw("the trip-details endpoint (object id in the query string) does not check ownership")
     db_errors: bool = _flaw("database error text and the failing SQL statement in 500 answers")
+    body_id_write: bool = _flaw("PUT /notes changes the note whose id is in the body, whoever owns it")
     login_in_query: bool = _flaw("the login also takes the username and password in the query string")
     fat_token: bool = _flaw("access tokens live 30 days and carry the owner's phone number and e-mail")
     billing_exposure: bool = _flaw("the billing page returns the full card number, its CVV, the billing address and "
@@ -70,6 +71,8 @@ class Flaws:
     plain_claims: bool = _quirk("tokens carry no iss or aud, and none is checked")
     id_ignored: bool = _quirk("PATCH /users/{id} ignores the id and changes the caller's own record (no flaw: a "
                               "probe that sends it changes its own identity and must restore it)")
+    soft_delete: bool = _quirk("a deleted note is only marked deleted: its read still answers 200, the owner's list "
+                               "drops it (a second delete removes it)")
     own_api_key: bool = _quirk("the caller's profile shows their own API key (the page's function: content, "
                                "declared with allowed_fields)")
 

@@ -30,12 +30,17 @@ ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
         "register": True, "fields": {"role": "admin"}, "body": {"username": "probe-{rand}", "password": "Probe-{rand}-pw"},
         "read": "/api/v1/account", "pointer": "/data/user"}}),
     ("POST", "/api/v1/notes", {}),
+    ("GET", "/api/v1/notes", {}),
+    ("PUT", "/api/v1/notes", {"cross_user": {
+        "create": {"path": "/api/v1/notes", "body": {"text": "probe note"}}, "id_in_body": "id",
+        "body": {"text": "changed by another user"}, "read": "/api/v1/notes/{id}", "delete": "/api/v1/notes/{id}"}}),
     ("GET", "/api/v1/notes/{note_id}", {"objects": {"note_id": "note"}}),
     ("PATCH", "/api/v1/notes/{note_id}", {"objects": {"note_id": "note"}, "cross_user": {
         "create": {"path": "/api/v1/notes", "body": {"text": "probe note"}}, "body": {"text": "changed by another user"},
         "read": "/api/v1/notes/{note_id}"}}),
     ("DELETE", "/api/v1/notes/{note_id}", {"objects": {"note_id": "note"}, "cross_user": {
-        "create": {"path": "/api/v1/notes", "body": {"text": "probe note"}}, "read": "/api/v1/notes/{note_id}"}}),
+        "create": {"path": "/api/v1/notes", "body": {"text": "probe note"}}, "read": "/api/v1/notes/{note_id}",
+        "list": "/api/v1/notes"}}),
     ("PATCH", "/api/v1/users/{user_id}", {"objects": {"user_id": "user_id"},
                                           "account_change": {"field": "email", "read": "/api/v1/users/me"}}),
     ("POST", "/api/v1/admin/notices", {"roles": ["admin"]}),

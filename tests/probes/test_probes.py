@@ -31,9 +31,10 @@ FLAW_PROBES = {
     "cross_user_write": "probes.bola.write", "password_change_other": "probes.bola.account_takeover",
     "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
     "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure", "fat_token": "probes.jwt.token_hygiene",
-    "login_in_query": "probes.auth.credentials_in_url",
+    "login_in_query": "probes.auth.credentials_in_url", "body_id_write": "probes.bola.write",
 }
-WRITE_FLAWS = {"login_in_query", "mass_assignment", "mass_assignment_hidden", "cross_user_write", "password_change_other",
+WRITE_FLAWS = {"body_id_write", "login_in_query", "mass_assignment", "mass_assignment_hidden", "cross_user_write",
+               "password_change_other",
                "registration_mass_assignment", "bfla_write"}
 
 
@@ -139,10 +140,10 @@ MASKED_WHEN_ALL_ON = {"probes.inventory.undocumented",  # discovery: opt-in
                       "probes.auth.credentials_in_url"}  # a password in a URL: opt-in
 
 
-def test_full_run_on_a_31_endpoint_profile_stays_in_budget(tmp_path, tls):
+def test_full_run_on_a_33_endpoint_profile_stays_in_budget(tmp_path, tls):
     doc, _app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
     s = doc["summary"]
-    assert doc["subject"]["endpoints"] == 31
+    assert doc["subject"]["endpoints"] == 33
     assert s["requests_sent"] <= 800 and not s["budget"]["exhausted"]  # counts only, never timings
     failed = {c["id"] for c in doc["checks"] if c["status"] == "fail"}
     assert set(FLAW_PROBES.values()) - MASKED_WHEN_ALL_ON <= failed, set(FLAW_PROBES.values()) - failed
@@ -483,3 +484,15 @@ def test_a_write_the_platform_applies_to_the_caller_changes_no_one_else_and_the_
     own = [ch for ch in doc["changes"] if ch["account_of"] == ch["as"]]
     assert len(own) == 1 and own[0]["changed"] and own[0]["reverted"] is True and not doc["summary"]["left_changed"]
     assert app.state.platform.users["u-1002"].password == "bob-pass-2"
+
+
+def test_a_soft_deleted_object_is_judged_gone_by_its_owners_list(tmp_path, tls):
+    """B deletes A's note on a platform that only marks it deleted (its read still answers 200): the owner's
+    list no longer shows it, which is the effect; the same platform with ownership checked passes."""
+    flawed, _ = _run(tmp_path / "f", tls, {"cross_user_write", "soft_delete"}, only=["probes.bola.write"],
+                     allow_unsafe=True)
+    status = {c["endpoint"]: c["status"] for c in flawed["checks"]}
+    assert status["DELETE /api/v1/notes/{note_id}"] == "fail"
+    secure, app = _run(tmp_path / "s", tls, {"soft_delete"}, only=["probes.bola.write"], allow_unsafe=True)
+    assert {c["status"] for c in secure["checks"]} == {"pass"}
+    assert not [n for n in app.state.platform.notes.values() if not n.get("deleted")]  # nothing of the probe's left

@@ -44,12 +44,29 @@ async def create_note(request: Request, u: User = Depends(caller), p: Platform =
     return {"id": nid}
 
 
+@router.get("/api/v1/notes")
+def list_notes(u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
+    return {"notes": [{"id": n["id"], "text": n["text"]} for n in p.state.notes.values()
+                      if n["owner"] == u.id and not n.get("deleted")]}
+
+
+@router.put("/api/v1/notes")
+async def replace_note(request: Request, u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
+    """The note named by the id in the body: its owner's only, unless ``body_id_write``."""
+    body = await request.json()
+    n = p.state.notes.get(str(body.get("id", "")))
+    if n is None or (n["owner"] != u.id and not p.flaws.body_id_write):
+        raise HTTPException(404, "no such note")
+    n["text"] = str(body.get("text", n["text"]))[:200]
+    return {"id": n["id"], "text": n["text"]}
+
+
 @router.get("/api/v1/notes/{note_id}")
 def read_note(note_id: str, u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
     n = p.state.notes.get(note_id)
     if n is None or n["owner"] != u.id:
         raise HTTPException(404, "no such note")
-    return {"id": n["id"], "text": n["text"]}
+    return {"id": n["id"], "text": n["text"], **({"deleted": True} if n.get("deleted") else {})}
 
 
 @router.patch("/api/v1/notes/{note_id}")
@@ -63,4 +80,7 @@ async def change_note(note_id: str, request: Request, u: User = Depends(caller),
 @router.delete("/api/v1/notes/{note_id}", status_code=204)
 def delete_note(note_id: str, u: User = Depends(caller), p: Platform = Depends(platform)) -> None:
     n = p.note_for(u, note_id)
-    p.state.notes.pop(n["id"], None)
+    if p.flaws.soft_delete and not n.get("deleted"):
+        n["deleted"] = True  # soft delete: the read still answers 200; the owner's list no longer shows it
+    else:
+        p.state.notes.pop(n["id"], None)
