@@ -247,6 +247,7 @@ def test_cross_user_writes_are_judged_by_their_effect_and_cleaned_up(tmp_path, t
     status = {(c["id"], c["endpoint"]): c["status"] for c in doc["checks"]}
     assert status == {("probes.bola.write", "PATCH /api/v1/notes/{note_id}"): "fail",
                       ("probes.bola.write", "DELETE /api/v1/notes/{note_id}"): "fail",
+                      ("probes.bola.write", "PUT /api/v1/notes"): "pass",  # the id-in-body write is owner-checked
                       ("probes.bola.account_takeover", "PATCH /api/v1/users/{user_id}"): "fail"}
     st = app.state.platform
     assert st.notes == {}  # every note the probe created is gone
