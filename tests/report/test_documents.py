@@ -393,3 +393,13 @@ def test_the_self_check_answers_each_ask_per_asset_and_the_incident_plan_leaves_
     text = zhlint.html_text((out / plan["files"]["html"]).read_text("utf-8"))
     assert "履行个人信息保护职责的部门" in text and "《中华人民共和国个人信息保护法》第五十七条" in text
     assert all(t in text for t in ("事件初报", "事件续报", "事件总结报告"))
+
+
+def test_the_annual_reports_export_supplement_is_asked_only_when_important_data_leaves(inputs, tmp_path):
+    """Nothing important exported (declared): the supplement reads 不适用 and asks nothing; important data
+    exported: its recipients, types and storage abroad are for a person; the fact itself is the declaration's."""
+    none, todo = _statements(inputs, tmp_path / "a", DECLARED, "annual_report")
+    assert none["是否向境外提供重要数据"] == "否" and not [t for t in todo if "境外接收方" in t]
+    out = DECLARED.replace("important_data_exported = false", "important_data_exported = true")
+    some, todo = _statements(inputs, tmp_path / "b", out, "annual_report")
+    assert some["是否向境外提供重要数据"] == "是" and [t for t in todo if "出境数据的种类、规模、目的" in t]

@@ -70,11 +70,18 @@ def build(ctx: Context) -> Document:
         from .. import zh
 
         e, src = found
+        exported = e.get("important_data_exported")
         d.fields([(d.t("出境路径", "Route"), zh.term(e["route"]) if ctx.lang == "zh" else e["route"], src),
-                  (d.t("境外接收方名称及联系方式", "Recipient abroad"), *ctx.org("export.recipients")),
-                  (d.t("出境数据的种类、规模、目的", "Types, volume, purpose"), None, None),
-                  (d.t("境外存放地点、期限、范围和方式", "Storage abroad"), None, None),
-                  (d.t("涉及向境外提供数据的用户投诉", "Complaints about export"), None, None)])
+                  (d.t("是否向境外提供重要数据", "Important data provided abroad"), exported,
+                   f"{src}.important_data_exported")])
+        if exported:  # the export supplement is owed only for important data that leaves (CN-ADR-13)
+            d.fields([(d.t("境外接收方名称及联系方式", "Recipient abroad"), *ctx.org("export.recipients")),
+                      (d.t("出境数据的种类、规模、目的", "Types, volume, purpose"), None, None),
+                      (d.t("境外存放地点、期限、范围和方式", "Storage abroad"), None, None),
+                      (d.t("涉及向境外提供数据的用户投诉", "Complaints about export"), None, None)])
+        elif exported is False or e["route"] == "none":
+            d.p("本年度不向境外提供重要数据，出境补充报告事项不适用。", "No important data is provided abroad this year: the "
+                "export supplement does not apply.")
     else:
         d.fields([(d.t("出境情况", "Export"), None, None)])
     d.h("八、其他需要报告的情况", "8. Other")

@@ -111,7 +111,7 @@ def _compliance(ctx: Context, d: Document) -> None:
                          ctx.word(a["status"]),
                          ctx.t("；", "; ").join(ctx.cite(b["id"]) for b in r["basis"][:2])])
     d.table([d.t("编号", "Id"), d.t("要求", "Requirement"), d.t("对象", "Asset"), d.t("结论", "Status"),
-             d.t("依据", "Basis")], rows, working=(0,))
+             d.t("依据", "Basis")], rows, widths=[12, 28, 18, 9, 38], working=(0,))
     d.p("管理制度、人员培训与合同约束等组织层面义务由人员核实，列于附件二数据处理者义务清单。",
         "Policies, training and contracts are organisation-level duties a person confirms (Annex 2, processor checklist).",
         "note")
@@ -127,7 +127,7 @@ def _measures(ctx: Context, d: Document) -> None:
             rows.append([r["title"][ctx.lang], ctx.asset(a["asset"]), ctx.word(a["status"]),
                          ", ".join(g["id"] for g in a["evidence_by_check"]) or "—"])
     d.table([d.t("措施", "Measure"), d.t("对象", "Asset"), d.t("有效性", "Effective"), d.t("检测证据", "Checks")], rows,
-            working=(3,))
+            widths=[30, 20, 9, 41], working=(3,))
     d.fields([(d.t("数据备份措施", "Backup"), None, None), (d.t("数据标签标识", "Data labelling"), None, None)])
 
 
@@ -151,7 +151,7 @@ def risk_sources(ctx: Context, d: Document) -> None:
         rows.append([c["id"], observed(c, ctx.lang) or ctx.check_title(c), ctx.asset(c["asset"]),
                      ctx.word(c["severity"]), ctx.t(*PROPOSED_LEVEL[c["severity"]]) + ctx.t("（拟定）", " (proposed)")])
     d.table([d.t("风险源", "Source"), d.t("发现的问题", "What was found"), d.t("对象", "Asset"), d.t("严重程度", "Severity"),
-             d.t("风险等级", "Level")], rows, working=(0,))
+             d.t("风险等级", "Level")], rows, widths=[18, 46, 18, 9, 11], working=(0,))
 
 
 def _findings(ctx: Context, d: Document) -> None:
@@ -224,7 +224,7 @@ def remediation(ctx: Context, d: Document, state: bool = False) -> None:
                              *([d.value(f"{r['id']} {a['key']} closed", None, None)] if state else [])])
     d.table([d.t("编号", "Id"), d.t("对象", "Asset"), d.t("结论", "Status"), d.t("整改措施", "Remediation"),
              d.t("责任人", "Owner"), d.t("完成时限", "Due"), *([d.t("整改状态", "Closed")] if state else [])], rows,
-            working=(0,))
+            widths=[12, 16, 9, 39, 9, 9, *([8] if state else [])], working=(0,))
 
 
 def build(ctx: Context) -> Document:

@@ -33,7 +33,7 @@ def _asks(ctx: Context, d: Document) -> None:
             for a in (r or {}).get("by_asset", []):  # each asset answers for itself
                 rows.append([d.t(zh_ask, en_ask), rid, r["title"][ctx.lang], ctx.asset(a["asset"]), ctx.word(a["status"])])
     d.table([d.t("专项要求", "Ask"), d.t("编号", "Id"), d.t("自查内容", "Requirement"), d.t("对象", "Asset"),
-             d.t("自查结论", "Result")], rows, working=(1,))
+             d.t("自查结论", "Result")], rows, widths=[20, 14, 34, 22, 10], working=(1,))
     ra = ctx.deadline("risk_assessment")
     valid = ra.get("due") if ra else None
     last_filing, filing_src = ctx.org("dates.last_filing")
