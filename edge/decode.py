@@ -82,9 +82,26 @@ def decode_batch(plan: MessagePlan, data: np.ndarray, lengths: np.ndarray) -> di
             if parent is None:
                 continue
             valid = valid & parent.valid & np.isin(parent.values, sig.mux_ids)
+        if sig.length > 64:
+            cols[sig.name] = Column(_wide(sig, data), valid)
+            continue
         raw = _raw_columns(sig, data)
         cols[sig.name] = Column(_physical(sig, raw), valid)
     return cols
+
+
+def _wide(sig: SignalPlan, data: np.ndarray) -> np.ndarray:
+    """A signal wider than 64 bits (a camera tile, a certificate) as its raw bits in hex, one string per row:
+    no number type holds it. A signal every rule drops is never read (its values never leave; the frames
+    are still counted), so a log full of them costs nothing per row."""
+    n = data.shape[0]
+    if sig.handling == "drop":
+        return np.zeros(n, dtype=np.uint8)
+    width = (sig.length + 3) // 4
+    rows = data[:, sig.b0:sig.b1].tobytes()
+    span = sig.b1 - sig.b0
+    return np.array([format(_raw_scalar(sig, b"\0" * sig.b0 + rows[i * span:(i + 1) * span]), f"0{width}x")
+                     for i in range(n)], dtype=object)
 
 
 def decode_frame(plan: MessagePlan, data: bytes) -> dict[str, int | float]:
@@ -99,6 +116,10 @@ def decode_frame(plan: MessagePlan, data: bytes) -> dict[str, int | float]:
             if sel is None or sel not in sig.mux_ids:
                 continue
         raw = _raw_scalar(sig, data)
+        if sig.length > 64:  # as the batch path gives it: the raw bits in hex (dropped ones are never read)
+            if sig.handling != "drop":
+                out[sig.name] = format(raw, f"0{(sig.length + 3) // 4}x")  # type: ignore[assignment]
+            continue
         if sig.is_float:
             v = struct.unpack("<f" if sig.length == 32 else "<d",
                               raw.to_bytes(sig.length // 8, "little"))[0]

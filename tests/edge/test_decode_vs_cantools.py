@@ -98,3 +98,37 @@ def test_j1939_matches_by_pgn_not_exact_id():
     db = cantools.database.load_file(SAMPLE_DBC)
     with pytest.raises(KeyError):  # what cantools' decode_message does with it
         db.decode_message(0x0CFEF100, b"\x00" * 8)
+
+
+WIDE_DBC = """VERSION ""
+BU_: CAM
+BO_ 768 CameraTile: 64 CAM
+ SG_ Tile : 0|448@1+ (1,0) [0|0] "" Vector__XXX
+ SG_ TileSeq : 448|16@1+ (1,0) [0|65535] "" Vector__XXX
+ SG_ Tail : 467|45@1+ (1,0) [0|0] "" Vector__XXX
+"""
+
+
+@pytest.mark.parametrize("handling", ["drop", "keep"])
+def test_signals_wider_than_64_bits_never_crash_and_decode_as_their_raw_bits(tmp_path, handling):
+    """A 448-bit camera tile full of random bytes: both paths decode it (as hex of its raw bits, as cantools'
+    integer) or, when every rule drops it, never read it; the ordinary signals beside it decode exactly."""
+    import dataclasses
+
+    dbc = tmp_path / "wide.dbc"
+    dbc.write_text(WIDE_DBC)
+    loaded = load_database(dbc)
+    msg = loaded.db.get_message_by_name("CameraTile")
+    mplan = compile_plan([loaded], load_policy()).exact[(msg.frame_id, False)]
+    mplan.signals = [dataclasses.replace(s, handling=handling) if s.length > 64 else s for s in mplan.signals]
+    rng = np.random.default_rng(7)
+    data = rng.integers(0, 256, size=(50, 64), dtype=np.uint8)
+    cols = decode_batch(mplan, data, np.full(50, 64))
+    for i in range(50):
+        want = msg.decode(bytes(data[i]), decode_choices=False)
+        frame = decode_frame(mplan, bytes(data[i]))
+        assert cols["TileSeq"].values[i] == want["TileSeq"] == frame["TileSeq"]
+        if handling == "keep":
+            assert int(cols["Tile"].values[i], 16) == want["Tile"] and int(frame["Tile"], 16) == want["Tile"]
+        else:
+            assert "Tile" not in frame
