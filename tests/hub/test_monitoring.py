@@ -18,10 +18,12 @@ import httpx
 import msgpack
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vehicle_ds.hub.admin import add_user
 from vehicle_ds.hub.app import create_app
-from vehicle_ds.hub.incidents import deadlines, grade
+from vehicle_ds.hub.incidents import LEVELS, deadlines, grade
 from vehicle_ds.hub.monitor import MonitorSettings
 from vehicle_ds.hub.serve import free_port, serve_in_thread
 from vehicle_ds.results import Asset, Criterion, check, finish, new_results
@@ -133,6 +135,25 @@ def test_rules_alerts_and_signed_webhooks(tmp_path):
         assert rep["hub"]["alerts"]["by_severity"]["critical"] == 1
 
 
+def test_an_incident_regraded_upwards_cannot_close_until_the_new_duties_are_met(tmp_path):
+    """Users notified at a grade that owed only them; re-graded to 重大, the CAC and the regulator are due: the
+    state goes back to graded and closing answers 409 naming the duties still owed."""
+    with _hub(tmp_path) as (base, h):
+        discovered = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+        inc = httpx.post(base + "/api/v1/incidents", json={"title": "positions leaked", "alert_ids": [],
+                                                           "discovered_at": discovered.isoformat()}, headers=h).json()
+        url = base + f"/api/v1/incidents/{inc['id']}"
+        assert httpx.post(url + "/grade", headers=h, json={"data_class": "general", "persons_affected": 10}
+                          ).json()["grade"]["level"] == "一般"
+        assert httpx.post(url + "/notifications", json={"recipient": "users", "reference": "u-1"},
+                          headers=h).json()["state"] == "reported"
+        regraded = httpx.post(url + "/grade", headers=h, json={"data_class": "important", "threat": "serious",
+                                                               "persons_affected": 10}).json()
+        assert regraded["grade"]["level"] == "重大" and regraded["state"] == "graded"
+        refused = httpx.post(url + "/close", json={"summary": "closing with duties owed"}, headers=h)
+        assert refused.status_code == 409 and "cac" in refused.text and "regulator" in refused.text
+
+
 def test_a_silent_vehicle_raises_an_alert(tmp_path):
     with _hub(tmp_path, silent_after=dt.timedelta(seconds=0.5), sweep_s=0.2) as (base, h):
         dev = _device(base, h, "gw-quiet")
@@ -199,8 +220,11 @@ def test_incident_lifecycle_with_deadlines_and_audit(tmp_path):
     ({"persons_affected": 9_999_999}, "较大", False),
     ({"persons_affected": 10_000_000}, "重大", True),
     ({"sensitive_persons_affected": 1_000_000}, "重大", True),
-    ({"economic_loss_cny": 1e8}, "重大", True),
-    ({"persons_affected": 100_000_000}, "特别重大", False),
+    ({"economic_loss_cny": 1e8}, "特别重大", True),  # the CAC annex lists ≥ CNY 100 m among 特别重大 [V]
+    ({"economic_loss_cny": 9e7}, "较大", False),
+    ({"persons_affected": 100_000_000}, "特别重大", True),  # CAC annex [V]
+    ({"data_class": "general", "threat": "serious"}, "较大", True),  # never lower than "fairly serious"
+    ({"data_class": "important", "threat": "particularly_serious"}, "特别重大", False),
     ({"data_class": "core"}, "特别重大", False),
 ])
 def test_grading_follows_the_reference_and_flags_unverified_cells(facts, level, verified):
@@ -209,6 +233,29 @@ def test_grading_follows_the_reference_and_flags_unverified_cells(facts, level, 
     now = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
     dl = {d["recipient"] for d in deadlines(facts, level, now, now)}
     assert ("cac" in dl) == (level != "一般")
+
+
+FACTS = st.fixed_dictionaries({
+    "data_class": st.sampled_from(["general", "important", "core"]),
+    "threat": st.sampled_from(["", "fairly_serious", "serious", "particularly_serious"]),
+    "persons_affected": st.integers(0, 200_000_000), "sensitive_persons_affected": st.integers(0, 20_000_000),
+    "economic_loss_cny": st.floats(0, 2e9), "outage_hours": st.floats(0, 48)})
+WORSE = {"data_class": ["general", "important", "core"],
+         "threat": ["", "fairly_serious", "serious", "particularly_serious"]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(FACTS, st.sampled_from(["data_class", "threat", "persons_affected", "sensitive_persons_affected",
+                               "economic_loss_cny", "outage_hours"]), st.integers(1, 3))
+def test_grading_never_goes_down_as_any_input_gets_worse(facts, key, steps):
+    """A worse threat, a more sensitive data class, more persons, more loss or a longer outage never grades lower."""
+    worse = dict(facts)
+    if key in WORSE:
+        order = WORSE[key]
+        worse[key] = order[min(order.index(facts[key]) + steps, len(order) - 1)]
+    else:
+        worse[key] = facts[key] * (1 + steps) + steps
+    assert LEVELS.index(grade(worse)["level"]) >= LEVELS.index(grade(facts)["level"]), (facts, worse)
 
 
 def test_cac_deadline_by_operator_type():
@@ -244,3 +291,22 @@ def test_sensitive_area_hits_count_outbound_positions_and_are_unknown_while_one_
         s.add(edge(4, None))  # a vehicle whose latest results checked no geofence
         s.commit()
         assert _outbound_area_hits(s, 1) is None
+
+
+def test_incident_times_need_a_zone_lie_in_the_past_and_notifications_follow_the_discovery(tmp_path):
+    with _hub(tmp_path) as (base, h):
+        def open_at(at: str) -> httpx.Response:
+            return httpx.post(base + "/api/v1/incidents", json={"title": "a leak", "alert_ids": [], "discovered_at": at},
+                              headers=h)
+        assert open_at("2026-12-01T09:00:00").status_code == 422  # no zone: refused, never taken as UTC
+        future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()
+        assert open_at(future).status_code == 422
+        discovered = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=2)
+        inc = open_at(discovered.isoformat()).json()
+        url = base + f"/api/v1/incidents/{inc['id']}"
+        httpx.post(url + "/grade", headers=h, json={"data_class": "general", "persons_affected": 10})
+        early = (discovered - dt.timedelta(hours=1)).isoformat()
+        r = httpx.post(url + "/notifications", json={"recipient": "users", "at": early}, headers=h)
+        assert r.status_code == 422 and "precedes the discovery" in r.text
+        assert httpx.post(url + "/notifications", json={"recipient": "users", "at": discovered.isoformat()},
+                          headers=h).status_code == 200

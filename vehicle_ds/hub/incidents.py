@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 LEVELS = ["一般", "较大", "重大", "特别重大"]  # ascending
+THREATS = {"": 0, "none": 0, "fairly_serious": 1, "serious": 2, "particularly_serious": 3}  # ascending
 LEVEL_EN = {"一般": "general", "较大": "relatively major", "重大": "major", "特别重大": "particularly major"}
 TBC = "to be confirmed against the official text"
 
@@ -27,20 +28,28 @@ def _crit(facts: dict[str, Any]) -> list[Criterion]:
     data, threat = facts.get("data_class", "general"), facts.get("threat", "")
     persons, sensitive = int(facts.get("persons_affected", 0)), int(facts.get("sensitive_persons_affected", 0))
     loss, outage = float(facts.get("economic_loss_cny", 0)), float(facts.get("outage_hours", 0))
+    rank = THREATS.get(str(threat), 0)
     if data == "core":
         out.append(Criterion("特别重大", "U", "core data hit"))
-    if data == "important" and threat == "particularly_serious":
+    # each band is a floor: a worse threat meets every lesser threat's criterion too (grading never goes down)
+    if data in ("important", "general", "core") and rank >= 1:
+        out.append(Criterion("较大", "V", "important or general data with a fairly serious (or worse) threat"))
+    if data in ("important", "core") and rank >= 2:
+        out.append(Criterion("重大", "V", "important data leaked, tampered, destroyed or misused with a serious "
+                                        "(or worse) threat"))
+    if data in ("important", "core") and rank >= 3:
         out.append(Criterion("特别重大", "U", "important data with a particularly serious threat"))
-    if data == "important" and threat == "serious":
-        out.append(Criterion("重大", "V", "important data leaked, tampered, destroyed or misused with a serious threat"))
-    if data in ("important", "general") and threat == "fairly_serious":
-        out.append(Criterion("较大", "V", "important or general data with a fairly serious threat"))
     if persons >= 100_000_000 or sensitive >= 10_000_000:
         out.append(Criterion("特别重大", "U", "≥ 100 m people's PI or ≥ 10 m people's sensitive PI"))
     elif persons >= 10_000_000 or sensitive >= 1_000_000:
         out.append(Criterion("重大", "V", "10 m to < 100 m people's PI, or 1 m to < 10 m people's sensitive PI"))
     elif persons >= 1_000_000 or sensitive >= 100_000:
         out.append(Criterion("较大", "U", "1 m to 10 m people's PI or 100 k to 1 m people's sensitive PI"))
+    # the CAC annex (filings.md §4.3) runs in parallel: its 特别重大 examples, the higher grade wins
+    if persons >= 100_000_000:
+        out.append(Criterion("特别重大", "V", "≥ 100 m people's PI leaked (CAC annex)"))
+    if loss >= 1e8:
+        out.append(Criterion("特别重大", "V", "direct economic loss ≥ CNY 100 m (CAC annex)"))
     if loss >= 1e9:
         out.append(Criterion("特别重大", "U", "direct economic loss ≥ CNY 1 bn"))
     elif loss >= 1e8:
@@ -64,7 +73,7 @@ def grade(facts: dict[str, Any]) -> dict[str, Any]:
     confirmed = any(c.tag == "V" for c in deciding)
     return {"level": level, "level_en": LEVEL_EN[level],
             "criteria": [{"level": c.level, "tag": c.tag, "text": c.text} for c in met],
-            "basis": "CN-MIIT-IR annex (filings.md §4.2)",
+            "basis": "CN-MIIT-IR annex and CN-CAC-IR annex, the higher grade (filings.md §4.2, §4.3)",
             "verification": "verified" if confirmed else TBC,
             "note": "" if confirmed else ("no verified criterion reaches this level: " + TBC if met else
                                          "no criterion met: 一般 is the reference's residual band [U], " + TBC)}

@@ -7,7 +7,7 @@ import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,10 +27,23 @@ class WebhookIn(BaseModel):
     min_severity: Severity = "low"
 
 
+def _zoned(t: dt.datetime) -> dt.datetime:
+    """Times carry their zone ("2026-12-01T09:00" in Beijing is not 09:00 UTC: a guess moves deadlines 8 h)
+    and lie in the past (a clock a few minutes ahead is tolerated, a future event is not)."""
+    if t.tzinfo is None:
+        raise ValueError("a time needs its zone (2026-12-01T09:00:00+08:00 or ...Z)")
+    if t > now() + dt.timedelta(minutes=5):
+        raise ValueError("a time in the future")
+    return t
+
+
+Zoned = Annotated[dt.datetime, AfterValidator(_zoned)]
+
+
 class IncidentIn(BaseModel):
     title: str = Field(min_length=3, max_length=400)
     alert_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=500)
-    discovered_at: dt.datetime | None = None
+    discovered_at: Zoned | None = None
 
 
 class Facts(BaseModel):
@@ -49,7 +62,7 @@ class Facts(BaseModel):
 class Notification(BaseModel):
     recipient: Literal["cac", "regulator", "users", "regulator_vulnerability"]
     reference: str = Field("", max_length=200)
-    at: dt.datetime | None = None
+    at: Zoned | None = None
 
 
 class Closing(BaseModel):
@@ -146,8 +159,8 @@ def grade_incident(incident_id: IncidentId, facts: Facts, caller: Caller = Depen
     f = {**facts.model_dump(), "discovered_at": i.facts.get("discovered_at")}
     g = ir.grade(f)
     i.facts, i.grade = f, g
-    if i.state == "open":
-        i.state = "graded"
+    # a new grade may owe new duties: the state follows what is still due (a re-grade to 重大 reopens reporting)
+    i.state = "reported" if due_notifications(i) <= set(i.notifications) and i.notifications else "graded"
     _audit(s, i, caller, "graded", {"level": g["level"], "facts": f})
     s.commit()
     return _answer(s, i)
@@ -159,6 +172,9 @@ def notify(incident_id: IncidentId, body: Notification, caller: Caller = Depends
     if i.state not in ("graded", "reported"):
         raise HTTPException(409, "grade the incident first")
     at = _aware(body.at) if body.at else now()
+    discovered = _aware(dt.datetime.fromisoformat(i.facts["discovered_at"])) if i.facts.get("discovered_at") else None
+    if discovered is not None and at < discovered:
+        raise HTTPException(422, f"a notification dated {at.isoformat()} precedes the discovery {discovered.isoformat()}")
     i.notifications = {**i.notifications, body.recipient: {"at": at.isoformat(), "reference": body.reference,
                                                             "by": caller.sub}}
     if due_notifications(i) <= set(i.notifications):
@@ -171,9 +187,11 @@ def notify(incident_id: IncidentId, body: Notification, caller: Caller = Depends
 def close(incident_id: IncidentId, body: Closing, caller: Caller = Depends(user),
           s: Session = Depends(db)) -> dict[str, Any]:
     i = _mine(s, caller, incident_id)
-    nothing_due = i.state == "graded" and not due_notifications(i)
-    if i.state != "reported" and not nothing_due:
-        raise HTTPException(409, "an incident is closed after every required notification (state 'reported')")
+    if i.state not in ("graded", "reported"):
+        raise HTTPException(409, "grade the incident first" if i.state == "open" else "incident closed")
+    owed = sorted(due_notifications(i) - set(i.notifications))  # judged now, against the current grade
+    if owed:
+        raise HTTPException(409, f"duties still owed at grade {i.grade['level']}: notify {', '.join(owed)}")
     i.state, i.summary, i.closed_at = "closed", body.summary, now()
     _audit(s, i, caller, "closed", {"summary_chars": len(body.summary)})
     s.commit()
