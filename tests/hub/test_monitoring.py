@@ -105,7 +105,8 @@ def _batch(device: str, lat: np.ndarray, vin: str | None) -> bytes:
 
 def test_rules_alerts_and_signed_webhooks(tmp_path):
     rx = Receiver(fail=1)
-    with _hub(tmp_path) as (base, h):
+    # the test receiver is plain http on loopback: the operator's settings must say so explicitly
+    with _hub(tmp_path, webhook_http=True, webhook_allow=("127.0.0.1",)) as (base, h):
         hook = httpx.post(base + "/api/v1/webhooks", json={"url": rx.url, "min_severity": "high"}, headers=h).json()
         rx.secret = hook["secret"]
         for started, unknown in (("2026-01-01T00:00:00Z", ["0x7A0"]), ("2026-01-02T00:00:00Z", ["0x7A0", "0x7B1"])):
@@ -310,3 +311,26 @@ def test_incident_times_need_a_zone_lie_in_the_past_and_notifications_follow_the
         assert r.status_code == 422 and "precedes the discovery" in r.text
         assert httpx.post(url + "/notifications", json={"recipient": "users", "at": discovered.isoformat()},
                           headers=h).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["http://203.0.113.7/hook", "https://127.0.0.1/hook", "https://169.254.169.254/latest",
+                                 "https://10.0.0.5/hook", "https://[::1]/hook", "https://localhost/hook"])
+def test_a_webhook_cannot_be_aimed_inward_and_nothing_is_sent_there(tmp_path, url):
+    """Plain http, loopback, link-local (cloud metadata), private and IPv6 loopback targets are refused with
+    the reason, unless the operator's allow-list names them; a refused hook is never stored."""
+    with _hub(tmp_path) as (base, h):
+        r = httpx.post(base + "/api/v1/webhooks", json={"url": url}, headers=h)
+        assert r.status_code == 422, r.text
+        assert httpx.get(base + "/api/v1/webhooks", headers=h).json()["webhooks"] == []
+
+
+def test_webhooks_are_listed_rotated_and_deleted_without_showing_secrets(tmp_path):
+    rx = Receiver()
+    with _hub(tmp_path, webhook_http=True, webhook_allow=("127.0.0.1",)) as (base, h):
+        hook = httpx.post(base + "/api/v1/webhooks", json={"url": rx.url}, headers=h).json()
+        listed = httpx.get(base + "/api/v1/webhooks", headers=h).json()["webhooks"]
+        assert listed == [{"id": hook["id"], "url": rx.url, "min_severity": "low"}]  # no secret
+        rotated = httpx.post(base + f"/api/v1/webhooks/{hook['id']}/rotate", headers=h).json()
+        assert rotated["secret"] != hook["secret"]
+        assert httpx.delete(base + f"/api/v1/webhooks/{hook['id']}", headers=h).status_code == 204
+        assert httpx.get(base + "/api/v1/webhooks", headers=h).json()["webhooks"] == []

@@ -52,6 +52,44 @@ class MonitorSettings:
     location_decimals: int = 3  # the policy's coarsest consented precision (engineering default)
     silent_after: dt.timedelta = dt.timedelta(hours=24)
     sweep_s: float = 60.0  # how often silent vehicles are looked for
+    # webhook targets: https to public addresses only, unless the operator names a host or network here
+    webhook_allow: tuple[str, ...] = ()  # e.g. ("10.20.0.0/16", "alerts.internal")
+    webhook_http: bool = False  # plain http (a test receiver on loopback): an explicit operator setting
+
+
+def webhook_refusal(url: str, settings: MonitorSettings) -> str | None:
+    """Why a webhook may not be sent to ``url``, or None. https only (http when the operator allows it); the
+    host must resolve, and every address it resolves to must be public: loopback, private, link-local (cloud
+    metadata at 169.254.169.254), multicast and reserved ranges are refused unless the operator's allow-list
+    names the host or a network holding the address. Checked when the hook is added and before every send
+    (a name that later resolves inward is refused then)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and settings.webhook_http):
+        return "webhooks are sent over https only"
+    host = parts.hostname or ""
+    if not host:
+        return "no host in the URL"
+    if host in settings.webhook_allow:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return f"{host} does not resolve"
+    nets = []
+    for a in settings.webhook_allow:
+        try:
+            nets.append(ipaddress.ip_network(a, strict=False))
+        except ValueError:
+            continue
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not ip.is_global and not any(ip in n for n in nets if n.version == ip.version):
+            return f"{host} resolves to {ip}, an address that is not public (allow it with the hub's webhook allow-list)"
+    return None
 
 
 # -- rules on results documents ---------------------------------------------------------------------------------
@@ -263,6 +301,11 @@ class Deliverer:
                 hook = s.get(Webhook, d.webhook_id)
                 body = d.body.encode()
                 stamp = str(int(time.time()))
+                refused = webhook_refusal(hook.url, self.settings) if hook is not None else "webhook deleted"
+                if refused:  # checked again at send time: a name may resolve inward since it was added
+                    d.state, d.last_error = "failed", refused[:300]
+                    s.commit()
+                    continue
                 try:
                     r = client.post(hook.url, content=body, headers={
                         "Content-Type": "application/json", "X-VDS-Timestamp": stamp,

@@ -6,15 +6,15 @@ import datetime as dt
 import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...vocabulary import Severity
 from .. import incidents as ir
-from ..db import Alert, Incident, IncidentEvent, Webhook, now
-from ..deps import Caller, admin, db, user
+from ..db import Alert, Delivery, Incident, IncidentEvent, Webhook, now
+from ..deps import Caller, admin, db, hub, user
 from ..monitor import alert_json
 from ..schemas import errors
 
@@ -116,13 +116,54 @@ def alerts(caller: Caller = Depends(user), s: Session = Depends(db),
     return {"alerts": [alert_json(a) for a in s.scalars(q.order_by(Alert.id.desc()).limit(limit))]}
 
 @router.post("/api/v1/webhooks", status_code=201, responses=errors(401, 403, 422, 429))
-def add_webhook(body: WebhookIn, caller: Caller = Depends(admin), s: Session = Depends(db)) -> dict[str, Any]:
+def add_webhook(body: WebhookIn, request: Request, caller: Caller = Depends(admin),
+                s: Session = Depends(db)) -> dict[str, Any]:
+    from ..monitor import webhook_refusal
+
+    refused = webhook_refusal(body.url, hub(request).settings)
+    if refused:
+        raise HTTPException(422, refused)
     secret = secrets.token_urlsafe(32)
     hook = Webhook(org_id=caller.org_id, url=body.url, secret=secret, min_severity=body.min_severity)
     s.add(hook)
     s.commit()
     # the secret is shown once: the receiver checks X-VDS-Signature with it
     return {"id": hook.id, "url": hook.url, "min_severity": hook.min_severity, "secret": secret}
+
+
+WebhookId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _hook(s: Session, caller: Caller, hook_id: int) -> Webhook:
+    hook = s.get(Webhook, hook_id)
+    if hook is None or hook.org_id != caller.org_id:
+        raise HTTPException(404, "no such webhook")
+    return hook
+
+
+@router.get("/api/v1/webhooks", responses=errors(401, 403, 429))
+def list_webhooks(caller: Caller = Depends(admin), s: Session = Depends(db)) -> dict[str, Any]:
+    """The organisation's webhooks (never their secrets)."""
+    hooks = s.scalars(select(Webhook).where(Webhook.org_id == caller.org_id).order_by(Webhook.id)).all()
+    return {"webhooks": [{"id": h.id, "url": h.url, "min_severity": h.min_severity} for h in hooks]}
+
+
+@router.delete("/api/v1/webhooks/{hook_id}", status_code=204, responses=errors(401, 403, 404, 429))
+def delete_webhook(hook_id: WebhookId, caller: Caller = Depends(admin), s: Session = Depends(db)) -> None:
+    hook = _hook(s, caller, hook_id)
+    s.execute(delete(Delivery).where(Delivery.webhook_id == hook.id))  # its queue goes with it
+    s.delete(hook)
+    s.commit()
+
+
+@router.post("/api/v1/webhooks/{hook_id}/rotate", responses=errors(401, 403, 404, 429))
+def rotate_webhook(hook_id: WebhookId, caller: Caller = Depends(admin), s: Session = Depends(db)) -> dict[str, Any]:
+    """A new signing secret, shown once; the old one stops signing at once."""
+    hook = _hook(s, caller, hook_id)
+    hook.secret = secrets.token_urlsafe(32)
+    s.commit()
+    return {"id": hook.id, "url": hook.url, "min_severity": hook.min_severity, "secret": hook.secret}
+
 
 @router.post("/api/v1/incidents", status_code=201, responses=errors(401, 404, 422, 429))
 def open_incident(body: IncidentIn, caller: Caller = Depends(user), s: Session = Depends(db)) -> dict[str, Any]:
