@@ -18,17 +18,23 @@ from .monitor import DOCUMENT_RULES, record, rule_new_unknown_ids
 
 
 def observe_datasets(s: Session, caller: Caller, observed: dict[str, dict[str, Any]]) -> None:
-    """Add a batch's records and regions to its device's row per data category."""
+    """Add a batch's records and regions to its device's row per data category, atomically: the count is
+    incremented in the database (never read, added to and written back, which loses concurrent batches),
+    and that update locks the row before its regions are merged."""
     for cat, o in observed.items():
-        row = s.get(DatasetObservation, (caller.org_id, cat[:64], caller.sub))
-        if row is None:
-            row = DatasetObservation(org_id=caller.org_id, category=cat[:64], device_id=caller.sub, records=0,
-                                     regions=[])
-            s.add(row)
-        row.records += o["records"]
+        key = {"org_id": caller.org_id, "category": cat[:64], "device_id": caller.sub}
+        if s.get(DatasetObservation, tuple(key.values())) is None:
+            try:
+                with s.begin_nested():  # a concurrent first batch may create it: either insert wins
+                    s.add(DatasetObservation(**key, records=0, regions=[]))
+            except IntegrityError:
+                pass
+        where = [getattr(DatasetObservation, k) == v for k, v in key.items()]
+        s.execute(update(DatasetObservation).where(*where)
+                  .values(records=DatasetObservation.records + int(o["records"]), last_seen=now()))
+        row = s.scalars(select(DatasetObservation).where(*where).execution_options(populate_existing=True)).one()
         if o["regions"] - set(row.regions):
             row.regions = sorted(set(row.regions) | o["regions"])[:1000]
-        row.last_seen = now()
 
 
 def store_batch(sessions, parsed, caller: Caller, raw: bytes) -> Response:
