@@ -99,3 +99,49 @@ def test_absent_values_are_nulls_and_every_uplinked_row_is_exported(hub_with_two
         assert duckdb.sql(f'SELECT count(*) FROM {src} WHERE "{sig}" IS NULL').fetchall()[0][0] == n, (name, sig)
     assert run_cli("hub", "export", "--db", url, "--out", str(out)).returncode == 2  # never into an older export
     assert run_cli("hub", "export", "--db", f"sqlite:///{d / 'nothing.db'}", "--out", str(d / "x")).returncode == 2
+
+
+def test_colliding_and_hostile_names_keep_every_row_inside_the_export_folder(tmp_path):
+    """Vehicles LSV:C and LSV_C, messages "GNSS Position", GNSS_Position and "..": each lands in its own,
+    reversibly escaped folder inside --out, every row reads back through DuckDB, files are 0600."""
+    import stat
+    import time as _time
+    import uuid
+    import zlib
+
+    import httpx
+    import msgpack
+
+    from vehicle_ds.hub.export import unescape
+    from vehicle_ds.uplink_format import MAGIC, SCHEMA
+
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    add_user(url, "fleet", "root", "root-password-123", "admin")
+    sent: dict[tuple[str, str], int] = defaultdict(int)
+    with hub(url, None) as base:
+        for i, vehicle in enumerate(("LSV:C", "LSV_C")):
+            enroll(base, add_enrollment(url, "fleet", vehicle), f"gw-{i}", tmp_path / f"gw-{i}.json")
+            tokens = DeviceTokens(base, tmp_path / f"gw-{i}.json")
+            for n, message in ((3, "GNSS Position"), (4, "GNSS_Position"), (5, "..")):
+                doc = {"schema": SCHEMA, "batch_id": uuid.uuid4().hex, "device": f"gw-{i}", "seq": 0,
+                       "created": _time.time(), "policy_sha256": "0" * 64, "key_id": "t", "aggregates": {},
+                       "dropped": {}, "messages": {message: {"n": n, "t": np.arange(n, dtype="<f8").tobytes(),
+                                                             "signals": {"x": {"enc": "array", "dtype": "<f8",
+                                                                               "data": np.ones(n, "<f8").tobytes()}}}}}
+                r = httpx.post(base + "/api/v1/uplink", content=MAGIC + zlib.compress(msgpack.packb(doc), 1),
+                               headers={"Authorization": f"Bearer {tokens()}",
+                                        "Content-Type": "application/x-vehicle-ds-batch"})
+                assert r.status_code == 201, r.text
+                sent[(message, vehicle)] += n
+    out = tmp_path / "out"
+    proc = run_cli("hub", "export", "--db", url, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    files = list(out.rglob("*.parquet"))
+    assert all(f.resolve().is_relative_to(out.resolve()) for f in files) and not (tmp_path / "day=").exists()
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    got: dict[tuple[str, str], int] = defaultdict(int)
+    for f in files:
+        message, _day, vehicle = f.relative_to(out).parts[:3]
+        got[(unescape(message), unescape(vehicle.removeprefix("vehicle=")))] += duckdb.sql(
+            f"SELECT count(*) FROM read_parquet('{f}')").fetchall()[0][0]
+    assert dict(got) == dict(sent)

@@ -117,5 +117,7 @@ def export(
                f"-> {out}", err=True)
     for bid in stats.skipped:
         typer.echo(f"skipped unreadable batch {bid}", err=True)
-    if stats.skipped:
+    for part in stats.mismatches:
+        typer.echo(f"rows read back differ from rows written: {part}", err=True)
+    if stats.skipped or stats.mismatches:
         raise typer.Exit(1)

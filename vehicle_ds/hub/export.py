@@ -16,7 +16,19 @@ from typing import Any
 from ..uplink_format import BatchFormatError, decode_batch_bytes
 
 FLUSH_ROWS = 1_000_000  # rows per message kept in memory before a part is written
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_KEEP = re.compile(r"[A-Za-z0-9_-]")
+
+
+def escape(name: str) -> str:
+    """A name as one path component, reversibly (Hive's %XX escaping of every byte outside [A-Za-z0-9_-]):
+    ``LSV:C`` and ``LSV_C`` never share a folder, and ``..`` is ``%2E%2E``, never the parent folder."""
+    return "".join(c if _KEEP.fullmatch(c) else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in name) or "%00"
+
+
+def unescape(component: str) -> str:
+    from urllib.parse import unquote
+
+    return "" if component == "%00" else unquote(component)
 
 
 @dataclass
@@ -25,6 +37,7 @@ class ExportStats:
     skipped: list[str] = field(default_factory=list)  # unreadable batches, by id (never silently dropped)
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     files: int = 0
+    mismatches: list[str] = field(default_factory=list)  # parts whose rows read back differ from those written
 
 
 def _table(m: dict[str, Any], vehicle: str, device: str, batch_id: str, day: str):
@@ -71,9 +84,16 @@ def export_parquet(db_url: str, out: Path, org: str | None = None,
             return
         message, day, vehicle = key
         table = pa.concat_tables(tables, promote_options="default").drop_columns(["day", "vehicle"])
-        folder = out / _SAFE.sub("_", message) / f"day={day}" / f"vehicle={_SAFE.sub('_', vehicle)}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, folder / f"part-{parts[key]}.parquet")
+        folder = out / escape(message) / f"day={day}" / f"vehicle={escape(vehicle)}"
+        if not folder.resolve().is_relative_to(out.resolve()):  # cannot happen with escape(); never trusted
+            raise ValueError(f"partition outside the export folder: {folder}")
+        for d in (out / escape(message), folder.parent, folder):
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / f"part-{parts[key]}.parquet"
+        pq.write_table(table, path)
+        path.chmod(0o600)  # fleet data: readable by its owner only
+        if pq.read_metadata(path).num_rows != table.num_rows:  # verified, never assumed
+            stats.mismatches.append(f"{path.relative_to(out)}: {pq.read_metadata(path).num_rows} of {table.num_rows}")
         parts[key] += 1
         stats.files += 1
 
