@@ -136,7 +136,9 @@ def test_every_bad_input_is_a_4xx(live):
     assert httpx.post(base + "/api/v1/documents", content=b"{}", headers={**alice, "Content-Type": "text/csv"}
                       ).status_code == 415
     for doc in (b'{"schema": "vehicle-ds/results@2", "x": NaN}', b"[" * 5000 + b"]" * 5000, b"{nope",
-                b'{"schema": "vehicle-ds/results@2", "component": "edge", "checks": 5}'):
+                b'{"schema": "vehicle-ds/results@2", "component": "edge", "checks": 5}',
+                b'{"schema": "vehicle-ds/results@2", "x": 1e999}',  # overflows to infinity: refused, never a 500
+                b'{"schema": "vehicle-ds/results@2", "x": "a\\u0000b"}'):  # NUL: PostgreSQL cannot store it
         r = httpx.post(base + "/api/v1/documents", content=doc, headers=alice)
         assert r.status_code == 422, (doc[:40], r.status_code)
     assert httpx.get(base + "/api/v1/uplink/batches?offset=99999999999999999999", headers=alice).status_code == 422

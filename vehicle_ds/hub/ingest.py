@@ -104,22 +104,38 @@ def _strict_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float, refused when it is not finite (1e999 overflows to infinity)."""
+    import math
+
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is not a finite number")
+    return value
+
+
 def _depth(obj: Any, limit: int) -> None:
+    """Refuses nesting deeper than ``limit`` and NUL characters in any string or key (PostgreSQL text and
+    JSON cannot hold them, and no results document needs one)."""
     stack = [(obj, 1)]
     while stack:
         o, d = stack.pop()
         if d > limit:
             raise ValueError(f"nested deeper than {limit} levels")
         if isinstance(o, dict):
+            if any("\x00" in k for k in o):
+                raise ValueError("a key holds a NUL character")
             stack.extend((v, d + 1) for v in o.values())
         elif isinstance(o, list):
             stack.extend((v, d + 1) for v in o)
+        elif isinstance(o, str) and "\x00" in o:
+            raise ValueError("a string holds a NUL character")
 
 
 def parse_document(raw: bytes) -> tuple[dict[str, Any], str, str]:
     """(document, kind, sha256) of an uploaded results or catalog document."""
     try:
-        doc = json.loads(raw, parse_constant=_strict_constant)
+        doc = json.loads(raw, parse_constant=_strict_constant, parse_float=_finite)
         _depth(doc, MAX_JSON_DEPTH)
     except RecursionError:
         raise HTTPException(422, f"nested deeper than {MAX_JSON_DEPTH} levels") from None
