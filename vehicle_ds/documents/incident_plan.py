@@ -58,19 +58,8 @@ def _cell(ctx: Context, text: str, tag: str) -> str:
     return text + (ctx.tag_note(tag) if tag != "V" and text != "—" else "")
 
 
-def build(ctx: Context) -> Document:
-    d = Document("incident_plan", ctx.t("数据安全事件应急预案", "Data-security incident response plan"), ctx.lang)
-    d.subtitle = ctx.t(f"依据{ctx.cite('CN-DSL-29')}、{ctx.cite('CN-NDSR-11')}、"
-                       "《工业和信息化领域数据安全事件应急预案（试行）》、《国家网络安全事件报告管理办法》",
-                       "under NDSR Art. 11, the MIIT sector incident plan (2024) and the CAC incident-reporting measures (2025)")
-    d.h("一、总则", "1. General")
-    d.p("编制目的：建立统一指挥、分级负责的数据安全事件应急工作机制，及时处置事件、减轻危害。编制依据：" + ctx.t("；", "; ").join(
-        ctx.cite(b) for b in ("CN-DSL-29", "CN-NDSR-11", "PIPL-57", "MIIT-DSM"))
-        + "；"
-        "《工业和信息化领域数据安全事件应急预案（试行）》（工信部网安〔2024〕214号）；"
-        "《国家网络安全事件报告管理办法》（2025年11月1日起施行）。适用范围：本单位车辆、车联网平台及数据接口处理的全部数据。",
-        "Purpose, basis and scope: one command chain for data-security incidents across the organisation's vehicles, "
-        "platform and interfaces.")
+def _organisation(ctx: Context, d: Document) -> None:
+    """二 to 六: who acts, the incident types and scenarios, the grading table, monitoring and the response."""
     d.h("二、组织体系与职责", "2. Organisation and duties")
     contacts = ctx.org_list("contact")
     if contacts:
@@ -108,6 +97,10 @@ def build(ctx: Context) -> Document:
              d.t("指挥与决策", "Command")],
             [[d.t(zh, en), d.value(f"{zh} trigger", None, None), d.value(f"{zh} measures", None, None),
               d.value(f"{zh} command", None, None)] for zh, en in LEVELS])
+
+
+def _reporting(ctx: Context, d: Document) -> None:
+    """七: to whom, when and on what basis; the PIPL Art. 57 notice's contents."""
     d.h("七、报告与通报", "7. Reporting")
     d.table([d.t("对象", "To"), d.t("情形", "When"), d.t("时限", "Deadline"), d.t("依据", "Basis")], [
         [d.t("属地行业监管部门（通信管理局或工业和信息化主管部门）", "sector regulator"),
@@ -129,6 +122,23 @@ def build(ctx: Context) -> Document:
         "已采取的补救措施和个人可以采取的减轻危害的措施；本单位的联系方式（依据" + ctx.cite("PIPL-57") + "）。",
         "The notice states the kinds of information, the cause and possible harm; the remedies taken and what individuals "
         "can do; the organisation's contact (PIPL Art. 57).")
+
+
+def build(ctx: Context) -> Document:
+    d = Document("incident_plan", ctx.t("数据安全事件应急预案", "Data-security incident response plan"), ctx.lang)
+    d.subtitle = ctx.t(f"依据{ctx.cite('CN-DSL-29')}、{ctx.cite('CN-NDSR-11')}、"
+                       "《工业和信息化领域数据安全事件应急预案（试行）》、《国家网络安全事件报告管理办法》",
+                       "under NDSR Art. 11, the MIIT sector incident plan (2024) and the CAC incident-reporting measures (2025)")
+    d.h("一、总则", "1. General")
+    d.p("编制目的：建立统一指挥、分级负责的数据安全事件应急工作机制，及时处置事件、减轻危害。编制依据：" + ctx.t("；", "; ").join(
+        ctx.cite(b) for b in ("CN-DSL-29", "CN-NDSR-11", "PIPL-57", "MIIT-DSM"))
+        + "；"
+        "《工业和信息化领域数据安全事件应急预案（试行）》（工信部网安〔2024〕214号）；"
+        "《国家网络安全事件报告管理办法》（2025年11月1日起施行）。适用范围：本单位车辆、车联网平台及数据接口处理的全部数据。",
+        "Purpose, basis and scope: one command chain for data-security incidents across the organisation's vehicles, "
+        "platform and interfaces.")
+    _organisation(ctx, d)
+    _reporting(ctx, d)
     d.h("八、事后总结", "8. Post-incident review")
     d.p("总结事件原因、影响、处置过程与整改措施，形成总结报告。", "Cause, impact, handling and remediation in a summary report.")
     d.fields([(d.t("总结报告的编写、审核与报送安排", "Who writes, approves and files the summary"), None, None)])
