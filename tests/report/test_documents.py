@@ -239,16 +239,9 @@ def test_a_baseline_with_much_less_important_data_dates_the_re_filing(inputs, tm
 
 def _pia_export_fields(inputs, tmp_path, declared: str) -> tuple[dict[str, str], list[str]]:
     """The PIA's "abroad" and "provided" statements per dataset, graded from ``declared``."""
-    work = tmp_path / "work"
-    shutil.copytree(inputs / "outputs", work)
-    (tmp_path / "datasets.toml").write_text(declared, "utf-8")
-    proc = run_cli("datasets", str(tmp_path / "datasets.toml"), "--out", str(work / "datasets" / "results.json"))
-    assert proc.returncode in (0, 1), proc.stderr
-    m = generate(build_report(load_inputs([work])), load_org(inputs / "org.toml"), tmp_path / "docs", "zh")
-    pia = next(d for d in m["documents"] if d["id"] == "pia")
-    filled = {f["field"]: f["value"] for f in pia["filled"] if f["field"].endswith((" abroad", " provided"))}
-    todo = [t for t in pia["todo"] if t.endswith((" abroad", " provided"))]
-    return filled, todo
+    filled, todo = _statements(inputs, tmp_path, declared, "pia")
+    ends = (" abroad", " provided")
+    return {k: v for k, v in filled.items() if k.endswith(ends)}, [t for t in todo if t.endswith(ends)]
 
 
 def test_a_dataset_is_said_to_go_abroad_or_to_others_only_from_its_own_declaration(inputs, tmp_path):
