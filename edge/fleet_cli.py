@@ -65,7 +65,9 @@ def audit(
     fleet, per_vehicle = merge(res["results"], make)
     logs_done = per_log(res["results"])
     errors = [{"path": r["path"], "vehicle": r["vehicle"], "error": r["error"]} for r in logs_done if r["error"]]
-    failed = bool(errors)
+    # a log that read cleanly but held no frame is no evidence of its vehicle: flagged, never counted as audited
+    empty = [{"path": r["path"], "vehicle": r["vehicle"]} for r in logs_done if not r["error"] and not r["frames"]]
+    failed = bool(errors or empty)
     for name, agent in sorted(per_vehicle.items()):
         doc = new_results("edge", {"mode": "fleet", "logs": [r["path"] for r in logs_done if r["vehicle"] == name]},
                           {"consented_purposes": sorted(purpose)}, asset=Asset("vehicle", name))
@@ -75,14 +77,16 @@ def audit(
     doc = new_results("edge", {"mode": "fleet", "logs": len(items), "vehicles": sorted(per_vehicle)},
                       {"consented_purposes": sorted(purpose), "scheduler": scheduler}, asset=Asset("vehicle", "fleet"))
     doc["checks"] = fleet.checks()
-    summary = fleet.summary() | {"logs": logs_done,
-                                 "unreadable": errors, "datasets": dataset_facts(per_vehicle)}
+    summary = fleet.summary() | {"logs": logs_done, "unreadable": errors, "empty": empty,
+                                 "datasets": dataset_facts(per_vehicle)}
     write_json(out / "results.json", finish(doc, summary))
     import shutil
 
     shutil.rmtree(staging, ignore_errors=True)
     typer.echo(f"fleet audit: {len(items)} logs, {len(per_vehicle)} vehicles, {fleet.frames.total:,} frames, "
-               f"{len(errors)} unreadable -> {out / 'results.json'}", err=True)
+               f"{len(errors)} unreadable, {len(empty)} without a frame -> {out / 'results.json'}", err=True)
+    for e in empty:
+        typer.echo(f"no frame in {e['path']} ({e['vehicle']}): not evidence of that vehicle", err=True)
     if failed:
         raise typer.Exit(1)
 

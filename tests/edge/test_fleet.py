@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,13 +117,18 @@ def test_fleet_audit_on_a_scheduler_equals_serial_replays_even_when_a_worker_die
     assert {c["category"]: c["vehicles"] for c in s["datasets"]["categories"]}["location"] == 4
 
 
-def test_local_cluster_is_the_default(fleet_logs, tmp_path):
+def test_local_cluster_is_the_default_and_a_log_without_frames_is_flagged(fleet_logs, tmp_path):
+    logs = tmp_path / "logs" / "car1"
+    shutil.copytree(fleet_logs / "logs" / "car1", logs)
+    (logs / "empty.log").write_text("")  # read cleanly, holds nothing: no evidence of car1
     out = tmp_path / "out"
-    proc = run_cli("fleet", "audit", str(fleet_logs / "logs" / "car1"), "--dbc", str(SAMPLE_DBC), "--out", str(out),
+    proc = run_cli("fleet", "audit", str(logs), "--dbc", str(SAMPLE_DBC), "--out", str(out),
                    "--key-file", str(fleet_logs / "k.key"), "--workers", "2", timeout=300)
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode == 1, proc.stderr
     doc = json.loads((out / "results.json").read_text())
-    assert doc["settings"]["scheduler"] == "local" and len(doc["summary"]["logs"]) == 5
+    assert doc["settings"]["scheduler"] == "local" and len(doc["summary"]["logs"]) == 6
+    assert [e["path"].endswith("empty.log") for e in doc["summary"]["empty"]] == [True]
+    assert "no frame in" in proc.stderr and "empty.log" in proc.stderr
 
 
 def test_a_large_candump_log_split_across_workers_equals_its_serial_replay(tmp_path):
