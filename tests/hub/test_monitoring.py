@@ -334,3 +334,31 @@ def test_webhooks_are_listed_rotated_and_deleted_without_showing_secrets(tmp_pat
         assert rotated["secret"] != hook["secret"]
         assert httpx.delete(base + f"/api/v1/webhooks/{hook['id']}", headers=h).status_code == 204
         assert httpx.get(base + "/api/v1/webhooks", headers=h).json()["webhooks"] == []
+
+
+def test_a_silence_alert_resolves_when_the_vehicle_reports_and_a_cause_recurring_after_its_incident_closed_alerts_again(
+        tmp_path):
+    with _hub(tmp_path, silent_after=dt.timedelta(seconds=0.5), sweep_s=0.2) as (base, h):
+        dev = _device(base, h, "gw-back")
+        assert httpx.post(base + "/api/v1/uplink", content=_batch("gw-back", np.array([39.904]), None),
+                          headers=dev).status_code == 201
+
+        def alerts(rule):
+            return [a for a in httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"] if a["rule"] == rule]
+        assert _wait(lambda: any(a["state"] == "open" for a in alerts("vehicle_silent")))
+
+        assert httpx.post(base + "/api/v1/uplink", content=_batch("gw-back", np.array([39.905]), None),
+                          headers=dev).status_code == 201
+        assert next(a["state"] for a in alerts("vehicle_silent")) == "resolved"  # it reported again
+        # a violation, its incident closed, then the same violation again: a new alert, not a silent count
+        httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", "2026-01-01T00:00:00Z", []), headers=h)
+        [first] = alerts("uplink_check")
+        inc = httpx.post(base + "/api/v1/incidents", json={"title": "VIN in clear", "alert_ids": [first["id"]]},
+                         headers=h).json()
+        url = base + f"/api/v1/incidents/{inc['id']}"
+        httpx.post(url + "/grade", headers=h, json={"data_class": "general"})
+        assert httpx.post(url + "/close", json={"summary": "fixed the override and re-verified"},
+                          headers=h).status_code == 200
+        httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", "2026-01-02T00:00:00Z", []), headers=h)
+        again = alerts("uplink_check")
+        assert len(again) == 2 and {a["state"] for a in again} == {"in_incident", "open"}

@@ -135,7 +135,7 @@ class Alert(Base):
     first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
     count: Mapped[int] = mapped_column(Integer, default=1)
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | in_incident
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | in_incident | resolved
     incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 

@@ -218,6 +218,10 @@ def record(s: Session, org_id: int, f: Finding) -> Alert | None:
     """Store ``f`` as an alert, or count a repeat of an open one; returns the alert when it is new."""
     key = hashlib.sha256(f"{f.rule}\x00{f.asset}\x00{f.cause}".encode()).hexdigest()
     existing = s.scalar(select(Alert).where(Alert.org_id == org_id, Alert.dedup_key == key))
+    if existing is not None and _finished(s, existing):
+        _retire(existing)  # the cause came back after its incident closed: a new alert, not a silent count
+        s.flush()
+        existing = None
     if existing is not None:
         existing.count += 1
         existing.last_seen = now()
@@ -236,6 +240,33 @@ def record(s: Session, org_id: int, f: Finding) -> Alert | None:
         if SEVERITY_RANK[f.severity] <= SEVERITY_RANK.get(hook.min_severity, 3):
             s.add(Delivery(webhook_id=hook.id, alert_id=a.id, body=json.dumps(alert_json(a), ensure_ascii=False)))
     return a
+
+
+def _finished(s: Session, a: Alert) -> bool:
+    """An alert whose incident is closed (or that was resolved) speaks for the past only."""
+    if a.state == "resolved":
+        return True
+    if a.state != "in_incident" or a.incident_id is None:
+        return False
+    from .db import Incident
+
+    inc = s.get(Incident, a.incident_id)
+    return inc is not None and inc.state == "closed"
+
+
+def _retire(a: Alert) -> None:
+    """Free the alert's dedup key (kept unique per organisation) so the same cause can raise a new alert."""
+    a.dedup_key = hashlib.sha256(f"{a.dedup_key}\x00retired\x00{a.id}".encode()).hexdigest()
+
+
+def resolve_silence(s: Session, org_id: int, device_id: str) -> None:
+    """A vehicle that reports again is no longer silent: its open silence alert is resolved (a later silence
+    raises a new one)."""
+    for a in s.scalars(select(Alert).where(Alert.org_id == org_id, Alert.rule == "vehicle_silent",
+                                           Alert.asset == f"device:{device_id}", Alert.state == "open")):
+        a.state = "resolved"
+        a.details = {**a.details, "resolved_at": now().isoformat()}
+        _retire(a)
 
 
 def alert_json(a: Alert) -> dict[str, Any]:

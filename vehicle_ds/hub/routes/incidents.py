@@ -108,7 +108,7 @@ def _answer(s: Session, i: Incident) -> dict[str, Any]:
 
 @router.get("/api/v1/alerts", responses=errors(401, 422, 429))
 def alerts(caller: Caller = Depends(user), s: Session = Depends(db),
-           state: Literal["open", "acknowledged", "in_incident", "all"] = "all",
+           state: Literal["open", "acknowledged", "in_incident", "resolved", "all"] = "all",
            limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     q = select(Alert).where(Alert.org_id == caller.org_id)
     if state != "all":
