@@ -21,7 +21,7 @@ COLUMNS = (("name", "数据名称", "Data name"), ("description", "数据描述"
 
 
 # The verdicts that evidence a row's protection measures, per kind of asset holding it (requirement, zh, en).
-PLATFORM_MEASURES = (("REQ-STORE-AT-REST", "存储加密", "encryption at rest"),
+PLATFORM_MEASURES = (("REQ-STORE-AT-REST", "敏感个人信息不以明文存储", "sensitive PI not stored readable"),
                      ("REQ-API-TRANSPORT", "传输加密与安全配置", "transport encryption"),
                      ("REQ-API-AUTHN", "接口身份认证", "interface authentication"),
                      ("REQ-API-AUTHZ", "接口授权", "interface authorisation"),
