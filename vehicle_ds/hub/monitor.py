@@ -190,9 +190,11 @@ def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
 
 
 def sweep_silent(sessions, settings: MonitorSettings) -> int:
-    """Raise (or repeat) the silent-vehicle alerts; returns how many vehicles are silent."""
+    """Resolve the silence alerts of vehicles that reported again, raise (or repeat) those of the silent ones;
+    returns how many vehicles are silent. Done here, off the ingest path: an upload costs no alert query."""
     n = 0
     with sessions() as s:
+        resolve_reported(s, now() - settings.silent_after)
         for org_id, f in list(silent_vehicles(s, settings)):
             record(s, org_id, f)
             n += 1
@@ -259,14 +261,16 @@ def _retire(a: Alert) -> None:
     a.dedup_key = hashlib.sha256(f"{a.dedup_key}\x00retired\x00{a.id}".encode()).hexdigest()
 
 
-def resolve_silence(s: Session, org_id: int, device_id: str) -> None:
-    """A vehicle that reports again is no longer silent: its open silence alert is resolved (a later silence
-    raises a new one)."""
-    for a in s.scalars(select(Alert).where(Alert.org_id == org_id, Alert.rule == "vehicle_silent",
-                                           Alert.asset == f"device:{device_id}", Alert.state == "open")):
-        a.state = "resolved"
-        a.details = {**a.details, "resolved_at": now().isoformat()}
-        _retire(a)
+def resolve_reported(s: Session, cutoff: dt.datetime) -> None:
+    """A vehicle that reported again (after ``cutoff``) is no longer silent: its open silence alert is resolved
+    (a later silence raises a new one)."""
+    for a in s.scalars(select(Alert).where(Alert.rule == "vehicle_silent", Alert.state == "open")):
+        d = s.scalar(select(Device).where(Device.org_id == a.org_id, Device.device_id == a.asset.removeprefix("device:")))
+        seen = d.last_seen if d is not None else None
+        if seen is not None and (seen if seen.tzinfo else seen.replace(tzinfo=dt.timezone.utc)) >= cutoff:
+            a.state = "resolved"
+            a.details = {**a.details, "resolved_at": now().isoformat()}
+            _retire(a)
 
 
 def alert_json(a: Alert) -> dict[str, Any]:

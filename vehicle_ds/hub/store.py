@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .db import Batch, DatasetObservation, Device, Document, now
 from .deps import Caller
 from .ingest import outcomes_of, subject_key, summary_of
-from .monitor import DOCUMENT_RULES, record, resolve_silence, rule_new_unknown_ids
+from .monitor import DOCUMENT_RULES, record, rule_new_unknown_ids
 
 
 def observe_datasets(s: Session, caller: Caller, observed: dict[str, dict[str, Any]]) -> None:
@@ -44,7 +44,6 @@ def store_batch(sessions, parsed, caller: Caller, raw: bytes) -> Response:
             s.add(Batch(batch_id=parsed.batch_id, device_id=caller.sub, org_id=caller.org_id, size=len(raw),
                         records=parsed.records, messages=parsed.messages, body=raw))
             s.execute(update(Device).where(Device.device_id == caller.sub).values(last_seen=now()))
-            resolve_silence(s, caller.org_id, caller.sub)
             s.commit()
         except IntegrityError:
             s.rollback()
