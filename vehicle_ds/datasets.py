@@ -276,8 +276,8 @@ def assess(raw: dict[str, Any], datasets: list[Dataset]) -> dict[str, Any]:
         route = {"route": "undetermined", "missing": ["[export] in datasets.toml"], "tripped": [], "duties": []}
         status, reason = "needs_review", "exports not declared"
     else:
-        route = {**export_route(export, important_exported(graded, export)),
-                 "important_data_exported": important_exported(graded, export)}
+        leaves = important_exported(graded, export)
+        route = {**export_route(export, leaves), "important_data_exported": leaves}
         arrangement = str(export.get("arrangement", "none"))
         if route["route"] == "undetermined":
             status, reason = "needs_review", "; ".join(f"missing: {m}" for m in route["missing"])

@@ -264,10 +264,14 @@ def _retire(a: Alert) -> None:
 def resolve_reported(s: Session, cutoff: dt.datetime) -> None:
     """A vehicle that reported again (after ``cutoff``) is no longer silent: its open silence alert is resolved
     (a later silence raises a new one)."""
-    for a in s.scalars(select(Alert).where(Alert.rule == "vehicle_silent", Alert.state == "open")):
-        d = s.scalar(select(Device).where(Device.org_id == a.org_id, Device.device_id == a.asset.removeprefix("device:")))
-        seen = d.last_seen if d is not None else None
-        if seen is not None and (seen if seen.tzinfo else seen.replace(tzinfo=dt.timezone.utc)) >= cutoff:
+    alerts = s.scalars(select(Alert).where(Alert.rule == "vehicle_silent", Alert.state == "open")).all()
+    if not alerts:
+        return
+    # one query for every silent vehicle that reported since, not one per alert (a fleet may have thousands)
+    back = set(s.execute(select(Device.org_id, Device.device_id).where(
+        Device.device_id.in_({a.asset.removeprefix("device:") for a in alerts}), Device.last_seen >= cutoff)).all())
+    for a in alerts:
+        if (a.org_id, a.asset.removeprefix("device:")) in back:
             a.state = "resolved"
             a.details = {**a.details, "resolved_at": now().isoformat()}
             _retire(a)
