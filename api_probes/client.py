@@ -47,6 +47,10 @@ class Exchange:
         """The target answered 2xx: it did what was asked."""
         return self.status is not None and 200 <= self.status < 300
 
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
     def json(self) -> Any:
         import json
 
@@ -135,12 +139,13 @@ class SafeClient:
 
     def request(self, method: str, url: str, *, token: str | None = None, cookies: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None, json_body: Any = None, form: dict[str, str] | None = None,
-                params: dict[str, str] | None = None, paced: bool = True, any_path: bool = False) -> Exchange:
+                params: dict[str, str] | None = None, paced: bool = True, any_path: bool = False,
+                retry: bool = True) -> Exchange:
         """Send one request if the profile allows it, carrying exactly the credentials given: ``token`` as a
         bearer header, ``cookies`` as the Cookie header, nothing else (there is no cookie jar: a cookie set by
         one answer is never sent with another request unless a probe passes it). ``any_path`` is for probes
         that must reach a path outside the endpoint list on an allowed host (plain-HTTP and error probes),
-        GET only."""
+        GET only. ``retry=False``: a 429 is the answer (a probe that looks for throttling)."""
         method = method.upper()
         if not url.startswith(("http://", "https://")):
             url = self.profile.base_url + url
@@ -163,7 +168,7 @@ class SafeClient:
             ex = self._send(method, url, h, json_body, params, form, carried)
             # Honour the target's rate limit (a 429 is not an answer to the probe's question); the
             # deliberate burst of the rate-limit probe is unpaced and wants to see the 429.
-            if ex.status != 429 or not paced or attempt == 2:
+            if ex.status != 429 or not paced or not retry or attempt == 2:
                 return ex
             time.sleep(min(2.0, float(ex.headers.get("retry-after", "1") or 1)))
             self._pace(self.profile.rate_per_s)

@@ -68,7 +68,7 @@ class Context:
     def owners(self) -> list[Identity]:
         """Identities of an ordinary role (owner, peer, user, customer …), paired in cross-user tests; staff,
         dealers, support and admins are privileged and never stand in for a customer."""
-        return [i for i in self.profile.identities if i.role not in PRIVILEGED_ROLES and self.has_credentials(i.name)]
+        return [i for i in self.profile.identities if i.role.lower() not in PRIVILEGED_ROLES and self.has_credentials(i.name)]
 
     def reference_endpoint(self) -> Endpoint | None:
         """A safe, authenticated read endpoint without object ids: where token attacks are judged."""

@@ -54,6 +54,8 @@ def _credential_kind(key: str, value: Any) -> str | None:
     """Credentials in a response: a password field, a password hash, a secret or key, a private key."""
     if not isinstance(value, str) or not value:
         return None
+    if key in ("PWD", "OLDPWD") and value.startswith("/"):
+        return None  # the shell's working directory in an environment dump, not a password
     key = snake(key)  # SecretAccessKey, accessKeyId, apiKey as their snake_case names
     if "PRIVATE KEY-----" in value:
         return "private_key"

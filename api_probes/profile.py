@@ -97,6 +97,8 @@ class Profile:
     # then counts answers against it instead of hoping a burst is fast enough (same verdict on a busy machine).
     declared_rate: float | None = None
     declared_burst: float | None = None
+    logout: dict[str, Any] | None = None  # the request that ends a session ([logout])
+    reset: dict[str, Any] | None = None  # the password-reset flow ([reset]): its request, confirmation, code format
 
     @property
     def host(self) -> str:
@@ -120,6 +122,21 @@ def _change_me(node: Any, where: str = "") -> list[str]:
     if isinstance(node, list):
         return [k for n, v in enumerate(node) for k in _change_me(v, f"{where}[{n}]")]
     return [where] if isinstance(node, str) and "CHANGE-ME" in node else []
+
+
+def _reset_endpoints(reset: Any, listed: list[Endpoint], p: Path) -> list[Endpoint]:
+    """The reset flow's requests as endpoints (unauthenticated, declared safe by declaring the flow: they are
+    still writes, sent only with the write opt-in), unless the profile lists them itself."""
+    if not isinstance(reset, dict) or not reset.get("path"):
+        raise InputError("[reset] needs a path (the request that asks for a code)", path=str(p))
+    steps = [(str(reset.get("method", "POST")).upper(), str(reset["path"]))]
+    confirm = reset.get("confirm")
+    if confirm is not None:
+        if not isinstance(confirm, dict) or not confirm.get("path"):
+            raise InputError("reset.confirm needs a path (the request that spends the code)", path=str(p))
+        steps.append((str(confirm.get("method", "POST")).upper(), str(confirm["path"])))
+    return [Endpoint(method=m, path=path, safe=True, auth=False) for m, path in steps
+            if not any(e.matches(m, path) for e in listed)]
 
 
 def load_profile(path: str | Path) -> Profile:
@@ -153,6 +170,15 @@ def load_profile(path: str | Path) -> Profile:
                         mass_assignment=e.get("mass_assignment"),
                         cross_user=e.get("cross_user"), account_change=e.get("account_change"))
                for e in raw.get("endpoint", [])]
+        reset, logout = raw.get("reset"), raw.get("logout")
+        if reset is not None:
+            eps += _reset_endpoints(reset, eps, p)
+        if logout is not None:
+            if not isinstance(logout, dict) or not logout.get("path"):
+                raise InputError("[logout] needs a path (the request that ends a session)", path=str(p))
+            method = str(logout.get("method", "POST")).upper()
+            if not any(e.matches(method, str(logout["path"])) for e in eps):
+                eps.append(Endpoint(method=method, path=str(logout["path"]), safe=True))
         left = _change_me(raw)
         if left:
             raise InputError(f"complete the drafted profile first: {', '.join(left[:5])} still read CHANGE-ME",
@@ -177,7 +203,8 @@ def load_profile(path: str | Path) -> Profile:
             crack_seconds=float(jwt_cfg.get("crack_seconds", 120.0)),
             max_token_lifetime_s=float(jwt_cfg["max_lifetime_s"]) if "max_lifetime_s" in jwt_cfg else None,
             discover_max=int(budget.get("discover_max", 150)), setup=list(raw.get("setup", [])),
-            declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p),
+            declared_rate=_limit(t, "per_s", p), declared_burst=_limit(t, "burst", p), reset=reset,
+            logout=logout,
         )
     except KeyError as exc:
         raise InputError(f"missing setting {exc.args[0]!r}", path=str(p)) from None

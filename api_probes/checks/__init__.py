@@ -5,7 +5,7 @@ rate-limit probe comes last, so its 429s never disturb another probe)."""
 from __future__ import annotations
 
 # importing registers the probes; the order is deliberate
-from . import auth, jwt, authz, writes, exposure, inventory, transport  # noqa: F401
+from . import auth, jwt, authz, writes, reset, session, exposure, inventory, transport  # noqa: F401
 from .writes import mass_assignment
 from .registry import REGISTRY, Probe, result, run_probe
 from .transport import rate_limit

@@ -77,6 +77,7 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         fields = dict(spec.get("fields", {}))
         body = {**fill_tag(dict(spec.get("body", {})), tag), **fields}
         read_path, pointer = spec.get("read", e.path), spec.get("pointer")
+        ids: dict[str, str] = {}
         if spec.get("register"):
             ex = ctx.client.request(e.method, e.path, json_body=body)  # a registration carries no credentials
             user, pw = str(body.get(spec.get("username_field", "username"), "")), str(
@@ -87,7 +88,11 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         else:
             who = ctx.owners()[0].name
             creds = ctx.auth(who)
-            ex = ctx.client.request(e.method, e.path, **creds, json_body=body)
+            # path ids (/cards/{card_id}/limits) from the identity's objects, setup captures included
+            owns = ctx.identity(who).owns
+            ids = {param: owns.get(kind, [""])[0] for param, kind in e.objects.items()}
+            read_path = fill(read_path, ids)
+            ex = ctx.client.request(e.method, fill(e.path, ids), **creds, json_body=body)
         echoed = [k for k, v in fields.items() if ex.ok and v in values_of(ex.json(), k, pointer)]
         read = ctx.client.request("GET", read_path, **creds) if creds else None
         after = {k: values_of(read.json(), k, pointer) if read else [] for k in fields}
@@ -100,7 +105,7 @@ def mass_assignment(ctx: Context, p: Probe) -> list[dict[str, Any]]:
             revert = spec["revert"]
 
             def send_and_verify() -> bool:
-                done = ctx.client.request(revert.get("method", e.method), revert.get("path", e.path), **creds,
+                done = ctx.client.request(revert.get("method", e.method), fill(revert.get("path", e.path), ids), **creds,
                                           json_body=dict(revert.get("body", revert)))
                 again = ctx.client.request("GET", read_path, **creds)  # undone only when the read-back says so
                 return done.ok and again.ok and not any(v in values_of(again.json(), k, pointer)
@@ -151,8 +156,9 @@ def _write_to_fresh_object(ctx: Context, p: Probe, e: Endpoint, owner: str, acto
         listed = ctx.client.request("GET", list_path, **ctx.auth(owner)) if list_path else None
         off_list = bool(listed and listed.ok and ids[0] not in values_of(listed.json(), create.get("id_field", "id")))
         effect = before.ok and (after.status in (404, 410) or off_list)
-    else:
-        effect = after.ok and any(v in values_of(after.json(), k) for k, v in body.items())
+    else:  # a value the actor sent that the owner's read shows now and did not show before
+        effect = after.ok and any(v in values_of(after.json(), k) and not (before.ok and v in values_of(before.json(), k))
+                                  for k, v in body.items())
     change = {"check": p.id, "as": actor, "request": f"{e.method} {e.path}", "object_of": owner,
               "created": f"{create['path']} -> {oid}", "accepted": attempt.ok, "changed": effect, "reverted": None}
     ctx.changes.append(change)
@@ -160,8 +166,11 @@ def _write_to_fresh_object(ctx: Context, p: Probe, e: Endpoint, owner: str, acto
         if e.method == "DELETE" and effect:
             change["reverted"] = True  # the object the probe created is gone: nothing is left
         else:
-            def delete_and_verify() -> bool:
+            def delete_and_verify() -> bool:  # gone: its read answers 404/410, or it left the owner's list
                 ctx.client.request("DELETE", fill(spec.get("delete", e.path), {param: oid}), **ctx.auth(owner))
+                if list_path:
+                    now = ctx.client.request("GET", list_path, **ctx.auth(owner))
+                    return now.ok and ids[0] not in values_of(now.json(), create.get("id_field", "id"))
                 return ctx.client.request("GET", read_path, **ctx.auth(owner)).status in (404, 410)
 
             undo(change, delete_and_verify)
@@ -229,7 +238,9 @@ def _own_password_changed(ctx: Context, b: Any, method: str, path: str) -> bool:
 def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
     """B sets A's e-mail (or password) through an account endpoint with A's user id: the account is B's from
     then on. For an e-mail the effect is read back as A; for a password, A logging in with the new one is the
-    effect. A's original e-mail is restored afterwards (or the profile's ``revert`` body is sent)."""
+    effect. A's original e-mail is restored afterwards (or the profile's ``revert`` body is sent).
+    ``account_change.id_in_body`` maps body fields to kinds of A's ``owns`` (``{username = "username"}``) for
+    APIs that take the account from the body (PUT /profile {"username": A, "phone_number": ...})."""
     owners = [o for o in ctx.owners()]
     if len(owners) < 2:
         return [result(p, "skipped", {"reason": "needs two owner identities"})]
@@ -245,7 +256,9 @@ def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
         read_path = spec.get("read", "")
         before = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None
         original = (values_of(before.json(), field) or [None])[0] if before and before.ok else None
-        attempt = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body={field: value})
+        # the account may be named in the body instead of the path (PUT /profile {"username": A, ...})
+        named = {k: a.owns.get(kind, [""])[0] for k, kind in (spec.get("id_in_body") or {}).items()}
+        attempt = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body={**named, field: value})
         if field == "password":
             effect = bool(a.username) and login(ctx.client, ctx.profile, a.username or "", value).ok
             # the old password no longer working is a change too, whether or not the new one logs in
@@ -266,7 +279,7 @@ def account_takeover(ctx: Context, p: Probe) -> list[dict[str, Any]]:
                 if back is None:
                     return False
                 # through the request that made the change (B's write is proven to work here)
-                done = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body=back)
+                done = ctx.client.request(e.method, path, **ctx.auth(b.name), json_body={**named, **back})
                 if field == "password":
                     return done.ok and login(ctx.client, ctx.profile, a.username or "", str(back[field])).ok
                 now = ctx.client.request("GET", read_path, **ctx.auth(a.name)) if read_path else None

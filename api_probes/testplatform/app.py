@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from .deps import Platform
 from .model import NAME, Flaws, seed
-from .routes import auth, info, notes, users, vehicles
+from .routes import auth, info, notes, reset, users, vehicles
 from .tokens import Tokens
 
 
@@ -52,6 +52,6 @@ def create_app(flaws: set[str] | Flaws | None = None, identity_claim: str = "sub
     app.include_router(info.router)
     if on.undocumented_endpoint:
         app.include_router(info.debug_router)
-    for module in (auth, users, notes, vehicles):
+    for module in (auth, reset, users, notes, vehicles):
         app.include_router(module.router)
     return app

@@ -30,6 +30,8 @@ class Platform:
             token = authorization[7:]
         elif self.flaws.token_in_query:
             token = request.query_params.get("access_token") or request.query_params.get("token")
+        if token and token in self.state.revoked:
+            raise HTTPException(401, "logged out")
         if token:
             try:
                 claims = self.tokens.verify(token)

@@ -65,6 +65,13 @@ class Flaws:
     fat_token: bool = _flaw("access tokens live 30 days and carry the owner's phone number and e-mail")
     billing_exposure: bool = _flaw("the billing page returns the full card number, its CVV, the billing address and "
                                    "the platform's cloud access keys")
+    logout_ignored: bool = _flaw("logout answers 204 but the token and the session cookie keep working")
+    vehicle_mass_assignment: bool = _flaw("renaming a car also stores the paid service plan the body names")
+    account_in_body: bool = _flaw("PUT /profile changes the account its body names, not the caller's")
+    reset_enumeration: bool = _flaw("password reset answers 404 for an unknown user")
+    reset_code_returned: bool = _flaw("the reset answer carries the code, and a code resets whichever account is "
+                                      "named")
+    reset_code_guessable: bool = _flaw("reset codes are four digits and wrong codes are never limited")
     default_user: bool = _quirk("a request without credentials, or with a token it cannot read, acts as the first "
                                 "owner (a development default left on): token attacks prove nothing there")
     login_200: bool = _quirk("a failed login answers 200 with ok false, a timestamp and a request id")
@@ -131,6 +138,8 @@ class State:
     sessions: dict[str, str] = field(default_factory=dict)  # session cookie -> user id
     notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)  # tokens logged out
+    resets: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> pending code, wrong attempts
 
 
 def seed(flaws: Flaws) -> State:
@@ -147,9 +156,9 @@ def seed(flaws: Flaws) -> State:
     st.users = {u.id: u for u in users}
     st.vehicles = {
         make_vin(1001): {"owner": "u-1001", "model": "EV-S", "nickname": "Alice's car", "plate": "京A·12345",
-                         "position": (39.9151234, 116.4039876)},
+                         "position": (39.9151234, 116.4039876), "plan": "basic"},
         make_vin(1002): {"owner": "u-1002", "model": "EV-X", "nickname": "Bob's car", "plate": "沪B·67890",
-                         "position": (31.2243567, 121.4691234)},
+                         "position": (31.2243567, 121.4691234), "plan": "basic"},
     }
     counter = itertools.count(5001)
     for vin, v in st.vehicles.items():

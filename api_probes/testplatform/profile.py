@@ -21,6 +21,8 @@ ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("GET", "/api/v1/admin/users", {"roles": ["admin"], "expects": ["identifier", "contact"]}),
     ("PATCH", "/api/v1/users/me", {"mass_assignment": {"read": "/api/v1/users/me", "fields": {"role": "admin"},
                                                        "revert": {"role": "owner"}}}),
+    ("PATCH", "/api/v1/vehicles/{vin}", {"objects": {"vin": "vin"}, "mass_assignment": {
+        "read": "/api/v1/vehicles/{vin}", "fields": {"plan": "premium"}, "revert": {"plan": "basic"}}}),
     ("POST", "/api/v1/vehicles/{vin}/commands/unlock", {"objects": {"vin": "vin"}}),
     ("GET", "/api/v1/trip-details?trip_id={trip_id}", {"objects": {"trip_id": "trip_id"},
                                                        "expects": ["vehicle_identifier", "location"]}),
@@ -43,6 +45,8 @@ ENDPOINTS: tuple[tuple[str, str, dict[str, Any]], ...] = (
         "list": "/api/v1/notes"}}),
     ("PATCH", "/api/v1/users/{user_id}", {"objects": {"user_id": "user_id"},
                                           "account_change": {"field": "email", "read": "/api/v1/users/me"}}),
+    ("PUT", "/api/v1/profile", {"account_change": {"field": "email", "read": "/api/v1/users/me",
+                                                   "id_in_body": {"username": "username"}}}),
     ("POST", "/api/v1/admin/notices", {"roles": ["admin"]}),
     ("GET", "/api/v1/notices/{notice_id}", {"objects": {"notice_id": "notice"}}),
     ("DELETE", "/api/v1/admin/notices/{notice_id}", {"roles": ["admin"], "objects": {"notice_id": "notice"}, "cross_user": {
@@ -71,7 +75,8 @@ def profile_document(st: State, base_url: str, http_port: int, ca_cert: Path, si
     """The profile as data: target, JWT, budget, safety, login, one identity per user, the endpoints."""
     identities = [{"name": u.username, "role": u.role, "username": u.username, "password": u.password,
                    "owns": {"vin": [v for v, x in st.vehicles.items() if x["owner"] == u.id],
-                            "trip_id": [t for t, x in st.trips.items() if x["owner"] == u.id], "user_id": [u.id]}}
+                            "trip_id": [t for t, x in st.trips.items() if x["owner"] == u.id], "user_id": [u.id],
+                            "username": [u.username]}}
                   for u in st.users.values()]
     return {
         "target": {"name": NAME, "base_url": base_url, "allow_hosts": ["127.0.0.1"], "ca_cert": str(ca_cert.resolve()),
@@ -82,6 +87,11 @@ def profile_document(st: State, base_url: str, http_port: int, ca_cert: Path, si
         "safety": {"allow_unsafe": allow_unsafe},
         "login": {"path": "/api/v1/login", "method": "POST", "body": {"username": "{username}", "password": "{password}"},
                   "token_field": "access_token"},
+        "logout": {"path": "/api/v1/logout", "method": "POST"},
+        "reset": {"path": "/api/v1/password-reset", "body": {"username": "{username}"}, "identity": "alice",
+                  "code": r"\d{4}" if st.flaws.reset_code_guessable else r"\d{8}",
+                  "confirm": {"path": "/api/v1/password-reset/confirm",
+                              "body": {"username": "{username}", "code": "{code}", "new_password": "{password}"}}},
         "identity": identities,
         "endpoint": [{"method": m, "path": p, "safe": "commands" not in p, **extra} for m, p, extra in ENDPOINTS],
     }

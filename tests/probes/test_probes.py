@@ -11,6 +11,7 @@ from api_probes.checks import REGISTRY
 from api_probes.profile import load_profile
 from api_probes.runner import run
 from api_probes.testplatform import FLAWS
+from api_probes.testplatform.profile import ENDPOINTS
 from tests.probes.conftest import platform, write_profile
 from tests.probes.conftest import run_platform as _run
 from vehicle_ds.errors import InputError
@@ -33,10 +34,14 @@ FLAW_PROBES = {
     "registration_mass_assignment": "probes.mass_assignment", "undocumented_endpoint": "probes.inventory.undocumented",
     "bfla_write": "probes.bfla.write", "billing_exposure": "probes.exposure", "fat_token": "probes.jwt.token_hygiene",
     "login_in_query": "probes.auth.credentials_in_url", "body_id_write": "probes.bola.write",
+    "reset_enumeration": "probes.auth.reset_enumeration", "reset_code_returned": "probes.auth.reset_code",
+    "reset_code_guessable": "probes.auth.reset_code", "account_in_body": "probes.bola.account_takeover",
+    "vehicle_mass_assignment": "probes.mass_assignment", "logout_ignored": "probes.auth.logout",
 }
-WRITE_FLAWS = {"body_id_write", "login_in_query", "mass_assignment", "mass_assignment_hidden", "cross_user_write",
-               "password_change_other",
-               "registration_mass_assignment", "bfla_write"}
+WRITE_FLAWS = {"logout_ignored", "account_in_body", "vehicle_mass_assignment", "body_id_write", "reset_enumeration",
+               "reset_code_returned", "reset_code_guessable", "login_in_query", "mass_assignment",
+               "mass_assignment_hidden", "cross_user_write", "password_change_other", "registration_mass_assignment",
+               "bfla_write"}
 
 
 def test_every_flaw_has_a_probe_and_every_probe_a_flaw():
@@ -115,8 +120,8 @@ def test_a_write_whose_effect_cannot_be_seen_is_not_a_pass(tmp_path, tls):
         prof = load_profile(write_profile(tmp_path, app, url, http_port, tls, allow_unsafe=True))
         for e in prof.endpoints:
             if e.mass_assignment:  # a field the platform neither echoes nor shows
-                e.mass_assignment = {"read": "/api/v1/users/me", "fields": {"tier": "gold"}} if e.method == "PATCH" \
-                    else None
+                e.mass_assignment = {"read": "/api/v1/users/me", "fields": {"tier": "gold"}} \
+                    if e.label == "PATCH /api/v1/users/me" else None
         client = SafeClient(prof, allow_unsafe=True)
         tok = client.request("POST", "/api/v1/login", json_body={"username": "alice", "password": "alice-pass-1"})
         ctx = Context(prof, client, {"alice": tok.json()["access_token"]}, allow_unsafe=True)
@@ -130,14 +135,15 @@ MASKED_WHEN_ALL_ON = {"probes.inventory.undocumented",  # discovery: opt-in
                       "probes.jwt.key_confusion", "probes.jwt.psychic_signature", "probes.jwt.kid_injection",
                       "probes.jwt.jku_x5u", "probes.jwt.embedded_jwk", "probes.limits.rate_limit",
                       "probes.mass_assignment", "probes.bola.write", "probes.bola.account_takeover",
-                      "probes.bfla.write",  # writes: opt-in
+                      "probes.bfla.write", "probes.auth.reset_enumeration", "probes.auth.reset_code",
+                      "probes.auth.logout",  # writes: opt-in
                       "probes.auth.credentials_in_url"}  # a password in a URL: opt-in
 
 
-def test_full_run_on_a_33_endpoint_profile_stays_in_budget(tmp_path, tls):
+def test_full_run_on_the_whole_profile_stays_in_budget(tmp_path, tls):
     doc, _app = _run(tmp_path, tls, set(FLAWS) - {"no_rate_limit"})
     s = doc["summary"]
-    assert doc["subject"]["endpoints"] == 33
+    assert doc["subject"]["endpoints"] == len(ENDPOINTS) + 3  # the reset flow's two requests and the logout join
     assert s["requests_sent"] <= 800 and not s["budget"]["exhausted"]  # counts only, never timings
     failed = {c["id"] for c in doc["checks"] if c["status"] == "fail"}
     assert set(FLAW_PROBES.values()) - MASKED_WHEN_ALL_ON <= failed, set(FLAW_PROBES.values()) - failed
@@ -242,11 +248,12 @@ def test_cross_user_writes_are_judged_by_their_effect_and_cleaned_up(tmp_path, t
     assert status == {("probes.bola.write", "PATCH /api/v1/notes/{note_id}"): "fail",
                       ("probes.bola.write", "DELETE /api/v1/notes/{note_id}"): "fail",
                       ("probes.bola.write", "PUT /api/v1/notes"): "pass",  # the id-in-body write is owner-checked
-                      ("probes.bola.account_takeover", "PATCH /api/v1/users/{user_id}"): "fail"}
+                      ("probes.bola.account_takeover", "PATCH /api/v1/users/{user_id}"): "fail",
+                      ("probes.bola.account_takeover", "PUT /api/v1/profile"): "pass"}  # refused: owner-checked
     st = app.state.platform
     assert st.notes == {}  # every note the probe created is gone
     assert st.users["u-1001"].email == ""  # alice's e-mail was restored
-    assert all(c["reverted"] for c in doc["changes"])
+    assert all(c["reverted"] for c in doc["changes"] if c.get("changed") or c.get("created"))
 
 
 def test_discovery_finds_the_unlisted_debug_endpoint_and_what_it_leaks(tmp_path, tls):

@@ -49,7 +49,9 @@ PERSON_NAME_KEYS = re.compile(r"^(?:.*[_-])?(?:display|full|real|first|last|give
 _COORD_KEY = re.compile(r"lat|lon|lng|coord|position|weidu|jingdu", re.I)
 CREDENTIAL_KEYS = re.compile(r"^(?:.*[_-])?(?:password|passwd|pwd|secret|client_secret|api_?key|apikey|access_key|"
                              r"secret_key|private_key|token|access_token|refresh_token|credentials?|authorization|"
-                             r"session|cookie|cvv2?|cvc2?|card_?security_?code|security_?code)(?:[_-].*)?$", re.I)
+                             r"session|cookie|cvv2?|cvc2?|card_?security_?code|security_?code|otp|pin|"
+                             r"(?:reset|verification|verify|otp|sms|auth|confirm(?:ation)?|one_?time)_?(?:code|pin))"
+                             r"(?:[_-].*)?$", re.I)
 # Keys whose values are a place where a person lives or is billed; card numbers stored as numbers.
 ADDRESS_KEYS = re.compile(r"^(?:.*_)?(?:address|addr|street|address_line\d?|住址|地址|家庭住址)(?:_.*)?$", re.I)
 _CARD_KEYS = re.compile(r"^(?:.*_)?(?:card|card_?number|pan|bank_?card|account_?number)(?:_.*)?$", re.I)

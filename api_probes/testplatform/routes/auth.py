@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from ..deps import Platform, platform
@@ -53,6 +53,17 @@ async def login(request: Request, p: Platform = Depends(platform)) -> JSONRespon
     response = JSONResponse({"access_token": p.tokens.issue(user), "token_type": "Bearer", "expires_in": p.tokens.ttl})
     response.set_cookie("sid", sid, httponly=True, secure=True, samesite="lax")
     return response
+
+
+@router.post("/api/v1/logout", status_code=204)
+def logout(request: Request, p: Platform = Depends(platform), authorization: str | None = Header(None)) -> None:
+    """Ends the session the request carries: its token and its cookie (``logout_ignored``: neither)."""
+    p.caller(request, authorization)
+    if p.flaws.logout_ignored:
+        return
+    if authorization and authorization.startswith("Bearer "):
+        p.state.revoked.add(authorization[7:])
+    p.state.sessions.pop(request.cookies.get("sid") or "", None)
 
 
 @router.post("/api/v1/token")

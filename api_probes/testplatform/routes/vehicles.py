@@ -29,12 +29,24 @@ def vehicle(vin: str, u: User = Depends(caller), p: Platform = Depends(platform)
     if p.flaws.verbose_errors and len(vin) != 17:
         raise ValueError(f"malformed VIN {vin!r}: expected 17 characters")
     v = p.vehicle_for(u, vin)
-    out = {"vin": vin, "model": v["model"], "nickname": v["nickname"]}
+    out = {"vin": vin, "model": v["model"], "nickname": v["nickname"], "plan": v["plan"]}
     if p.flaws.exposure:
         owner = p.state.users[v["owner"]]
         out.update({"owner_name": owner.name, "owner_phone": owner.phone, "owner_id_number": owner.id_number,
                     "home_latitude": owner.home[0], "home_longitude": owner.home[1], "plate": v["plate"]})
     return out
+
+
+@router.patch("/api/v1/vehicles/{vin}")
+async def rename(vin: str, request: Request, u: User = Depends(caller), p: Platform = Depends(platform)) -> dict[str, Any]:
+    """The owner renames the car; ``vehicle_mass_assignment`` also stores the paid service plan it is sent."""
+    v = p.vehicle_for(u, vin)
+    body = await request.json()
+    if "nickname" in body:
+        v["nickname"] = str(body["nickname"])[:64]
+    if p.flaws.vehicle_mass_assignment and "plan" in body:
+        v["plan"] = str(body["plan"])
+    return {"vin": vin, "nickname": v["nickname"]}
 
 
 @router.get("/api/v1/vehicles/{vin}/location")
