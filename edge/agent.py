@@ -37,6 +37,7 @@ class Agent:
         self.frames = FrameStats()
         self.audit = Audit()
         self.transport = Reassembler(transport)
+        self.isotp_sources: dict[str, list[str]] = {}  # ids the DBC added to / took from the built-in range
         self.scan = UndocumentedScan()
         self.batches: list[str] = []
         self.records_out = 0
@@ -80,6 +81,9 @@ class Agent:
         if idx.shape[0] == 0:
             return
         if self.plan.bound:  # DBCs bound to channels: each channel's frames against its own id table
+            counts = np.bincount(chunk.channel[chunk.channel >= 0])
+            for c in np.flatnonzero(counts).tolist():
+                fs.by_channel[chunk.channels[c] if c < len(chunk.channels) else f"#{c}"] += int(counts[c])
             chans = chunk.channel[idx]
             for c in np.unique(chans).tolist():
                 self._groups(chunk, idx[chans == c], chunk.channels[c] if c < len(chunk.channels) else None)
@@ -133,17 +137,21 @@ class Agent:
             known = self.plan.decoders.decode(m) if self.plan.decoders else None
             if known is None:
                 self.frames.unknown_payloads[f"{m.protocol}:0x{m.key:X}"] += 1
+                if m.protocol == "isotp":  # undocumented traffic on a diagnostic id is an unknown id too
+                    self.frames.unknown_ids[(m.key, m.extended)] += m.frames
                 self.scan.payload((m.protocol, m.key, m.extended), m.payload)
                 continue
             groups.setdefault(known[0].name, (known[0], []))[1].append((m, known[1]))
         for mplan, items in groups.values():
             t = np.array([m.t for m, _ in items], dtype=np.float64)
             if items[0][1] is None:  # described by a DBC message: decoded like any frame
-                width = max(mplan.length, max(len(m.payload) for m, _ in items))
+                payloads = [bytes([m.pci]) + m.payload if m.protocol == "isotp" and mplan.layout == "vendor"
+                            else m.payload for m, _ in items]
+                width = max(mplan.length, max(len(x) for x in payloads))
                 data = np.zeros((len(items), width), dtype=np.uint8)
-                for i, (m, _) in enumerate(items):
-                    data[i, :len(m.payload)] = np.frombuffer(m.payload, dtype=np.uint8)
-                lengths = np.array([len(m.payload) for m, _ in items], dtype=np.int16)
+                for i, x in enumerate(payloads):
+                    data[i, :len(x)] = np.frombuffer(x, dtype=np.uint8)
+                lengths = np.array([len(x) for x in payloads], dtype=np.int16)
                 cols = decode_batch(mplan, data, lengths)
             else:
                 cols = {}
@@ -219,6 +227,16 @@ class Agent:
         self._dropped_total.update(dropped)
 
     # -- merging (parallel replay) -----------------------------------------------------------------------
+    def _unseen_channels(self) -> list[str]:
+        """DBCs bound to a channel the input never carried (``--dbc can0=…`` on a vcan0 log): said, with the
+        channels the input did carry, instead of every frame silently unknown."""
+        seen = self.frames.by_channel
+        if not self.plan.bound or not seen:
+            return []
+        shown = ", ".join(f"{c} ({n:,} frames)" for c, n in seen.most_common())
+        return [f"--dbc {ch}=…: no frame on channel {ch}; the input's channels are {shown}"
+                for ch in sorted(self.plan.bound) if not seen.get(ch)]
+
     def state(self) -> dict[str, Any]:
         """Everything a worker counted, to be merged into the parent's agent."""
         return {"frames": self.frames, "audit": self.audit, "handling": self.handler.stats,
@@ -260,7 +278,11 @@ class Agent:
             "frames_total": fs.total, "frames_decoded": fs.decoded, "frames_unknown": fs.unknown,
             "frames_error": fs.error, "frames_truncated": fs.truncated, "frames_transport": fs.transport,
             "transport": {"sessions": dict(sorted(self.transport.stats.sessions.items())),
-                          "payloads_decoded": fs.reassembled, "payloads_unknown": dict(fs.unknown_payloads)},
+                          "payloads_decoded": fs.reassembled, "payloads_unknown": dict(fs.unknown_payloads),
+                          "isotp_ids": self.isotp_sources,
+                          "isotp_layouts": {m.name: f"{m.layout}: {m.layout_reason}" for m in self.plan.messages
+                                            if not m.extended and m.frame_id in self.transport.config.isotp_ids},
+                          "j1939_matched_by_pgn_only": sorted(self.plan.unmarked_pgn_matches)},
             "frames_error_reasons": dict(fs.error_reasons),
             "signals_by_category": dict(st.by_category), "signals_by_handling": dict(st.by_handling),
             "dropped_by_reason": dict(st.drop_reasons),
@@ -276,6 +298,7 @@ class Agent:
             "uplink": {"batches": len(self.batches), "records": self.records_out,
                        "bytes": self.spool.stats.bytes_written, "batches_evicted": self.spool.stats.evicted},
             "policy": self.plan.policy.header(),
-            "warnings": [] if fs.decoded else ["no frame could be decoded: every check is not_assessed"],
+            "warnings": ([] if fs.decoded else ["no frame could be decoded: every check is not_assessed"])
+            + self._unseen_channels(),
             "pseudonym_key_id": self.builder.key_id,
         }

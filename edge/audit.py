@@ -62,6 +62,7 @@ class FrameStats:
     reassembled: int = 0  # payloads reassembled and decoded
     reassembled_by_dbc: int = 0  # of which the vehicle's DBC described (not the built-in knowledge)
     unknown_payloads: Counter = field(default_factory=Counter)  # "isotp:0x7E8" -> payloads nobody describes
+    by_channel: Counter = field(default_factory=Counter)  # channel name -> frames (kept when DBCs are bound)
     t_min: float = float("inf")
     t_max: float = float("-inf")
 

@@ -18,7 +18,11 @@ from vehicle_ds.uplink_format import MAGIC, SCHEMA, decode_batch_bytes, records
 
 from .handling import OutMessage
 
-__all__ = ["MAGIC", "SCHEMA", "BatchBuilder", "decode_batch_bytes", "records"]
+__all__ = ["MAGIC", "SCHEMA", "SEQ_BITS", "BatchBuilder", "decode_batch_bytes", "records"]
+
+# A batch's ``seq`` when several workers write for one device: the worker's or task's number above these
+# bits, the batch's number within it below, so no two batches of a replay share a seq.
+SEQ_BITS = 32
 
 
 def _pack_column(values: np.ndarray, valid: np.ndarray) -> dict[str, Any]:

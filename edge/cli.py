@@ -256,6 +256,8 @@ def _print_summary(s: dict, checks: list[dict], out: Path) -> None:
     for h, n in sorted(s["signals_by_handling"].items()):
         t.add_row(f"values {h}", f"{n:,}")
     console.print(t)
+    for w in s.get("warnings", []):
+        console.print(f"warning: {w}", markup=False)
     console.print(f"results: {out / 'results.json'}")
     console.print(verdict_line(checks, f"vehicle-ds report {out / 'results.json'} --out report.html"))
 

@@ -45,6 +45,7 @@ class EdgeConfig:
     tls_verify: bool | str = True
     log_format: str = "json"
     geofence: Path | None = None  # GeoJSON sensitive areas: positions inside never leave
+    snapshot_seconds: float = 60.0  # results.json rewritten this often while running (0: only at shutdown)
 
 
 def _list(v: Any) -> list:
@@ -87,6 +88,7 @@ def load_config(path: str | Path) -> EdgeConfig:
             uplink_url=uplink.get("url"), token=token, tls_verify=uplink.get("tls_verify", True),
             device_credentials=rel(uplink.get("device_credentials")),
             log_format=str(agent.get("log_format", "json")), geofence=rel(agent.get("geofence")),
+            snapshot_seconds=float(agent.get("snapshot_seconds", 60.0)),
         )
     except KeyError as exc:
         raise InputError(f"missing setting {exc.args[0]}", path=str(p)) from None

@@ -13,7 +13,6 @@ import csv
 import hashlib
 import os
 import sys
-import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -23,6 +22,8 @@ from vehicle_ds.errors import InputError
 
 LOG_SUFFIXES = (".log", ".blf", ".asc", ".trc", ".csv", ".mf4")
 SPLIT_BYTES = 64 * 1024 * 1024  # a candump log above this is split across workers
+INPUTS = ".inputs"  # the shipped DBCs and policy, under the output folder while the audit runs
+ATTEMPT = ".attempt-"  # a task attempt's spool: renamed into place only when the attempt finished
 
 
 def tasks(logs: list[tuple[str, str]], split_bytes: int = SPLIT_BYTES) -> list[tuple[str, str, int, int | None, int | None]]:
@@ -63,10 +64,11 @@ def list_logs(items: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _materialise(name: str, data: bytes) -> Path:
-    """A shipped file, written once per worker process (keyed by content)."""
-    d = Path(tempfile.gettempdir()) / "vehicle-ds-fleet"
-    d.mkdir(exist_ok=True)
+def _materialise(out_dir: str, name: str, data: bytes) -> Path:
+    """A shipped DBC or policy, written once (keyed by content) into the audit's own input folder, which the
+    audit removes at its end: nothing is left in a temp folder."""
+    d = Path(out_dir) / INPUTS
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
     p = d / f"{hashlib.sha256(data).hexdigest()[:16]}-{name}"
     if not p.exists():
         tmp = p.with_suffix(p.suffix + f".{os.getpid()}")
@@ -98,31 +100,58 @@ def _heap_malloc() -> None:
 
 
 def audit_log(path: str, vehicle: str, shipped: dict[str, Any], out_dir: str, seq: int = 0, start: int | None = None,
-              end: int | None = None) -> dict[str, Any]:
+              end: int | None = None, task: int = 0) -> dict[str, Any]:
     """Runs on a worker: the whole edge pipeline over one log (or the byte range ``start``-``end`` of a candump
-    log); returns the agent's counts to be merged."""
+    log); returns the agent's counts to be merged. Batches go to this attempt's own spool folder, renamed
+    into place only when the replay finished: a retry after a killed worker never adds a second copy."""
+    from .batch import SEQ_BITS
     from .frames import coalesce
     from .readers import read_candump, read_log
     from .run import AgentRun
     from .setup import build_agent
 
     _heap_malloc()
-    specs = [(ch, _materialise(name, data)) for ch, name, data in shipped["dbc"]]
-    policy = _materialise("policy.toml", shipped["policy"]) if shipped["policy"] else None
-    key = _materialise("pseudonym.key", shipped["key"])
+    specs = [(ch, _materialise(out_dir, name, data)) for ch, name, data in shipped["dbc"]]
+    policy = _materialise(out_dir, "policy.toml", shipped["policy"]) if shipped["policy"] else None
     # one spool per log: two logs of one vehicle may run at once on two workers
     spool = Path(out_dir) / "uplink" / vehicle / Path(path).name
-    agent, _ = build_agent(specs, policy, spool if start is None else spool / f"range-{seq:05d}",
-                           consented=shipped["purposes"], device=vehicle, key_file=key)
+    final = spool if start is None else spool / f"range-{seq:05d}"
+    attempt = final.with_name(f"{final.name}{ATTEMPT}{uuid.uuid4().hex[:8]}")
+    agent, _ = build_agent(specs, policy, attempt, consented=shipped["purposes"], device=vehicle,
+                           key_file=shipped["key_file"], seq_base=task << SEQ_BITS)
+
     def chunks():  # opened inside the run, so a damaged or missing log is the run's error, not a crash
         yield from read_log(path) if start is None else read_candump(Path(path), start=start, end=end)
 
     with AgentRun(agent, range_end=None if start is None else (Path(path), end)) as run:
         run.feed(coalesce(chunks()))  # a damaged log: everything before the damage is kept and counted
+    _commit(attempt, final)
     error = str(run.error) if run.error is not None else None
     lines = run.lines if start is not None else 0
     return {"path": path, "vehicle": vehicle, "seq": seq, "lines": lines, "state": agent.state(), "error": error,
             "frames": agent.frames.total}
+
+
+def _commit(attempt: Path, final: Path) -> None:
+    """This attempt's spool becomes the task's. A folder already there is an earlier attempt of the same
+    task that finished but whose result never reached the scheduler (the output folder starts empty): the
+    two hold the same replay, and exactly one stays."""
+    import shutil
+
+    if final.exists():
+        shutil.rmtree(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    attempt.rename(final)
+
+
+def discard_attempts(out: Path) -> list[str]:
+    """Spool folders of attempts that never finished (a killed worker's), removed; their names returned."""
+    import shutil
+
+    left = sorted(p for p in (out / "uplink").rglob(f"*{ATTEMPT}*") if p.is_dir()) if (out / "uplink").is_dir() else []
+    for p in left:
+        shutil.rmtree(p, ignore_errors=True)
+    return [str(p.relative_to(out)) for p in left]
 
 
 def ship_inputs(client: Any, shipped: dict[str, Any]) -> Any:
@@ -138,8 +167,11 @@ def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], o
               progress=None, client=None, split_bytes: int = SPLIT_BYTES) -> dict[str, Any]:
     from distributed import Client, LocalCluster, as_completed
 
+    # the key is read where it is configured (workers share the output folder's file system as well):
+    # key material is never copied
     shipped = {"dbc": [(ch, p.name, p.read_bytes()) for ch, p in dbc],
-               "policy": policy.read_bytes() if policy else b"", "key": key_file.read_bytes(), "purposes": purposes}
+               "policy": policy.read_bytes() if policy else b"", "key_file": str(key_file.resolve()),
+               "purposes": purposes}
     cluster = None
     own = client is None  # a caller's client (a benchmark's warm cluster) is left running
     if own and scheduler == "local":
@@ -153,7 +185,7 @@ def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], o
         ship = ship_inputs(client, shipped)
         run = uuid.uuid4().hex[:8]  # keys unique per audit: a cluster serving several audits never mixes them
         work = tasks(logs, split_bytes)
-        futures = [client.submit(audit_log, p, v, ship, str(out), seq, a, b, retries=3,
+        futures = [client.submit(audit_log, p, v, ship, str(out), seq, a, b, task=i, retries=3,
                                  key=f"audit-{run}-{i}-{Path(p).name}-{seq}") for i, (p, v, seq, a, b) in enumerate(work)]
         results = []
         for fut in as_completed(futures):
@@ -170,7 +202,10 @@ def run_audit(logs: list[tuple[str, str]], dbc: list[tuple[str | None, Path]], o
             client.close()
         if cluster is not None:
             cluster.close()
-    return {"results": results, "dashboard": dashboard}
+        import shutil
+
+        shutil.rmtree(out / INPUTS, ignore_errors=True)
+    return {"results": results, "dashboard": dashboard, "discarded_attempts": discard_attempts(out)}
 
 
 def merge(results: list[dict[str, Any]], make_agent) -> tuple[Any, dict[str, Any]]:

@@ -78,7 +78,8 @@ def audit(
                       {"consented_purposes": sorted(purpose), "scheduler": scheduler}, asset=Asset("vehicle", "fleet"))
     doc["checks"] = fleet.checks()
     summary = fleet.summary() | {"logs": logs_done, "unreadable": errors, "empty": empty,
-                                 "datasets": dataset_facts(per_vehicle)}
+                                 "datasets": dataset_facts(per_vehicle),
+                                 "discarded_attempts": res["discarded_attempts"]}
     write_json(out / "results.json", finish(doc, summary))
     import shutil
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from vehicle_ds.policy import Policy
+from vehicle_ds.precision import round_half_away
 
 from .decode import Column
 from .keys import KeyRing
@@ -109,7 +110,8 @@ class Handler:
         for area in self.areas:
             hit = both & area.contains(lat_v, lon_v)
             if self.location_decimals is not None:  # coarsening can move a point just outside into the area
-                hit |= both & area.contains(np.round(lat_v, self.location_decimals), np.round(lon_v, self.location_decimals))
+                hit |= both & area.contains(round_half_away(lat_v, self.location_decimals),
+                                            round_half_away(lon_v, self.location_decimals))
             if hit.any():
                 self.stats.geofence_hits[area.name] += int(hit.sum())
                 inside |= hit
@@ -147,10 +149,11 @@ class Handler:
                 st.drop_reasons[a.reason] += n_valid
             elif a.kind == "coarsen":
                 v = col.values.astype(np.float64)
-                v = np.round(v, a.decimals) if a.decimals is not None else np.round(v / a.step) * a.step
+                v = round_half_away(v, a.decimals) if a.decimals is not None else round_half_away(v / a.step, 0) * a.step
                 out[sig.name] = (v, col.valid)
             elif a.kind == "pseudonymize":
-                out[sig.name] = (self._pseudonymize(f"{msg.name}.{sig.name}", t, col), col.valid)
+                # keyed by the kind of identifier, not the signal: one VIN, one pseudonym, whichever message
+                out[sig.name] = (self._pseudonymize(sig.cls.role or sig.cls.rule, t, col), col.valid)
             elif a.kind == "aggregate":
                 self._aggregate(f"{msg.name}.{sig.name}", col)
         composite = self._composite(msg, t, cols)
@@ -171,7 +174,7 @@ class Handler:
         """Keyed hash of each distinct value (identifiers change rarely, so this is a handful of hashes)."""
         v = col.values
         if v.dtype == object:  # text from a reassembled payload (a VIN, a serial number): hashed whole
-            return self._pseudonymize_text(label, t, v)
+            return self._pseudonymize_text(label, t, v)  # label: the identifier kind (vin, device_id, …)
         bits = v.view(np.int64) if v.dtype.itemsize == 8 else v.astype(np.int64)  # exact, also above 2**53
         periods = (t // self.keys.rotation_s).astype(np.int64) if self.keys.rotation_s > 0 \
             else np.zeros(t.shape[0], dtype=np.int64)
@@ -188,7 +191,7 @@ class Handler:
         out = np.empty(v.shape[0], dtype=object)
         cache: dict[tuple[int, str], str] = {}
         for i, (ti, text) in enumerate(zip(t.tolist(), v.tolist(), strict=True)):
-            key = (self.keys.period(ti), str(text))
+            key = (self.keys.period(ti), identifier_text(label, str(text)))
             if key not in cache:
                 cache[key] = self.keys.pseudonym(key[0], label, key[1])
             out[i] = cache[key]
@@ -258,12 +261,26 @@ class Handler:
                 key = tuple(row)
                 if key not in cache:
                     text = "".join(chr(c) if 32 <= c < 127 else "?" for c in row[1:])
-                    cache[key] = self.keys.pseudonym(row[0], f"{msg.name}.{name}", text)
+                    cache[key] = self.keys.pseudonym(row[0], "vin", identifier_text("vin", text))
                 hashed.append(cache[key])
             values = np.empty(n, dtype=object)
             values[np.flatnonzero(complete)] = np.array(hashed, dtype=object)[run]
             out[name] = (values, complete)
         return out
+
+
+_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+
+
+def identifier_text(kind: str, text: str) -> str:
+    """The identifier itself, as hashed: a VIN is its 17 characters (a J1939 VIN payload carries a ``*``
+    delimiter and padding after it; VIN pages may be padded), so one VIN gives one pseudonym whichever
+    message or transport carried it. Other kinds: the text without padding."""
+    if kind == "vin":
+        m = _VIN.search(text.upper())
+        if m:
+            return m.group()
+    return text.strip(" \x00\xff*")
 
 
 def _canonical(v: Any) -> str:

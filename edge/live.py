@@ -37,9 +37,30 @@ def _logging(fmt: str) -> None:
     root.setLevel(logging.INFO)
 
 
+# interfaces whose bit rate is the operating system's or the peer's, never the opener's: python-can
+# accepts and ignores ``bitrate`` there, so a configured rate would be a silent lie
+BITRATE_ELSEWHERE = {
+    "socketcan": "set it on the interface: ip link set {ch} type can bitrate {rate} (ExecStartPre in the unit)",
+    "socketcand": "set it on the socketcand server's interface",
+    "virtual": "a virtual bus has no bit rate", "udp_multicast": "a UDP multicast bus has no bit rate",
+}
+
+
+def refuse_ignored_bitrates(cfg: EdgeConfig) -> None:
+    for b in cfg.buses:
+        where = BITRATE_ELSEWHERE.get(b.interface)
+        if where and (b.bitrate or b.data_bitrate):
+            from vehicle_ds.errors import InputError
+
+            raise InputError(f"bus {b.interface}:{b.channel}: bitrate is not applied by the agent on "
+                             f"{b.interface}: {where.format(ch=b.channel, rate=b.bitrate or b.data_bitrate)}; "
+                             "remove it from the [[bus]] table")
+
+
 def open_buses(cfg: EdgeConfig) -> list:
     import can
 
+    refuse_ignored_bitrates(cfg)
     buses = []
     for b in cfg.buses:
         kwargs = dict(b.extra)
@@ -139,6 +160,14 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
         if msgs:
             run.feed([FrameChunk.from_messages(msgs, chunk_channels)])
 
+    last_snapshot = time.monotonic()
+
+    def snapshot(run: AgentRun) -> None:
+        """results.json while running: the counts so far, marked as a snapshot (the checks judge what was
+        seen so far; the file written at shutdown replaces it)."""
+        summary = agent.summary() | {"snapshot": {"at": time.time(), "running": True}}
+        write_json(cfg.results, finish(dict(doc, checks=agent.checks()), summary))
+
     run = AgentRun(agent)
     try:
         with run:  # on exit: end of input, then flush, before the summary is read
@@ -149,6 +178,9 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                     if time.monotonic() - last_flush >= cfg.batch_seconds:
                         agent.flush()
                         last_flush = time.monotonic()
+                    if cfg.snapshot_seconds and time.monotonic() - last_snapshot >= cfg.snapshot_seconds:
+                        snapshot(run)  # a power cut loses at most this interval of the account
+                        last_snapshot = time.monotonic()
             finally:
                 for t in threads:
                     t.join(timeout=1.0)

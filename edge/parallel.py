@@ -17,6 +17,7 @@ import pickle
 from pathlib import Path
 
 from .agent import Agent
+from .batch import SEQ_BITS
 
 RANGE_BYTES = 6 * 1024 * 1024
 
@@ -45,11 +46,14 @@ def worth_it(path: Path) -> bool:
 
 
 def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop,
-            nxt) -> None:  # pragma: no cover - child
+            nxt, index: int = 0) -> None:  # pragma: no cover - child
     from .frames import coalesce
     from .readers import read_candump
     from .run import AgentRun
 
+    # batches numbered apart per worker: the forked builders and spools would otherwise count from one seq
+    agent.builder.seq += (index + 1) << SEQ_BITS
+    agent.spool._seq += (index + 1) << SEQ_BITS
     try:
         lines, done = {}, []
         while True:
@@ -93,9 +97,9 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozens
     done_bytes = ctx.Value("q", sum(b - a for i, (a, b) in enumerate(parts) if i in skip))
     nxt = ctx.Value("q", 0)
     pipes, procs = [], []
-    for _ in range(workers):
+    for w in range(workers):
         r, wconn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(agent, str(path), jobs, wconn, done_bytes, flag, nxt), daemon=True)
+        p = ctx.Process(target=_worker, args=(agent, str(path), jobs, wconn, done_bytes, flag, nxt, w), daemon=True)
         p.start()
         wconn.close()
         pipes.append(r)

@@ -60,6 +60,10 @@ class MessagePlan:
     pgn: int | None
     signals: list[SignalPlan]
     by_name: dict[str, SignalPlan] = field(default_factory=dict)
+    # a diagnostic payload's layout (ISO-TP): "bare" starts at the service id; "vendor" keeps one length
+    # byte before it, as many vendor UDS DBCs expect; with the reason it was chosen
+    layout: str = "bare"
+    layout_reason: str = ""
 
     def __post_init__(self) -> None:
         self.by_name = {s.name: s for s in self.signals}
@@ -127,19 +131,23 @@ class Plan:
         self._tables = {None: self._table(self.shared)}
         for ch, ms in self.bound.items():
             self._tables[ch] = self._table(self.shared + ms)
-        self.exact, self.by_pgn = self._tables[None]
+        self.exact, self.by_pgn, _ = self._tables[None]
+        self.unmarked_pgn_matches: set[str] = set()  # J1939 payloads matched to messages not marked J1939PG
         self._cache: dict[tuple[int, bool, str | None], MessagePlan | None] = {}
 
     @staticmethod
-    def _table(messages: list[MessagePlan]) -> tuple[dict, dict]:
+    def _table(messages: list[MessagePlan]) -> tuple[dict, dict, dict]:
         return ({(m.frame_id, m.extended): m for m in messages},
-                {m.pgn: m for m in messages if m.pgn is not None})
+                {m.pgn: m for m in messages if m.pgn is not None},
+                # any 29-bit message by its PGN: a reassembled J1939 payload matches a DBC message whatever
+                # its frame-format attribute says (many J1939 DBCs never set J1939PG)
+                {j1939_pgn(m.frame_id): m for m in messages if m.extended and m.pgn is None})
 
     def lookup(self, can_id: int, extended: bool, channel: str | None = None) -> MessagePlan | None:
         key = (can_id, extended, channel)
         if key in self._cache:
             return self._cache[key]
-        exact, by_pgn = self._tables.get(channel, self._tables[None])
+        exact, by_pgn, _ = self._tables.get(channel, self._tables[None])
         m = exact.get((can_id, extended))
         if m is None and extended and by_pgn:
             m = by_pgn.get(j1939_pgn(can_id))
@@ -148,10 +156,43 @@ class Plan:
 
     def payload_plan(self, protocol: str, key: int, extended: bool, channel: str | None) -> MessagePlan | None:
         """The DBC message describing a reassembled payload: by PGN (J1939, NMEA 2000), by id (ISO-TP)."""
-        exact, by_pgn = self._tables.get(channel, self._tables[None])
+        exact, by_pgn, any_pgn = self._tables.get(channel, self._tables[None])
         if protocol == "isotp":
             return exact.get((key, extended))
-        return by_pgn.get(key) or exact.get((key, True))
+        m = by_pgn.get(key) or exact.get((key, True))
+        if m is None and key in any_pgn:
+            m = any_pgn[key]
+            self.unmarked_pgn_matches.add(m.name)
+        return m
+
+
+_SERVICE = re.compile(r"^(service|sid|service_?id|uds_?service)$", re.I)
+
+
+def payload_layout(msg) -> tuple[str, str]:
+    """Where a DBC message describing a diagnostic payload expects the service id: UDS DBCs multiplex on it
+    (extended multiplexing: service, then the data identifier). At byte 1 the DBC counts the length byte
+    before it (the vendor layout of CSS Electronics' UDS DBCs); at byte 0 it starts at the service id."""
+    sel = next((s for s in msg.signals if s.is_multiplexer and not s.multiplexer_ids), None) or \
+        next((s for s in msg.signals if _SERVICE.match(s.name)), None)
+    if sel is None:
+        return "bare", "no service selector: the payload as reassembled"
+    byte = sel.start // 8  # the first byte the selector occupies, in either byte order
+    if byte == 1:
+        return "vendor", f"selector {sel.name} at byte 1: one length byte before the service id"
+    return "bare", f"selector {sel.name} at byte {byte}"
+
+
+def isotp_ids(messages: Iterable[MessagePlan], builtin: Iterable[int]) -> tuple[tuple[int, ...], dict[str, list[str]]]:
+    """The 11-bit ids that carry ISO-TP: the built-in diagnostic range, minus ids a DBC defines as ordinary
+    frames (a DBC definition of an id wins), plus ids of classic (non-FD) messages a DBC declares longer
+    than 8 bytes (only a transport protocol carries those: vendor UDS responses on 0x7BB and the like)."""
+    short = {m.frame_id for m in messages if not m.extended and m.length <= 8}
+    long = {m.frame_id for m in messages if not m.extended and m.length > 8 and not m.is_fd}
+    ids = (set(builtin) - short) | long
+    why = {"from_dbc": [f"0x{i:X}" for i in sorted(long - set(builtin))],
+           "dbc_defines_as_frames": [f"0x{i:X}" for i in sorted(short & set(builtin))]}
+    return tuple(sorted(ids)), why
 
 
 def _signature(msg) -> tuple:
@@ -215,5 +256,6 @@ def compile_plan(databases: Iterable[LoadedDatabase], policy: Policy,
                          pgn=j1939_pgn(msg.frame_id) if is_j1939 and msg.is_extended_frame else None,
                          signals=sp)
         _mark_composites(mp)
+        mp.layout, mp.layout_reason = payload_layout(msg)
         (shared if channel is None else bound.setdefault(channel, [])).append(mp)
     return Plan(shared, policy, bound, decoders(classifier) if decoders else None)

@@ -16,8 +16,9 @@ from .batch import BatchBuilder
 from .builtin import BuiltinDecoders
 from .handling import Handler
 from .keys import KeyRing
-from .plan import compile_plan
+from .plan import compile_plan, isotp_ids
 from .spool import Spool
+from .transport import DEFAULT_ISOTP_IDS, TransportConfig
 
 
 def default_key_file() -> Path:
@@ -45,7 +46,8 @@ def parse_dbc_specs(specs: Sequence[str | Path]) -> list[DbcSpec]:
 def build_agent(dbcs: Sequence[str | Path | DbcSpec], policy_path: str | Path | None, spool_dir: str | Path, *,
                 consented: Sequence[str] = (), device: str = "replay", key_file: str | Path | None = None,
                 spool_max_mb: float = 1024, batch_records: int = 250_000,
-                geofence: str | Path | None = None) -> tuple[Agent, list]:
+                geofence: str | Path | None = None, seq_base: int = 0) -> tuple[Agent, list]:
+    """``seq_base``: the first batch ``seq`` (parallel workers of one device number their batches apart)."""
     policy = load_policy(policy_path)
     specs = [d if isinstance(d, tuple) else (None, Path(d)) for d in dbcs]
     dbs = [load_database(p) for _, p in specs]
@@ -65,5 +67,9 @@ def build_agent(dbcs: Sequence[str | Path | DbcSpec], policy_path: str | Path | 
         areas = load_geofence(geofence)
     handler = Handler(policy, set(consented), keys, areas)
     builder = BatchBuilder(device, policy.sha256, keys.key_id(keys.period(time.time())))
+    builder.seq = seq_base
     spool = Spool(spool_dir, int(spool_max_mb * 1024 * 1024))
-    return Agent(plan, handler, builder, spool, batch_records), dbs
+    ids, why = isotp_ids(plan.messages, DEFAULT_ISOTP_IDS)
+    agent = Agent(plan, handler, builder, spool, batch_records, TransportConfig(isotp_ids=ids))
+    agent.isotp_sources = why
+    return agent, dbs

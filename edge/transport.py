@@ -52,6 +52,8 @@ class Reassembled:
     channel: int
     source: int
     payload: bytes
+    pci: int = 0  # ISO-TP: the length byte before the service id (single frame: the PCI; first frame: length & 0xFF)
+    frames: int = 1  # the CAN frames that carried it
 
 
 @dataclass
@@ -215,7 +217,7 @@ class Reassembler:
             size, start = (low, 1) if low else ((p[1], 2) if len(p) > 1 else (0, 1))
             if 0 < size <= len(p) - start:
                 self.stats.sessions["isotp.completed"] += 1
-                out.append(Reassembled("isotp", cid, ext, t, ch, cid & 0xFF, p[start:start + size]))
+                out.append(Reassembled("isotp", cid, ext, t, ch, cid & 0xFF, p[start:start + size], size & 0xFF))
         elif kind == 1:  # first frame; a 12-bit length, or 0 and a 32-bit length
             size, start = (low << 8 | p[1], 2) if len(p) > 1 else (0, 2)
             if size == 0 and len(p) >= 6:
@@ -238,7 +240,8 @@ class Reassembler:
             if s.have >= s.size:
                 self._open.pop(key)
                 self.stats.sessions["isotp.completed"] += 1
-                out.append(Reassembled("isotp", cid, ext, t, ch, cid & 0xFF, b"".join(s.parts)[: s.size]))
+                out.append(Reassembled("isotp", cid, ext, t, ch, cid & 0xFF, b"".join(s.parts)[: s.size],
+                                       s.size & 0xFF, len(s.parts)))
         # kind 3 (flow control) carries no payload
 
     # -- NMEA 2000 fast packet -----------------------------------------------------------------------------

@@ -14,3 +14,17 @@ def decimals_needed(values: np.ndarray, most: int) -> int:
         if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return d
     return most + 1
+
+
+def round_half_away(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Values rounded to ``decimals`` places with halves away from zero, as a person rounds the decimal
+    number written (-92.8785 -> -92.879): numpy's round is half-to-even on the binary value, which gives
+    -92.878 for a stored -92.87849999…. A value within a relative 1e-9 of a half is taken as that half."""
+    v = np.asarray(values, dtype=np.float64)
+    scale = 10.0 ** decimals
+    scaled = np.abs(v) * scale
+    base = np.floor(scaled)
+    frac = scaled - base
+    up = frac >= 0.5 - 1e-9 * np.maximum(1.0, scaled)
+    out = np.copysign((base + up) / scale, v)
+    return out + 0.0  # -0.0 -> 0.0: a rounded-away sign is no information

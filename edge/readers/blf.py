@@ -209,8 +209,19 @@ def _containers(f, path: Path) -> Iterator[bytes]:
         body = f.read(obj_size - _OBJ_BASE.size)
         f.read(obj_size % 4)
         if len(body) < obj_size - _OBJ_BASE.size:
+            if obj_type == LOG_CONTAINER and len(body) > _CONTAINER.size:
+                # inflated as far as it goes: the complete objects in the part that is there are delivered
+                method, _ = _CONTAINER.unpack_from(body)
+                part = body[_CONTAINER.size:]
+                try:
+                    inflated = zlib.decompressobj().decompress(part) if method == 2 else part
+                except zlib.error:
+                    inflated = b""
+                if inflated:
+                    yield inflated
             raise InputError(f"truncated BLF: the object at byte {at} declares {obj_size} bytes, the file ends "
-                             f"after {len(body) + _OBJ_BASE.size}; the frames before it were read", path=str(path))
+                             f"after {len(body) + _OBJ_BASE.size}; the frames before it were read (those in the "
+                             f"cut container as far as it inflates)", path=str(path))
         if obj_type != LOG_CONTAINER:
             continue
         method, _ = _CONTAINER.unpack_from(body)

@@ -4,7 +4,8 @@
 builds a ``Message`` per frame). Timestamps and channels match python-can's reader: header start time plus
 the record time, the bus channel number as the channel name.
 
-A damaged file is reported with the data block it failed in, after the records before it were delivered.
+A damaged file is reported with the data block it failed in, after the records before it were delivered;
+so is an unfinalised file whose open data block ends inside a record (``mf4_tail``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,53 @@ def _open(mdf_class, path: Path):
 
 
 def read_mf4(path: Path, records: int = RECORDS_PER_CHUNK) -> Iterator[FrameChunk]:
+    """The file's frames; an unfinalised file that ends inside a record is read up to its last complete
+    record (from a copy of that prefix: a cut record can make asammdf refuse the whole block) and the cut
+    is then reported with its byte offset."""
+    from .mf4_tail import check_tail
+
+    tail = check_tail(path)
+    if tail is None:
+        yield from _read_mf4(path, records)
+        return
+    import itertools
+    import shutil
+    import tempfile
+
+    done = 0
+    with tempfile.TemporaryDirectory(prefix="vehicle-ds-mf4-") as d:
+        prefix = Path(d) / path.name
+        # the last complete record first; a frame whose variable-length bytes were cut makes asammdf refuse
+        # the block, so then one record less, and so on
+        for end in (tail.complete_to, *tail.earlier):
+            with open(path, "rb") as src, open(prefix, "wb") as dst:
+                shutil.copyfileobj(_Prefix(src, end), dst)
+            frames = _read_mf4(prefix, records)
+            try:
+                first = next(frames, None)
+            except InputError:
+                continue
+            for chunk in itertools.chain([first], frames) if first is not None else ():
+                done += len(chunk)
+                yield chunk
+            break
+    raise InputError(f"truncated MF4: {tail.reason}; the {done:,} frames before it were read", path=str(path))
+
+
+class _Prefix:
+    """A file object reading at most ``n`` bytes of ``f``."""
+
+    def __init__(self, f, n: int) -> None:
+        self.f, self.left = f, n
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.f.read(size)
+        self.left -= len(data)
+        return data
+
+
+def _read_mf4(path: Path, records: int) -> Iterator[FrameChunk]:
     from vehicle_ds.deferred_imports import enable_mf4
 
     enable_mf4()

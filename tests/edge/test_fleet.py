@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +64,21 @@ def _serial(root: Path) -> dict:
     return total.summary()
 
 
+def _outbound(folder: Path) -> tuple[list[str], dict[tuple[str, str], int]]:
+    """Every record the spools under ``folder`` would send, per device and record (a multiset: a batch sent
+    twice counts twice), and every batch's (device, seq)."""
+    from collections import Counter
+
+    from vehicle_ds.uplink_format import decode_batch_bytes, records
+
+    seen, recs = [], Counter()
+    for f in sorted(folder.rglob("*.vdsb")):
+        doc = decode_batch_bytes(f.read_bytes())
+        seen.append(f"{doc['device']}#{doc['seq']}")
+        recs.update((doc["device"], json.dumps(r, sort_keys=True)) for r in records(doc))
+    return seen, dict(recs)
+
+
 def _cluster(tmp: Path):
     port = 20000 + os.getpid() % 20000
     # each in a session of its own, so killing it kills the worker process a nanny spawns too: an orphaned
@@ -88,6 +104,7 @@ def _cluster(tmp: Path):
 
 
 def test_fleet_audit_on_a_scheduler_equals_serial_replays_even_when_a_worker_dies(fleet_logs, tmp_path):
+    temp_before = set(Path(tempfile.gettempdir()).glob("vehicle-ds-fleet/*"))
     port, sched, workers = _cluster(tmp_path)
     try:
         out = tmp_path / "out"
@@ -115,6 +132,14 @@ def test_fleet_audit_on_a_scheduler_equals_serial_replays_even_when_a_worker_die
            for v in range(4)]
     assert sum(per) == s["frames_total"]
     assert {c["category"]: c["vehicles"] for c in s["datasets"]["categories"]}["location"] == 4
+    # exactly once: what would leave equals the serial replays' outbound record for record, no batch twice
+    # under two ids, no seq used twice for one vehicle, and a killed attempt's spool is gone
+    seqs, fleet_out = _outbound(out / "uplink")
+    _, serial_out = _outbound(fleet_logs / "serial")
+    assert fleet_out == serial_out and sum(fleet_out.values()) > 0
+    assert len(seqs) == len(set(seqs))
+    assert not list((out / "uplink").rglob("*.attempt-*")) and not (out / ".inputs").exists()
+    assert set(Path(tempfile.gettempdir()).glob("vehicle-ds-fleet/*")) <= temp_before  # no key copied to /tmp
 
 
 def test_local_cluster_is_the_default_and_a_log_without_frames_is_flagged(fleet_logs, tmp_path):
@@ -189,3 +214,28 @@ def test_each_audit_ships_its_inputs_under_a_key_of_its_own(fleet_logs, tmp_path
             assert not [r["error"] for r in res["results"] if r["error"]]
             frames.append(sum(r["frames"] for r in res["results"]))
     assert len(set(frames)) == 1 and frames[0] > 0
+
+
+def test_a_retried_task_leaves_one_copy_and_a_killed_attempt_leaves_none(fleet_logs, tmp_path):
+    """Two attempts of one task both finishing (the first's result lost with its worker) keep one replay's
+    batches; an attempt killed before it finished leaves a spool folder the audit discards."""
+    from edge.fleet import ATTEMPT, audit_log, discard_attempts
+
+    log = fleet_logs / "logs" / "car1" / "d0.log"
+    shipped = {"dbc": [(None, SAMPLE_DBC.name, SAMPLE_DBC.read_bytes())], "policy": b"",
+               "key_file": str(fleet_logs / "k.key"), "purposes": []}
+    out = tmp_path / "out"
+    for _ in range(2):
+        audit_log(str(log), "car1", shipped, str(out), task=7)
+    killed = out / "uplink" / "car1" / f"d1.log{ATTEMPT}dead0001"
+    killed.mkdir(parents=True)
+    (killed / "000000000000-x.vdsb").write_bytes(b"partial")
+    assert discard_attempts(out) == [str(killed.relative_to(out))] and not killed.exists()
+    seqs, once = _outbound(out / "uplink")
+    agent, _ = build_agent([SAMPLE_DBC], None, tmp_path / "serial", key_file=fleet_logs / "k.key", device="car1")
+    for c in coalesce(read_log(log)):
+        agent.process(c)
+    agent.end_of_input()
+    agent.flush()
+    assert once == _outbound(tmp_path / "serial")[1]
+    assert all(int(s.split("#")[1]) >> 32 == 7 for s in seqs)  # numbered under its task

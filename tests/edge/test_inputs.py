@@ -70,6 +70,24 @@ def test_two_dbcs_defining_one_id_are_refused_unless_bound(tmp_path):
     assert by["IVI_ChargeStationPosition"]["ChargeStationLatitude"] == pytest.approx(39.904)  # coarsened
 
 
+def test_a_dbc_bound_to_a_channel_the_log_never_carries_names_the_channels_it_does(tmp_path):
+    log = tmp_path / "vcan.log"
+    write_log([SAMPLE_DBC], log, 500, seed=3)
+    log.write_text(log.read_text().replace(" can0 ", " vcan0 "))
+    out = tmp_path / "o"
+    proc = run_cli("edge", "replay", str(log), "--dbc", f"can0={SAMPLE_DBC}", "--out", str(out),
+                   "--key-file", str(tmp_path / "k"))
+    doc = json.loads((out / "results.json").read_text())
+    [warning] = [w for w in doc["summary"]["warnings"] if "can0" in w]
+    assert "no frame on channel can0" in warning and "vcan0 (" in warning
+    assert "no frame on channel can0" in proc.stderr and doc["summary"]["frames_decoded"] == 0
+    # bound to the channel it carries: no such warning
+    proc = run_cli("edge", "replay", str(log), "--dbc", f"vcan0={SAMPLE_DBC}", "--out", str(tmp_path / "p"),
+                   "--key-file", str(tmp_path / "k"))
+    doc = json.loads((tmp_path / "p" / "results.json").read_text())
+    assert doc["summary"]["frames_decoded"] > 0 and not [w for w in doc["summary"]["warnings"] if "channel" in w]
+
+
 def test_live_config_binds_dbcs_per_bus(tmp_path):
     from edge.config import load_config
 

@@ -9,6 +9,7 @@ import logging
 import threading
 
 import can
+import pytest
 
 from edge.live import run_live
 from edge.simulate_transport import j1939_bam
@@ -52,3 +53,50 @@ def test_a_transfer_open_at_shutdown_is_timed_out_in_both_the_summary_and_the_ch
     assert doc["summary"]["transport"]["sessions"] == result["transport"]["sessions"]
     check = next(c for c in doc["checks"] if c["id"] == "edge.transport.sessions")
     assert check["status"] == "warn", check
+
+
+def _config(tmp_path, bus: str, extra: str = "") -> object:
+    cfg = tmp_path / "edge.toml"
+    cfg.write_text(f'[agent]\ndevice_id = "rig"\ndbc = ["{SAMPLE_DBC.as_posix()}"]\n'
+                   f'spool_dir = "{(tmp_path / "spool").as_posix()}"\n'
+                   f'results = "{(tmp_path / "results.json").as_posix()}"\nkey_file = "{(tmp_path / "k").as_posix()}"\n'
+                   f'batch_seconds = 60\nsnapshot_seconds = 0.2\n[[bus]]\n{bus}{extra}')
+    return cfg
+
+
+def test_results_are_snapshotted_while_running_and_replaced_at_shutdown(tmp_path):
+    """A power cut loses at most one snapshot interval of the account: results.json exists, marked running,
+    with the frames counted so far, before the agent stops."""
+    cfg = _config(tmp_path, 'interface = "virtual"\nchannel = "vds-snapshot"\n')
+    stop = threading.Event()
+    agent = threading.Thread(target=lambda: run_live(cfg, stop), daemon=True)
+    agent.start()
+    results = tmp_path / "results.json"
+    try:
+        with can.Bus(interface="virtual", channel="vds-snapshot") as bus:
+            snap = None
+            for _ in range(600):  # until a snapshot counts what was sent (a busy machine may take a while)
+                bus.send(can.Message(arbitration_id=0x123, data=bytes(8)))
+                if results.exists():
+                    doc = json.loads(results.read_text())
+                    if doc["summary"].get("snapshot") and doc["summary"]["frames_total"] > 0:
+                        snap = doc
+                        break
+                threading.Event().wait(0.05)
+        assert snap is not None and snap["summary"]["snapshot"]["running"] is True
+        assert {c["id"] for c in snap["checks"]}  # the checks so far ride along
+    finally:
+        stop.set()
+        agent.join(timeout=60)
+    final = json.loads(results.read_text())
+    assert "snapshot" not in final["summary"] and final["summary"]["frames_total"] >= snap["summary"]["frames_total"]
+
+
+def test_a_bitrate_the_interface_would_ignore_is_refused_with_the_way_to_set_it(tmp_path):
+    from edge.config import load_config
+    from edge.live import open_buses
+    from vehicle_ds.errors import InputError
+
+    cfg = load_config(_config(tmp_path, 'interface = "socketcan"\nchannel = "can0"\n', "bitrate = 500000\n"))
+    with pytest.raises(InputError, match=r"socketcan:can0.*ip link set can0 type can bitrate 500000"):
+        open_buses(cfg)

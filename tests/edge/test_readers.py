@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 import can
@@ -116,6 +117,28 @@ def test_truncated_blf_keeps_complete_frames(tmp_path):
     assert 1000 < len(rows) < 5000  # everything before the damage was yielded first
     ref = _reference(path)[: len(rows)]
     assert [r[1:6] for r in rows] == [r[1:6] for r in ref]
+
+
+@pytest.mark.parametrize("kept", [0.5, 0.99])
+def test_a_cut_container_is_inflated_as_far_as_it_goes(tmp_path, kept):
+    """The container the file ends in is mostly there: its complete frames are delivered before the damage is
+    reported, as many as python-can's reader recovers from the same bytes (it was one container fewer)."""
+    import can
+
+    path = tmp_path / "whole.blf"
+    _write(path, _messages(5000))
+    data = path.read_bytes()
+    cut = tmp_path / "cut.blf"
+    cut.write_bytes(data[: int(len(data) * kept)])
+    ours = 0
+    with pytest.raises(InputError, match="cut container as far as it inflates"):
+        for chunk in read_blf(cut):
+            ours += len(chunk)
+    theirs = 0
+    with contextlib.suppress(Exception):
+        for _ in can.BLFReader(str(cut)):
+            theirs += 1
+    assert ours == theirs and ours > int(5000 * kept) - 300
 
 
 def test_a_corrupt_blf_container_is_reported_with_its_offset(tmp_path):

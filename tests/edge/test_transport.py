@@ -117,9 +117,13 @@ def test_vin_only_in_diagnostic_traffic_leaves_pseudonymised(transport_run):
     by_msg = {}
     for r in records:
         by_msg.setdefault(r["message"], []).append(r["signals"])
+    every = set()
     for name in ("J1939_VehicleIdentification", "UDS_ReadDataByIdentifier", "OBD_VehicleInformation"):
         vins = {s["VIN"] for s in by_msg[name] if "VIN" in s}
         assert len(vins) == 1 and all(len(v) == 24 for v in vins), name  # one pseudonym, not the VIN
+        every |= vins
+    # one VIN, one pseudonym whichever transport carried it (J1939 BAM with its '*' delimiter, UDS F190, OBD)
+    assert len(every) == 1
     lat = [s["Latitude"] for s in by_msg["NMEA2000_GNSSPositionData"]]
     assert lat and all(round(v, 3) == v for v in lat)  # coarsened to the consented purpose's 3 decimals
     status = {c["id"]: c for c in doc["checks"]}
