@@ -3,7 +3,8 @@ vehicle names) stored through the hub's own ingestion path (validation, summary,
 report endpoint's work timed: loading the latest summaries, building the report, the fleet view, and
 rendering JSON and HTML. Baseline in the same run: the full report (every asset and every check, as `vehicle-ds report` builds
 it) from the same summaries, on the first BASELINE_N vehicles.
-Target: under 2 s at 10,000 subjects. Last line: JSON.
+Target: under 2 s at 10,000 subjects; with ``--differ`` (no two vehicles alike) under 5 s, against the
+algorithm it replaced (one full build per distinct vehicle) timed on the first 1,000. Last line: JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from vehicle_ds.hub.ingest import outcomes_of, parse_document, subject_key, summ
 from vehicle_ds.hub.reporting import current_report
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+DIFFER = "--differ" in sys.argv  # every vehicle a different combination of outcomes (no two alike)
 BASELINE_N = 1_000
 
 
@@ -54,6 +56,32 @@ def vary(check: dict, i: int) -> dict:
     return {**check, "status": status, "severity": severity} if every and i % every == 0 else check
 
 
+def differ(checks: list[dict], i: int) -> list[dict]:
+    """Vehicle ``i``'s own combination: the digits of i in base 3 pick pass / warn / fail for as many checks
+    as it takes, so no two of 10,000 vehicles share their outcomes."""
+    options = ("pass", "warn", "fail")
+    out = []
+    for k, c in enumerate(checks):
+        digit = (i // 3 ** k) % 3 if k < 9 else 0
+        base = options.index(c["status"]) if c["status"] in options else 0
+        status = c["status"] if digit == 0 else options[(base + digit) % 3]  # three distinct statuses per digit
+        out.append({**c, "status": status, "severity": "high" if status == "fail" else c["severity"]})
+    return out
+
+
+def per_group_baseline(Sessions, org_id: int, n: int) -> float:
+    """The previous fleet algorithm, one full build per distinct vehicle, on the first ``n`` vehicles."""
+    from vehicle_ds.report import build_report
+    from vehicle_ds.report.inputs import Input
+
+    with Sessions() as s:
+        rows = s.execute(Document.__table__.select().where(Document.org_id == org_id).limit(n)).all()
+    t0 = time.perf_counter()
+    for r in rows:
+        build_report([Input(r.id, r.sha256, r.kind, r.summary)])
+    return time.perf_counter() - t0
+
+
 def main() -> dict:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -68,7 +96,7 @@ def main() -> dict:
             for i in range(N):
                 body = {**base, "subject": {**base["subject"], "asset": {"kind": "vehicle", "name": f"car-{i:05d}",
                                                                         "version": ""}},
-                        "checks": [vary(c, i) for c in base["checks"]]}
+                        "checks": differ(base["checks"], i) if DIFFER else [vary(c, i) for c in base["checks"]]}
                 doc, kind, digest = parse_document(json.dumps(body).encode())
                 asset_key, outcomes = outcomes_of(kind, doc)
                 s.add(Document(id=uuid.uuid4().hex, org_id=org.id, kind=kind, sha256=digest, uploaded_by="bench",
@@ -77,7 +105,7 @@ def main() -> dict:
             s.commit()
             org_id = org.id
         ingest_s = time.perf_counter() - t0
-        out = {"name": "hub_report", "subjects": N, "ingest_s": round(ingest_s, 1),
+        out = {"name": "hub_report", "subjects": N, "every_vehicle_differs": DIFFER, "ingest_s": round(ingest_s, 1),
                "ingest_docs_per_s": round(N / ingest_s)}
         for fmt in ("json", "html"):
             t0 = time.perf_counter()
@@ -95,9 +123,15 @@ def main() -> dict:
         full = render(build_report(inputs), "html", "zh")
         out["baseline_full_html_s_at"] = {str(BASELINE_N): round(time.perf_counter() - t0, 2)}
         out["baseline_full_html_mb"] = round(len(full.encode()) / 1e6, 1)
-        out["target_met"] = out["report_json_s"] < 2 and out["report_html_s"] < 2
+        if DIFFER:  # the algorithm this replaced built every distinct vehicle in full
+            out["baseline_one_build_per_vehicle_s_at"] = {str(BASELINE_N): round(per_group_baseline(
+                Sessions, org_id, BASELINE_N), 2)}
+        limit = 5 if DIFFER else 2
+        out["target_s"] = limit
+        out["target_met"] = out["report_json_s"] < limit and out["report_html_s"] < limit
         rep = json.loads(current_report(Sessions, org_id, "json", "en"))
         out["asset_groups"] = rep["fleet_view"]["asset_groups"]
+        out["built_in_full"] = rep["fleet_view"]["built_in_full"]
     print(json.dumps(out))
     return out
 

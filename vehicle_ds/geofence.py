@@ -49,10 +49,19 @@ def load_geofence(path: str | Path) -> list[Area]:
         doc = json.loads(p.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"not a readable GeoJSON file: {exc}", path=str(p)) from None
+    return parse_geofence(doc, str(p))
+
+
+def parse_geofence(doc: object, where: str = "") -> list[Area]:
+    """The areas of a GeoJSON document (a FeatureCollection, a Feature or a bare geometry)."""
+    p = where
     feats = doc.get("features", [doc]) if isinstance(doc, dict) else []
+    if not isinstance(feats, list):
+        raise InputError("features must be a list of GeoJSON features", path=p)
     areas = []
     for n, f in enumerate(feats, 1):
         geom = f.get("geometry", f) if isinstance(f, dict) else {}
+        geom = geom if isinstance(geom, dict) else {}
         kind, coords = geom.get("type"), geom.get("coordinates")
         polys = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
         if not polys:
@@ -61,7 +70,12 @@ def load_geofence(path: str | Path) -> list[Area]:
             rings = tuple(tuple(np.asarray(r, dtype=np.float64)[:, :2] for r in poly) for poly in polys)
         except (ValueError, IndexError, TypeError):
             raise InputError(f"feature {n}: coordinates are not [longitude, latitude] rings", path=str(p)) from None
-        name = str((f.get("properties") or {}).get("name", f"area-{n}")) if isinstance(f, dict) else f"area-{n}"
+        if not rings or any(not poly or any(r.ndim != 2 or r.shape[0] < 4 or r.shape[1] != 2 or not np.isfinite(r).all()
+                                            for r in poly) for poly in rings):
+            raise InputError(f"feature {n}: a ring needs at least four finite [longitude, latitude] positions",
+                             path=str(p))
+        props = f.get("properties") if isinstance(f, dict) else None
+        name = str(props.get("name", f"area-{n}")) if isinstance(props, dict) else f"area-{n}"
         areas.append(Area(name, rings))
     if not areas:
         raise InputError("no areas in the GeoJSON file", path=str(p))

@@ -363,3 +363,86 @@ def test_a_silence_alert_resolves_when_the_vehicle_reports_and_a_cause_recurring
         httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", "2026-01-02T00:00:00Z", []), headers=h)
         again = alerts("uplink_check")
         assert len(again) == 2 and {a["state"] for a in again} == {"in_incident", "open"}
+
+
+def test_a_hanging_receiver_delays_no_other_target(tmp_path):
+    """One webhook's receiver accepts the request and never answers; another target's alert is still
+    delivered while that request hangs (each target has its own sender and queue). Judged by order, not by
+    time: the hanging request is released only after the other delivery arrived."""
+    import select
+    import socket
+
+    release, hung, gave_up = threading.Event(), threading.Event(), threading.Event()
+
+    class Hang(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hung.set()
+            while not release.is_set():  # hold the request; notice if the hub's sender gives up on it
+                if select.select([self.connection], [], [], 0.1)[0] and \
+                        self.connection.recv(1, socket.MSG_PEEK) == b"":
+                    gave_up.set()
+                    return
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), Hang)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    rx = Receiver(fail=0)
+    try:
+        with _hub(tmp_path, webhook_http=True, webhook_allow=("127.0.0.1",), webhook_timeout_s=120.0) as (base, h):
+            httpx.post(base + "/api/v1/webhooks", json={"url": f"http://127.0.0.1:{slow.server_address[1]}/hook",
+                                                        "min_severity": "high"}, headers=h)
+            rx.secret = httpx.post(base + "/api/v1/webhooks", json={"url": rx.url, "min_severity": "high"},
+                                   headers=h).json()["secret"]
+            r = httpx.post(base + "/api/v1/documents", content=_edge_doc("fail", "2026-01-01T00:00:00Z", []), headers=h)
+            assert r.status_code == 201
+            assert _wait(hung.is_set, 60)  # the slow target holds its request open
+            assert _wait(lambda: len(rx.got) >= 1, 60), "the other target waited for the hanging one"
+            # delivered and signed while the other request is still open: nobody waited for it to time out
+            assert rx.got[0][1] and hung.is_set() and not gave_up.is_set()
+    finally:
+        release.set()
+        slow.shutdown()
+
+
+AREA = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "test-site"},
+        "geometry": {"type": "Polygon", "coordinates": [[[116.39, 39.90], [116.41, 39.90], [116.41, 39.92],
+                                                         [116.39, 39.92], [116.39, 39.90]]]}}]}
+
+
+def _position_batch(device: str, lat: list[float], lon: list[float]) -> bytes:
+    n = len(lat)
+    sigs = {"Latitude": {"enc": "array", "dtype": "<f8", "data": np.array(lat, "<f8").tobytes()},
+            "Longitude": {"enc": "array", "dtype": "<f8", "data": np.array(lon, "<f8").tobytes()}}
+    doc = {"schema": SCHEMA, "batch_id": f"b{int(time.time() * 1e6)}", "device": device, "messages": {
+        "GNSS_Position": {"n": n, "t": np.arange(n, dtype="<f8").tobytes(), "signals": sigs}}}
+    return MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1)
+
+
+def test_the_hub_checks_incoming_positions_against_the_organisations_sensitive_areas(tmp_path):
+    """Whatever the vehicle did: positions inside an area the organisation uploaded raise a critical alert
+    naming the area and the count; positions outside raise none; the areas are the admin's to change."""
+    with _hub(tmp_path) as (base, h):
+        bad = httpx.put(base + "/api/v1/sensitive-areas", content=b'{"type": "Point", "coordinates": [1, 2]}',
+                        headers=h)
+        assert bad.status_code == 422 and "Polygon" in bad.text
+        up = httpx.put(base + "/api/v1/sensitive-areas", content=json.dumps(AREA), headers=h)
+        assert up.status_code == 200 and up.json()["areas"] == [{"name": "test-site", "polygons": 1}]
+        assert httpx.get(base + "/api/v1/sensitive-areas", headers=h).json()["areas"][0]["name"] == "test-site"
+        dev = _device(base, h, "gw-area")
+        outside = _position_batch("gw-area", [39.95, 39.96], [116.50, 116.51])
+        assert httpx.post(base + "/api/v1/uplink", content=outside, headers=dev).status_code == 201
+        assert not [a for a in httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"]
+                    if a["rule"] == "sensitive_area"]
+        inside = _position_batch("gw-area", [39.905, 39.95, 39.915], [116.395, 116.50, 116.405])
+        assert httpx.post(base + "/api/v1/uplink", content=inside, headers=dev).status_code == 201
+        [alert] = [a for a in httpx.get(base + "/api/v1/alerts", headers=h).json()["alerts"]
+                   if a["rule"] == "sensitive_area"]
+        assert alert["severity"] == "critical" and alert["asset"] == "device:gw-area"
+        assert alert["details"]["positions"] == 2 and alert["details"]["area"] == "test-site"
+        assert httpx.delete(base + "/api/v1/sensitive-areas", headers=h).status_code == 204
+        assert httpx.get(base + "/api/v1/sensitive-areas", headers=h).json()["areas"] == []

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .db import make_engine, sessions
 from .deps import Auth, Hub
 from .monitor import Deliverer, MonitorSettings
-from .routes import accounts, documents, incidents, uplink
+from .routes import accounts, areas, documents, incidents, uplink
 from .security import Keys, default_key_file
 
 _SECURITY_HEADERS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
@@ -65,22 +65,24 @@ def _answers(app: FastAPI) -> None:
 
 def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | None = None,
                monitor: MonitorSettings | None = None, decode_concurrency: int = 2,
-               background: bool = True, rate_scale: float = 1.0, bench_noop: bool = False) -> FastAPI:
+               background: bool = True, rate_scale: float = 1.0, bench_noop: bool = False,
+               processes: int = 1) -> FastAPI:
     """The hub on the database ``db_url``; ``rate_scale`` multiplies every rate limit (load tests and the
     fuzzer raise them), ``background`` runs the webhook deliverer, ``bench_noop`` adds the ingest benchmark's
-    no-op endpoint."""
+    no-op endpoint, ``processes`` the worker processes sharing the hub (each keeps its share of every
+    rate limit)."""
     Sessions = sessions(make_engine(db_url))
     keys = Keys(key_file or default_key_file(db_url))
     settings = monitor or MonitorSettings()
     deliverer = Deliverer(Sessions, settings)
     app = FastAPI(title="vehicle-ds hub", version="2", docs_url="/docs", redoc_url=None)
-    app.state.hub = Hub(Sessions, keys, Auth(keys, Sessions, rate_scale), settings,
+    app.state.hub = Hub(Sessions, keys, Auth(keys, Sessions, rate_scale, processes), settings,
                         anyio.CapacityLimiter(decode_concurrency), _classifier())
     if background:
         app.router.on_startup.append(deliverer.start)
         app.router.on_shutdown.append(deliverer.stop)
     _answers(app)
-    for module in (accounts, uplink, documents, incidents):
+    for module in (accounts, uplink, documents, incidents, areas):
         app.include_router(module.router)
     if bench_noop:
         app.include_router(uplink.bench_router)
@@ -100,4 +102,5 @@ def from_environment() -> FastAPI:
     return create_app(os.environ.get("VEHICLE_DS_HUB_DB", "sqlite:///vehicle-ds-hub.db"),
                       key_file=Path(os.environ["VEHICLE_DS_HUB_KEY_FILE"]) if os.environ.get("VEHICLE_DS_HUB_KEY_FILE")
                       else None, rate_scale=float(os.environ.get("VEHICLE_DS_HUB_RATE_SCALE", "1")),
-                      bench_noop=os.environ.get("VEHICLE_DS_HUB_BENCH_NOOP") == "1")
+                      bench_noop=os.environ.get("VEHICLE_DS_HUB_BENCH_NOOP") == "1",
+                      processes=int(os.environ.get("VEHICLE_DS_HUB_WORKERS", "1")))

@@ -43,6 +43,7 @@ def serve(
     logging.getLogger("vehicle_ds.hub").setLevel(logging.INFO)
     if workers > 1:  # each worker builds its own app from the environment
         os.environ["VEHICLE_DS_HUB_DB"] = db
+        os.environ["VEHICLE_DS_HUB_WORKERS"] = str(workers)  # each worker keeps its share of every rate limit
         uvicorn.run("vehicle_ds.hub.app:from_environment", factory=True, workers=workers, host=host, port=port,
                     log_level="warning", **kw)
     else:

@@ -148,6 +148,15 @@ class Webhook(Base):
     min_severity: Mapped[str] = mapped_column(String(16), default="low")
 
 
+class SensitiveAreas(Base):
+    """An organisation's sensitive areas (GeoJSON polygons): incoming positions are checked against them on
+    the hub, whatever the vehicle did."""
+    __tablename__ = "sensitive_areas"
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    geojson: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class Delivery(Base):
     """An alert on its way to a webhook: retried with backoff until delivered or given up."""
 

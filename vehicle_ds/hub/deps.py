@@ -24,12 +24,16 @@ class Caller:
 
 
 class Auth:
-    def __init__(self, keys: Keys, sessions, scale: float = 1.0) -> None:
-        """``scale`` multiplies every limit (a load test or a fuzzing run raises them; production keeps 1)."""
+    def __init__(self, keys: Keys, sessions, scale: float = 1.0, processes: int = 1) -> None:
+        """``scale`` multiplies every limit (a load test or a fuzzing run raises them; production keeps 1).
+        ``processes``: the worker processes serving the hub. The buckets live in each process, so each holds
+        its share (rate and burst divided): the sum across workers never exceeds the documented limit (a
+        client whose requests all reach one worker gets less, never more)."""
         self.keys, self.sessions = keys, sessions
-        self.per_identity = RateLimiter(rate=PER_IDENTITY_RATE * scale, burst=PER_IDENTITY_BURST * scale)
-        self.per_address = RateLimiter(rate=10 * scale, burst=20 * scale)  # login and device flows: nobody known yet
-        self.report = RateLimiter(rate=REPORT_RATE * scale, burst=REPORT_BURST * scale)
+        share = scale / max(1, processes)
+        self.per_identity = RateLimiter(rate=PER_IDENTITY_RATE * share, burst=PER_IDENTITY_BURST * share)
+        self.per_address = RateLimiter(rate=10 * share, burst=20 * share)  # login and device flows: nobody known yet
+        self.report = RateLimiter(rate=REPORT_RATE * share, burst=REPORT_BURST * share)
 
     @staticmethod
     def bearer(request: Request) -> str:

@@ -84,13 +84,14 @@ def observe(doc: dict[str, Any], classify) -> dict[str, dict[str, Any]]:
     return out
 
 
-def parse_batch(raw: bytes, settings: MonitorSettings, classify) -> ParsedBatch:
-    """Runs in a worker thread (CPU: inflate, unpack, monitoring rules)."""
+def parse_batch(raw: bytes, settings: MonitorSettings, classify, areas=()) -> ParsedBatch:
+    """Runs in a worker thread (CPU: inflate, unpack, monitoring rules; ``areas``: the organisation's
+    sensitive areas)."""
     cap = min(MAX_INFLATED, MAX_INFLATE_RATIO * len(raw) + 65536)
     try:
         doc = decode_batch_bytes(raw, max_inflated=cap)
         messages = summarize(doc)
-        findings = list(batch_findings(doc, doc["device"], settings, classify))
+        findings = list(batch_findings(doc, doc["device"], settings, classify, areas))
         observed = observe(doc, classify)
     except BatchFormatError as exc:
         raise HTTPException(422, str(exc)[:300]) from None

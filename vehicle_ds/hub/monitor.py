@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,6 +56,8 @@ class MonitorSettings:
     # webhook targets: https to public addresses only, unless the operator names a host or network here
     webhook_allow: tuple[str, ...] = ()  # e.g. ("10.20.0.0/16", "alerts.internal")
     webhook_http: bool = False  # plain http (a test receiver on loopback): an explicit operator setting
+    webhook_timeout_s: float = 5.0  # one delivery's whole budget (connect, send, answer)
+    webhook_queue: int = 64  # deliveries waiting per target; beyond it they stay pending for the next round
 
 
 def webhook_refusal(url: str, settings: MonitorSettings) -> str | None:
@@ -167,9 +170,11 @@ def rule_new_unknown_ids(s: Session, org_id: int, doc: dict[str, Any]) -> Iterat
 # -- rules on uplink batches ------------------------------------------------------------------------------------
 
 def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
-                   classify: Callable[[str, str], Any]) -> Iterator[Finding]:
-    """Positions more precise than the purpose allows, and identifiers in clear, in what a vehicle sent."""
+                   classify: Callable[[str, str], Any], areas=()) -> Iterator[Finding]:
+    """Positions more precise than the purpose allows, positions inside the organisation's sensitive areas,
+    and identifiers in clear, in what a vehicle sent."""
     for name, m in doc["messages"].items():
+        coords: dict[str, np.ndarray] = {}
         for sig, col in m["signals"].items():
             cls = classify(name, sig)
             if cls.role in ("latitude", "longitude") and col.get("enc") == "array":
@@ -177,6 +182,7 @@ def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
                     values = np.frombuffer(col["data"], dtype=np.dtype(col["dtype"])).astype(np.float64)
                 except (TypeError, ValueError, KeyError):
                     continue
+                coords.setdefault(cls.role, values)
                 values = values[np.isfinite(values)]
                 d = decimals_needed(values[:10_000], 9) if values.shape[0] else 0
                 if d > settings.location_decimals:
@@ -187,6 +193,15 @@ def batch_findings(doc: dict[str, Any], device: str, settings: MonitorSettings,
                     isinstance(v, str) and VIN.fullmatch(v) for v in col["data"][:10_000]):
                 yield Finding("identifier_in_clear", "high", f"device:{device}", f"{name}.{sig}",
                                   f"a VIN in clear in {name}.{sig}", {"signal": f"{name}.{sig}"}, "数据泄露")
+        lat, lon = coords.get("latitude"), coords.get("longitude")
+        if areas and lat is not None and lon is not None and lat.shape == lon.shape:
+            ok = np.isfinite(lat) & np.isfinite(lon)
+            for area in areas:
+                n = int((ok & area.contains(lat, lon)).sum())
+                if n:  # the vehicle should have suppressed these: important data reached the platform
+                    yield Finding("sensitive_area", "critical", f"device:{device}", f"{area.name}"[:100],
+                                  f"{n:,} positions inside sensitive area {area.name} arrived from {device}",
+                                  {"area": area.name, "positions": n, "message": name, "seen_by": "hub"}, "数据泄露")
 
 
 def sweep_silent(sessions, settings: MonitorSettings) -> int:
@@ -290,8 +305,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 class Deliverer:
     """Sends pending deliveries in the background (and runs the silent-vehicle sweep); with several hub
-    workers a delivery is claimed by a conditional update, so each is sent by one worker. Backoff 1, 2, 4
-    ... s, given up after ``attempts``."""
+    workers a delivery is claimed by a conditional update, so each is sent by one worker. Each target (scheme,
+    host and port of the webhook URL) has its own sender thread and bounded queue: a receiver that hangs uses
+    up its own timeout and queue, never another's. Backoff 1, 2, 4 ... s, given up after ``attempts``."""
 
     def __init__(self, sessions, settings: MonitorSettings | None = None, attempts: int = 8, lease_s: float = 30.0,
                  poll_s: float = 0.25) -> None:
@@ -299,6 +315,8 @@ class Deliverer:
         self.settings = settings or MonitorSettings()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._targets: dict[str, queue.Queue] = {}
+        self._lease_s = max(lease_s, self.settings.webhook_timeout_s * 2)  # a claim outlives one send
 
     def start(self) -> None:
         if self._thread is None:
@@ -309,56 +327,93 @@ class Deliverer:
         self._stop.set()
 
     def _run(self) -> None:
+        next_sweep = time.monotonic() + self.settings.sweep_s
+        while not self._stop.is_set():
+            try:
+                if time.monotonic() >= next_sweep:  # the clock rule runs here too: one background thread
+                    sweep_silent(self.sessions, self.settings)
+                    next_sweep = time.monotonic() + self.settings.sweep_s
+                sent = self.dispatch_due()
+            except Exception as exc:  # a database hiccup must not end the deliverer
+                log.error(json.dumps({"event": "webhook_loop_error", "error": str(exc)[:200]}))
+                sent = 0
+            if not sent:
+                self._stop.wait(self.poll_s)
+
+    def _queue(self, url: str) -> queue.Queue:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
+        q = self._targets.get(key)
+        if q is None:
+            q = self._targets[key] = queue.Queue(maxsize=self.settings.webhook_queue)
+            threading.Thread(target=self._sender, args=(q,), daemon=True, name=f"webhook {key}").start()
+        return q
+
+    def _sender(self, q: queue.Queue) -> None:
         import httpx
 
-        next_sweep = time.monotonic() + self.settings.sweep_s
-        with httpx.Client(timeout=5.0, follow_redirects=False) as client:
+        with httpx.Client(timeout=self.settings.webhook_timeout_s, follow_redirects=False) as client:
             while not self._stop.is_set():
                 try:
-                    if time.monotonic() >= next_sweep:  # the clock rule runs here too: one background thread
-                        sweep_silent(self.sessions, self.settings)
-                        next_sweep = time.monotonic() + self.settings.sweep_s
-                    sent = self.deliver_due(client)
-                except Exception as exc:  # a database hiccup must not end the deliverer
-                    log.error(json.dumps({"event": "webhook_loop_error", "error": str(exc)[:200]}))
-                    sent = 0
-                if not sent:
-                    self._stop.wait(self.poll_s)
+                    delivery_id = q.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                try:
+                    self.send(client, delivery_id)
+                except Exception as exc:  # one delivery's failure never ends its target's sender
+                    log.error(json.dumps({"event": "webhook_send_error", "error": str(exc)[:200]}))
 
-    def deliver_due(self, client) -> int:
-        sent = 0
+    def dispatch_due(self) -> int:
+        """Claim due deliveries and hand each to its target's sender; a full queue leaves it claimed until
+        the lease runs out, then it is due again."""
+        handed = 0
         with self.sessions() as s:
             due = s.scalars(select(Delivery).where(Delivery.state == "pending", Delivery.next_at <= now())
-                            .limit(20)).all()
+                            .limit(50)).all()
             for d in due:
                 claimed = s.execute(update(Delivery).where(Delivery.id == d.id, Delivery.next_at == d.next_at,
                                                            Delivery.state == "pending")
-                                    .values(next_at=now() + dt.timedelta(seconds=self.lease_s)))
+                                    .values(next_at=now() + dt.timedelta(seconds=self._lease_s)))
                 s.commit()
                 if claimed.rowcount != 1:
                     continue
                 hook = s.get(Webhook, d.webhook_id)
-                body = d.body.encode()
-                stamp = str(int(time.time()))
-                refused = webhook_refusal(hook.url, self.settings) if hook is not None else "webhook deleted"
-                if refused:  # checked again at send time: a name may resolve inward since it was added
-                    d.state, d.last_error = "failed", refused[:300]
-                    s.commit()
-                    continue
                 try:
-                    r = client.post(hook.url, content=body, headers={
-                        "Content-Type": "application/json", "X-VDS-Timestamp": stamp,
-                        "X-VDS-Signature": sign(hook.secret, stamp, body), "X-VDS-Delivery": str(d.id)})
-                    ok, err = r.status_code < 300, f"HTTP {r.status_code}"
-                except Exception as exc:
-                    ok, err = False, f"{type(exc).__name__}: {exc}"[:300]
-                d.attempts += 1
-                if ok:
-                    d.state = "delivered"
-                else:
-                    d.last_error = err
-                    d.state = "failed" if d.attempts >= self.attempts else "pending"
-                    d.next_at = now() + dt.timedelta(seconds=min(2 ** (d.attempts - 1), 300))
+                    self._queue(hook.url if hook is not None else "deleted:").put_nowait(d.id)
+                    handed += 1
+                except queue.Full:
+                    continue
+        return handed
+
+    def send(self, client, delivery_id: int) -> int:
+        """Send one claimed delivery and record the outcome."""
+        with self.sessions() as s:
+            d = s.get(Delivery, delivery_id)
+            if d is None or d.state != "pending":
+                return 0
+            hook = s.get(Webhook, d.webhook_id)
+            body = d.body.encode()
+            stamp = str(int(time.time()))
+            refused = webhook_refusal(hook.url, self.settings) if hook is not None else "webhook deleted"
+            if refused:  # checked again at send time: a name may resolve inward since it was added
+                d.state, d.last_error = "failed", refused[:300]
                 s.commit()
-                sent += 1
-        return sent
+                return 0
+            try:
+                r = client.post(hook.url, content=body, headers={
+                    "Content-Type": "application/json", "X-VDS-Timestamp": stamp,
+                    "X-VDS-Signature": sign(hook.secret, stamp, body), "X-VDS-Delivery": str(d.id)})
+                ok, err = r.status_code < 300, f"HTTP {r.status_code}"
+            except Exception as exc:
+                ok, err = False, f"{type(exc).__name__}: {exc}"[:300]
+            d.attempts += 1
+            if ok:
+                d.state = "delivered"
+            else:
+                d.last_error = err
+                d.state = "failed" if d.attempts >= self.attempts else "pending"
+                d.next_at = now() + dt.timedelta(seconds=min(2 ** (d.attempts - 1), 300))
+            s.commit()
+            return 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..vocabulary import FINDING, REQUIREMENT_STATUSES
 from .inputs import Input
-from .verdicts import _ORDER
+from .verdicts import _ORDER, verdict_key
 
 
 @dataclass
@@ -38,16 +38,13 @@ def fleet_report(assets: list[AssetOutcomes], load: Callable[[list[str]], list[I
     for a in assets:
         if not a.detailed:
             groups.setdefault(a.signature(), []).append(a)
-    reps = [g[0].key for g in groups.values()]
-    loaded = load(reps) if reps else []
-    by_key: dict[str, list[Input]] = {}
-    for inp in loaded:
-        by_key.setdefault(inp.asset_key, []).append(inp)
     req_ids = [r["id"] for r in load_requirements()]
+    verdicts = _Verdicts(req_ids)
     group_status: list[tuple[list[AssetOutcomes], dict[str, str]]] = []
     for members in groups.values():
-        mini = build_report(by_key.get(members[0].key, []), today)
-        status = {q["id"]: q["by_asset"][0]["status"] for q in mini["requirements"] if q["by_asset"]}
+        status = verdicts.derive(members[0])
+        if status is None:  # a combination not seen yet: built in full once, and learned from
+            status = verdicts.learn(members[0], build_report(load([members[0].key]), today))
         group_status.append((members, status))
 
     def rank(st: dict[str, str]) -> tuple:
@@ -85,5 +82,52 @@ def fleet_report(assets: list[AssetOutcomes], load: Callable[[list[str]], list[I
     detail["status"] = ("fail" if req_counts["fail"] else "needs_review"
                         if req_counts["needs_review"] or req_counts["not_assessed"] else "pass")
     detail["assets_total"] = len(assets)
-    detail["fleet_view"] = {"max_assets": max_assets, "asset_groups": len(groups), "assets_in_detail": len(shown)}
+    detail["fleet_view"] = {"max_assets": max_assets, "asset_groups": len(groups), "assets_in_detail": len(shown),
+                            "built_in_full": verdicts.built}
     return detail
+
+
+class _Verdicts:
+    """A requirement's verdict on an asset depends only on the checks that are its evidence, and of them only
+    on which statuses each component has (``verdict_key``, what ``asset_verdict`` reads). So verdicts are kept
+    per (requirement, that key), and which checks are evidence of which requirement is learned from the
+    assets built in full:
+    a fleet whose every vehicle differs somewhere still needs only as many full builds as there are distinct
+    combinations per requirement, not one per vehicle."""
+
+    def __init__(self, req_ids: list[str]) -> None:
+        self.req_ids = req_ids
+        self.evidence_of: dict[tuple[str, str], frozenset[str]] = {}  # (component, check id) -> requirements
+        self.verdict: dict[tuple[str, tuple], str | None] = {}  # (requirement, its evidence's outcomes) -> status
+        self.built = 0
+
+    def _part(self, a: AssetOutcomes, rid: str) -> tuple:
+        return verdict_key((c, s) for c, i, s, _ in a.outcomes if rid in self.evidence_of[(c, i)])
+
+    def derive(self, a: AssetOutcomes) -> dict[str, str] | None:
+        if any((c, i) not in self.evidence_of for c, i, _, _ in a.outcomes):
+            return None
+        out: dict[str, str] = {}
+        for rid in self.req_ids:
+            key = (rid, self._part(a, rid))
+            if key not in self.verdict:
+                return None
+            if self.verdict[key] is not None:
+                out[rid] = self.verdict[key]  # type: ignore[assignment]
+        return out
+
+    def learn(self, a: AssetOutcomes, mini: dict[str, Any]) -> dict[str, str]:
+        self.built += 1
+        checks = mini["checks"]
+        learned: dict[tuple[str, str], set[str]] = {(c["component"], c["id"]): set() for c in checks}
+        for q in mini["requirements"]:
+            for row in q["by_asset"]:
+                for ix in row["evidence"]:
+                    learned[(checks[ix]["component"], checks[ix]["id"])].add(q["id"])
+        for k, rids in learned.items():
+            self.evidence_of[k] = frozenset(rids) | self.evidence_of.get(k, frozenset())
+        status = {q["id"]: q["by_asset"][0]["status"] for q in mini["requirements"] if q["by_asset"]}
+        if all((c, i) in self.evidence_of for c, i, _, _ in a.outcomes):
+            for rid in self.req_ids:
+                self.verdict[(rid, self._part(a, rid))] = status.get(rid)
+        return status

@@ -9,7 +9,7 @@ reason. A ``fail`` stands whatever else is missing. Assets are never merged."""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,19 @@ def worst(statuses: Sequence[str]) -> str:
     return min(statuses, key=_ORDER.index) if statuses else "not_assessed"
 
 
+def verdict_key(outcomes: Iterable[tuple[str, str]]) -> tuple:
+    """All that :func:`asset_verdict` reads of an asset's matching checks: per component, which statuses
+    occur. Two assets with the same key get the same verdict (the fleet report relies on it; keep the two
+    together)."""
+    by: dict[str, set[str]] = {}
+    for component, status in outcomes:
+        by.setdefault(component, set()).add(status)
+    return tuple(sorted((k, tuple(sorted(v))) for k, v in by.items()))
+
+
 def asset_verdict(req: dict[str, Any], checks: list[dict[str, Any]], attested: list[Attestation]) -> dict[str, Any]:
-    """Status and reason of one requirement for one asset, from that asset's matching checks."""
+    """Status and reason of one requirement for one asset, from that asset's matching checks (what it reads
+    of them is exactly :func:`verdict_key`: their components and statuses)."""
     needs = req.get("needs", [])
     statuses = [c["status"] for c in checks]
     by_kind = {k: [c for c in checks if c["component"] == k] for k in needs if k != "attestation"}

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ..areas import areas_for
 from ..db import Batch
 from ..deps import Caller, Hub, db, device, hub, user
 from ..ingest import BATCH_TYPES, MAX_BATCH_BYTES, parse_batch, read_limited, require_type
@@ -30,7 +31,8 @@ async def uplink(request: Request, caller: Caller = Depends(device), h: Hub = De
     raw = await read_limited(request, MAX_BATCH_BYTES)
     with anyio.move_on_after(DECODE_WAIT_S) as wait:  # decoding slots: a flood of huge batches queues, then 503
         async with h.decode_slots:
-            parsed = await anyio.to_thread.run_sync(parse_batch, raw, h.settings, h.classify)
+            areas = await run_in_threadpool(areas_for, h.sessions, caller.org_id)
+            parsed = await anyio.to_thread.run_sync(parse_batch, raw, h.settings, h.classify, areas)
     if wait.cancelled_caught:
         raise HTTPException(503, "hub busy decoding", headers={"Retry-After": "5"})
     if request.headers.get("x-batch-id", parsed.batch_id) != parsed.batch_id:
