@@ -113,7 +113,23 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
+def _pick_output(outputs: list, want: str | None, task: str, where: str) -> str:
+    """The output the checks read: the one named, or the only one. A model with several outputs (a detector's
+    heatmap, boxes and scores) is refused before any work unless one is named: silently taking the first
+    would score a heatmap as class probabilities."""
+    names = [o.name for o in outputs]
+    shown = ", ".join(f"{o.name} {list(o.shape)}" for o in outputs)
+    if want is not None:
+        if want not in names:
+            raise InputError(f"--output {want}: the model's outputs are {shown}", path=where)
+        return want
+    if len(outputs) > 1:
+        raise InputError(f"the model has {len(outputs)} outputs ({shown}); a {task} check reads one: name it with "
+                         "--output (a detector's several outputs are not class scores)", path=where)
+    return names[0]
+
+
+def load_onnx(path: str | Path, task: str, preprocess: Preprocess, output: str | None = None) -> Model:
     p = Path(path)
     if not p.is_file():
         raise InputError("no such model file", path=str(p))
@@ -140,7 +156,9 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess) -> Model:
             preprocess.size = (int(hw[0]), int(hw[1]))
     dtype = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
              "tensor(float16)": np.float16}.get(inp.type, np.float32)
-    out_name = sess.get_outputs()[0].name
+    out_name = _pick_output(sess.get_outputs(), output, task, str(p))
+    declared = next(o.shape for o in sess.get_outputs() if o.name == out_name)
+    refuse_spatial(declared, out_name, task, str(p))
     fixed = shape[0] if shape and isinstance(shape[0], int) and shape[0] > 0 else None
 
     def fn(batch: np.ndarray) -> np.ndarray:
@@ -172,9 +190,23 @@ def load_callable(spec: str, task: str, preprocess: Preprocess) -> Model:
     return Model(spec, identity, task, preprocess, fn, layout)
 
 
-def load_model(spec: str, task: str, preprocess: Preprocess) -> Model:
+def refuse_spatial(shape, name: str, task: str, where: str) -> None:
+    """A classifier answers one score per class ([N, C], or [N, C, 1, 1]); a regressor one or a few numbers.
+    An output with a spatial extent (a heatmap [N, 1, 24, 32], a segmentation mask) is refused: flattened,
+    its pixels would be read as hundreds of classes."""
+    dims = [d for d in list(shape)[1:] if not (isinstance(d, int) and d == 1)]
+    spatial = len(dims) >= 2 and sum(isinstance(d, int) and d > 1 for d in dims) >= 2
+    if spatial:
+        raise InputError(f"output {name} has shape {list(shape)}: a spatial map, not {task} outputs; a detector "
+                         "or segmenter cannot be checked as a classifier or regressor", path=where)
+
+
+def load_model(spec: str, task: str, preprocess: Preprocess, output: str | None = None) -> Model:
+    if task == "detection":
+        raise InputError("--task detection is not supported yet: only classification and regression models can be "
+                         "checked in this version")
     if task not in ("classification", "regression"):
         raise InputError(f"--task must be classification or regression, not {task!r}")
     if spec.endswith(".onnx") or Path(spec).suffix == ".onnx":
-        return load_onnx(spec, task, preprocess)
+        return load_onnx(spec, task, preprocess, output)
     return load_callable(spec, task, preprocess)

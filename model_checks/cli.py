@@ -73,6 +73,8 @@ def model_check(
         help="Acceptance profile (TOML): the thresholds that turn numbers into pass/fail.")] = None,
     scale_corruptions: Annotated[bool, typer.Option(
         help="Scale ImageNet-C's pixel-length parameters (motion/glass blur, snow) to the image size.")] = False,
+    output: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        help="The output to check, by name, when the model has several.")] = None,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
@@ -93,12 +95,17 @@ def model_check(
         except (OSError, ValueError) as exc:
             raise InputError(f"not a JSON reference: {exc}", path=str(reference_errors)) from None
     acc = load_acceptance(acceptance)  # refused before any work when malformed
-    m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels))
+    m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels), output)
     x, y = load_data(data, size=m.preprocess.size)  # a folder of mixed sizes is resized to the model's input
     try:
-        m(x[:1])
+        first = m(x[:1])
     except Exception as exc:  # any failure of the model itself: one line naming it
         raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
+    import numpy as np
+
+    from .adapters import refuse_spatial
+
+    refuse_spatial(np.shape(first), output or "the model's output", task, model)  # shapes a model declared wrongly
     settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
