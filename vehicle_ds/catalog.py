@@ -98,6 +98,7 @@ def _raise(c: Classification, combo: Combination) -> Classification:
         pi=higher_pi(c.pi, r.get("pi", "none")),
         grade=higher_grade(c.grade, r.get("grade", "general")),
         handling=stricter_handling(c.handling, r["handling"]) if "handling" in r else c.handling,
+        needs_review=c.needs_review or bool(r.get("review")),
         basis=tuple(dict.fromkeys((*c.basis, *combo.basis))),
         why=f"{c.why}; raised by combination '{combo.id}' ({combo.en})",
         why_zh=f"{c.why_zh}；因组合规则“{combo.zh}”而提升" if c.why_zh else "",

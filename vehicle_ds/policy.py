@@ -318,7 +318,10 @@ def _combination(raw: dict[str, Any], v: _Validator) -> Combination:
         raise PolicyError(f"{where}: fleet-scale triggers grade datasets, not signals (a vehicle's signal is not "
                           "a fleet's dataset): declare the fleet's datasets in datasets.toml (vehicle-ds datasets)")
     raises = dict(raw.get("raises", {}))
-    v.assignable({k: x for k, x in raises.items() if k != "category"}, where, grades=("general", "important"))
+    v.assignable({k: x for k, x in raises.items() if k not in ("category", "review")}, where,
+                 grades=("general", "important"))
+    if "review" in raises and raises["review"] is not True:
+        raise v.fail(f"{where}: raises.review can only be true (a person reviews what fired)")
     return Combination(
         id=str(raw["id"]), zh=str(raw.get("zh", raw["id"])), en=str(raw.get("en", raw["id"])),
         all_roles=tuple(raw.get("all_roles", ())), any_roles=tuple(raw.get("any_roles", ())),

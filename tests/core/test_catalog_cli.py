@@ -42,8 +42,10 @@ def test_important_only_csv_is_the_filing(sample_dbc):
     proc = run_cli("catalog", str(sample_dbc), "--format", "csv", "--important-only")
     rows = list(csv.reader(io.StringIO(proc.stdout.lstrip("\ufeff"))))
     names = [r[2] for r in rows[1:]]
-    # exterior images (faces, plates), and the perception data that positions make surveying data
-    assert "FCAM_ImageChunk" in names and "Obj1_PosX" in names and "VehSpd" not in names and len(names) == 17
+    # exterior images (faces, plates) and point clouds, which positions make surveying data; tracked objects in
+    # the vehicle's frame are a person's review, not important data at signal level
+    assert "FCAM_ImageChunk" in names and "Obj1_PosX" not in names and "VehSpd" not in names
+    assert len(names) == 17 - 16  # the 16 object, lane and sign-reading signals left the filing
 
 
 def test_the_catalog_writes_markdown_and_self_contained_chinese_html(sample_dbc, tmp_path):

@@ -114,32 +114,44 @@ def test_fleet_size_is_no_signal_setting(tmp_path, sample_dbc):
 
 
 def test_coarsened_positions_with_perception_are_surveying_data(sample_dbc):
-    """The default policy coarsens positions; they still leave, so object lists leaving with them are surveying
-    data (no precision carve-out in the reference), and speed with them is aggregated."""
+    """The default policy coarsens positions; they still leave, so exterior images leaving with them are
+    surveying data (no precision carve-out in the reference), object lists leaving with them go to a person's
+    review with the surveying reason (the notice names coordinates, images and point clouds, not tracked
+    objects in the vehicle frame), and speed with them is aggregated."""
     doc = build_catalog([sample_dbc])
     combos = {c["id"]: c for c in doc["combinations"]}
-    assert {"surveying", "offence_related"} <= set(combos)
+    assert {"surveying", "surveying_review", "offence_related"} <= set(combos)
     assert "[U]" in combos["surveying"]["threshold"]["basis"]
+    img = next(e for e in doc["entries"] if e["signal"] == "FCAM_ImageChunk")
+    assert img["grade"] == "important" and img["handling"] == "drop"
+    assert combos["surveying"]["affects"] == ["FCAM_ImageStream.FCAM_ImageChunk"]
     obj = next(e for e in doc["entries"] if e["signal"] == "Obj1_PosX")
-    assert obj["grade"] == "important" and obj["handling"] == "drop"
+    assert obj["grade"] == "general" and obj["handling"] == "keep" and obj["needs_review"]
+    assert "ADAS_ObjectList_FD.Obj1_PosX" in combos["surveying_review"]["affects"]
     assert next(e for e in doc["entries"] if e["signal"] == "VehSpd")["handling"] == "aggregate"
 
 
 def test_a_cited_precision_threshold_exempts_coarse_positions(tmp_path, sample_dbc):
-    pol = load_policy(_write(tmp_path, '[[combinations]]\nid = "surveying2"\nall_roles = ["latitude", "longitude"]\n'
-                                       'any_categories = ["exterior_perception"]\nscope = "uplink"\n'
-                                       'applies_to_categories = ["exterior_perception"]\nraises = {grade = "important"}\n'
-                                       'exempt_at_most_decimals = 3\nthreshold_basis = "test figure"\nbasis = ["CN-MNR-2022"]\n'))
-    assert not any(c["id"] == "surveying2" for c in build_catalog([sample_dbc], pol)["combinations"])
+    """The finest purpose lets positions out with 4 decimals: a threshold of 4 exempts them, one of 3 does not."""
+    def fired(decimals: int) -> bool:
+        pol = load_policy(_write(tmp_path, '[[combinations]]\nid = "surveying2"\nall_roles = ["latitude", "longitude"]\n'
+                                           'any_categories = ["exterior_perception"]\nscope = "uplink"\n'
+                                           'applies_to_categories = ["exterior_perception"]\nraises = {grade = "important"}\n'
+                                           f'exempt_at_most_decimals = {decimals}\nthreshold_basis = "test figure"\n'
+                                           'basis = ["CN-MNR-2022"]\n'))
+        assert max(p.location_decimals or 0 for p in pol.purposes.values()) == 4
+        return any(c["id"] == "surveying2" for c in build_catalog([sample_dbc], pol)["combinations"])
+
+    assert not fired(4) and fired(3)
 
 
 def test_precise_position_leaving_makes_surveying_and_offence_data(tmp_path, sample_dbc):
     pol = load_policy(_write(tmp_path, '[[overrides]]\nsignal = "GNSS_L*itude"\nhandling = "keep"\n'))
     doc = build_catalog([sample_dbc], pol)
     combos = {c["id"] for c in doc["combinations"]}
-    assert {"surveying", "offence_related"} <= combos
+    assert {"surveying", "surveying_review", "offence_related"} <= combos
     obj = next(e for e in doc["entries"] if e["signal"] == "Obj1_PosX")
-    assert obj["grade"] == "important" and obj["handling"] == "drop"
+    assert obj["grade"] == "general" and obj["needs_review"]  # reviewed, never silently raised
     spd = next(e for e in doc["entries"] if e["signal"] == "VehSpd")
     assert spd["handling"] == "aggregate"
 
