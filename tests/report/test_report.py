@@ -27,7 +27,8 @@ def test_every_requirement_is_evidenced_or_not_assessed(real_outputs):
     assert by_id["REQ-API-AUTHN"]["status"] == "pass"
     assert by_id["REQ-MODEL-CERTIFIED"]["status"] == "pass"
     assert rep["status"] == "fail"
-    assert by_id["PROC-FILING"]["note"]["en"].startswith("17 important-data")  # exterior images + surveying
+    # exterior images, which positions make surveying data; tracked objects go to review, not to the filing
+    assert by_id["PROC-FILING"]["note"]["en"].startswith("1 important-data")
     assert by_id["REQ-DATASET-GRADING"]["status"] == "not_assessed"  # no datasets document among the inputs
     assert "not decided" in by_id["PROC-EXPORT"]["note"]["en"]  # never "any export needs the assessment"
     assert "CN-ADR-13" in by_id["PROC-ANNUAL-REPORT"]["unverified_basis"]
