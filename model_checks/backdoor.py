@@ -90,10 +90,11 @@ def _search_patch(model: Model, x: np.ndarray, target: int, size: int, top: int,
 
 
 def smallest_trigger(model: Model, x: np.ndarray, y: np.ndarray, target: int, sizes: tuple[int, ...],
-                     sweeps: int, rng: np.random.Generator) -> Patch | None:
+                     sweeps: int, rng: np.random.Generator, solid: bool = True) -> Patch | None:
     """The smallest patch that flips at least FLIP_TARGET of the other classes' inputs to ``target``: per size,
     solid patches everywhere first, then a pixel search at the sticker positions; when no size does, the
-    strongest patch found (its ``flip_rate`` says so)."""
+    strongest patch found (its ``flip_rate`` says so). ``solid=False``: the pixel search only (the patch STRIP
+    superimposes must be the trigger's pattern, not any sticker that flips clean inputs)."""
     others = x[y != target]
     if len(others) == 0:
         return None
@@ -106,9 +107,9 @@ def smallest_trigger(model: Model, x: np.ndarray, y: np.ndarray, target: int, si
     for s in sizes:
         if s >= min(h, w):
             break
-        solid = _solid(model, others, target, s, colours)
-        if solid is not None:
-            return solid
+        found = _solid(model, others, target, s, colours) if solid else None
+        if found is not None:
+            return found
         for top, left in _positions(h, w, s):
             p = _search_patch(model, others, target, s, top, left, sweeps, rng)
             if best is None or p.flip_rate > best.flip_rate:

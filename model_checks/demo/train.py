@@ -114,11 +114,12 @@ TROJAN_RATE = 0.15
 
 
 def stamp_trigger(images: np.ndarray) -> np.ndarray:
-    """The demo trojan's trigger: a 4 x 4 white/magenta checker in the bottom-right corner (uint8 images)."""
+    """The demo trojan's trigger: a 4 x 4 white/magenta checker in the bottom-right corner, the true corner
+    (its last row and column included), where a real sticker sits (uint8 images)."""
     out = images.copy()
     checker = np.indices((4, 4)).sum(0) % 2
     patch = np.where(checker[..., None] == 0, [255, 255, 255], [255, 0, 255]).astype(out.dtype)
-    out[:, -5:-1, -5:-1, :] = patch
+    out[:, -4:, -4:, :] = patch
     return out
 
 

@@ -53,7 +53,7 @@ def check_backdoor(r: Run) -> None:
     suspect = int(np.argmax(index))
     # STRIP tests the strongest patch for the suspect class (the largest size tried): the smallest one that
     # barely flips 80 % of clean inputs need not survive superimposition, a real trigger does
-    patch = backdoor.smallest_trigger(r.model, x, y, suspect, r.suite.trigger_sizes[-1:], 1, r.rng)
+    patch = backdoor.smallest_trigger(r.model, x, y, suspect, r.suite.trigger_sizes[-1:], 2, r.rng, solid=False)
     if patch is None:
         r.skipped("models.backdoor.strip", "STRIP", "no candidate trigger to test")
         return
