@@ -121,6 +121,9 @@ def model_check(
     write_json(out, doc)
     s = doc["summary"]
     console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+    if s.get("cut"):  # said on the terminal, not only in the file: these verdicts were never earned
+        console.print(f"INCOMPLETE: the budget stopped {len(s['cut'])} check(s): {', '.join(s['cut'])} "
+                      "(raise --query-budget or --time-budget)", markup=False)
     console.print(verdict_line(doc["checks"], f"vehicle-ds report {out} --out report.html"))
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)

@@ -13,7 +13,7 @@ from vehicle_ds.results import Asset, finish, new_results
 
 from .adapters import Model
 from .families import expected_checks, families_for
-from .suite import SUITES, Budget, BudgetCut, Run, Settings
+from .suite import SUITES, WALL_CLOCK, Budget, BudgetCut, Run, Settings
 
 __all__ = ["SUITES", "Settings", "run"]  # what the CLI and the benchmarks import from here
 
@@ -60,8 +60,10 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
             r.cut.append(cid)
             r.skipped(cid, cid, why or "budget used up before this check")
     doc["checks"] = r.checks
+    # every check a budget stopped, whether the runner filled it in or the family said so itself
+    stopped = {c["id"] for c in r.checks if c["status"] in ("skipped", "not_assessed")
+               and ("budget" in c.get("reason", "") or WALL_CLOCK in c.get("reason", ""))}
+    cut = sorted(set(r.cut) | stopped)
     r.summary.update({"queries": model.queries, "elapsed_s": round(clock() - budget.t0, 2),
-                      "complete": not r.cut and not any(c["status"] == "skipped" and "budget" in c.get("reason", "")
-                                                        for c in r.checks),
-                      "cut": sorted(set(r.cut))})
+                      "complete": not cut, "cut": cut})
     return finish(doc, r.summary)

@@ -193,6 +193,17 @@ def _action(check_index: int, requirements: list[dict[str, Any]]) -> dict[str, A
     return None
 
 
+def _incomplete(inputs: list[Input]) -> list[dict[str, Any]]:
+    """Inputs whose run a budget or an interruption cut short: said at the top of the report, with what was
+    cut, because their missing verdicts were never earned."""
+    out = []
+    for n, inp in enumerate(inputs):
+        s = inp.doc.get("summary") or {}
+        if s.get("complete") is False or s.get("interrupted"):
+            out.append({"input": n, "component": inp.kind, "asset": inp.asset, "cut": list(s.get("cut") or [])})
+    return out
+
+
 def _inventory(inputs: list[Input]) -> list[dict[str, Any]]:
     """Per catalog input: its signals counted by category and grade, and by category and PI class."""
     inventory = []
@@ -267,6 +278,7 @@ def build_report(inputs: list[Input], today: dt.date | None = None,
                      for i, inp in enumerate(inputs) if inp.kind == component]
            for section, component in SECTIONS if section != "inventory"},
         "checks": checks,
+        "incomplete": _incomplete(inputs),
         "unmapped_checks": [i for i in range(len(checks)) if i not in covered],
         "inputs": [i.describe() for i in inputs],
     }

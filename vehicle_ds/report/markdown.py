@@ -42,7 +42,10 @@ class _Writer:
 
 def _head(report: dict[str, Any], w: _Writer) -> list[str]:
     s = report["summary"]["requirements"]
-    return [f"# {w.L('title')}", "", f"**{w.L('overall')}{w.P['colon']}{w.L(report['status'])}** — "
+    cut = [f"> **{w.L('incomplete')}**{w.P['colon']}" + w.P["semi"].join(
+        f"{i['component']} {i['asset'].get('name', '')}{w.P['colon']}{w.P['comma'].join(i['cut']) or '—'}"
+        for i in report.get("incomplete", [])), ""] if report.get("incomplete") else []
+    return [f"# {w.L('title')}", "", *cut, f"**{w.L('overall')}{w.P['colon']}{w.L(report['status'])}** — "
             + w.P["comma"].join(f"{w.L(k)} {v}" for k, v in s.items()), "", f"## {w.L('summary')}", ""]
 
 

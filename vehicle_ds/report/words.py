@@ -44,7 +44,11 @@ LABELS: dict[str, dict[str, str]] = {
     "error_vs_severity": {"zh": "各类扰动下错误率随严重等级的变化", "en": "Error rate versus corruption severity"},
     "certified": {"zh": "可证明准确率随半径的变化", "en": "Certified accuracy versus radius"},
     "note": {"zh": "说明", "en": "Note"}, "input": {"zh": "输入", "en": "Input"},
-    "overall": {"zh": "总体结论", "en": "Overall"}, "filter": {"zh": "筛选信号……", "en": "Filter signals…"},
+    "overall": {"zh": "总体结论", "en": "Overall"},
+    "incomplete": {"zh": "运行不完整：预算或中断使以下检查未能完成，其结论未经证实",
+                   "en": "Incomplete run: a budget or an interruption stopped these checks; their verdicts were "
+                         "never earned"},
+    "filter": {"zh": "筛选信号……", "en": "Filter signals…"},
     "asset": {"zh": "对象", "en": "Asset"}, "reason": {"zh": "原因", "en": "Reason"},
     "criterion": {"zh": "判定标准", "en": "Criterion"}, "observed": {"zh": "观测量", "en": "Observed"},
     "vehicle": {"zh": "车辆", "en": "vehicle"}, "platform": {"zh": "平台", "en": "platform"},
