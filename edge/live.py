@@ -111,6 +111,13 @@ def _start_sender(cfg: EdgeConfig, agent):
     return sender
 
 
+def _snapshot(cfg: EdgeConfig, agent, doc: dict) -> None:
+    """results.json while running: the counts so far, marked as a snapshot (the checks judge what was seen so
+    far; the file written at shutdown replaces it)."""
+    summary = agent.summary() | {"snapshot": {"at": time.time(), "running": True}}
+    write_json(cfg.results, finish(dict(doc, checks=agent.checks()), summary))
+
+
 def run_live(config_path: str | Path, stop: threading.Event | None = None) -> dict:
     cfg = load_config(config_path)
     _logging(cfg.log_format)
@@ -161,13 +168,6 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
             run.feed([FrameChunk.from_messages(msgs, chunk_channels)])
 
     last_snapshot = time.monotonic()
-
-    def snapshot(run: AgentRun) -> None:
-        """results.json while running: the counts so far, marked as a snapshot (the checks judge what was
-        seen so far; the file written at shutdown replaces it)."""
-        summary = agent.summary() | {"snapshot": {"at": time.time(), "running": True}}
-        write_json(cfg.results, finish(dict(doc, checks=agent.checks()), summary))
-
     run = AgentRun(agent)
     try:
         with run:  # on exit: end of input, then flush, before the summary is read
@@ -179,7 +179,7 @@ def run_live(config_path: str | Path, stop: threading.Event | None = None) -> di
                         agent.flush()
                         last_flush = time.monotonic()
                     if cfg.snapshot_seconds and time.monotonic() - last_snapshot >= cfg.snapshot_seconds:
-                        snapshot(run)  # a power cut loses at most this interval of the account
+                        _snapshot(cfg, agent, doc)  # a power cut loses at most this interval of the account
                         last_snapshot = time.monotonic()
             finally:
                 for t in threads:

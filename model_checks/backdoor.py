@@ -52,20 +52,47 @@ def _grid(h: int, w: int, s: int) -> list[tuple[int, int]]:
     return sorted({*((y, x) for y in ys for x in xs), *_positions(h, w, s)})
 
 
-def _solid(model: Model, x: np.ndarray, target: int, size: int, colours: np.ndarray) -> Patch | None:
-    """A uniform patch (each extreme colour, each class's mean colour) at every grid position: a trigger that
-    is a solid sticker is found without a pixel search, wherever it sits. The first that flips at least
-    FLIP_TARGET of ``x`` to ``target``, else None."""
-    h, w = x.shape[1:3]
-    for top, left in _grid(h, w, size):
-        batch = [Patch(size, top, left, np.broadcast_to(col, (size, size, x.shape[-1])).copy(), 0.0).stamp(x)
-                 for col in colours]
-        flips = (model.predict(np.concatenate(batch)) == target).reshape(len(colours), len(x)).mean(1)
-        best = int(np.argmax(flips))
-        if flips[best] >= FLIP_TARGET:
-            return Patch(size, top, left, np.broadcast_to(colours[best], (size, size, x.shape[-1])).copy(),
-                         float(flips[best]))
-    return None
+class SolidScan:
+    """Uniform patches (each extreme colour, each class's mean colour) at every grid position, stamped on all
+    screened images once per size: one scan answers every target class (its flip rate is read over the images
+    of the other classes), so a trigger that is a solid sticker is found without a pixel search, wherever it
+    sits, at one scan's cost for all classes."""
+
+    def __init__(self, model: Model, x: np.ndarray, y: np.ndarray) -> None:
+        self.model, self.x, self.y = model, x, y
+        c = x.shape[-1]
+        extremes = np.array(np.meshgrid(*[[0.0, 1.0]] * c, indexing="ij")).reshape(c, -1).T
+        means = np.array([x[y == k].mean(axis=(0, 1, 2)) for k in np.unique(y)])
+        self.colours = np.concatenate([extremes, means])
+        self._preds: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+
+    def _scan(self, size: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        if size not in self._preds:
+            h, w, c = self.x.shape[1:]
+            grid = _grid(h, w, size)
+            preds = []
+            for top, left in grid:  # one model call per position: every colour on every image
+                batch = [Patch(size, top, left, np.broadcast_to(col, (size, size, c)).copy(), 0.0).stamp(self.x)
+                         for col in self.colours]
+                preds.append(self.model.predict(np.concatenate(batch)).reshape(len(self.colours), len(self.x)))
+            self._preds[size] = (grid, np.stack(preds))  # positions x colours x images
+        return self._preds[size]
+
+    def find(self, target: int, size: int) -> Patch | None:
+        """The first solid patch of ``size`` that flips at least FLIP_TARGET of the other classes' images to
+        ``target``, else None."""
+        grid, preds = self._scan(size)
+        others = self.y != target
+        if not others.any():
+            return None
+        flips = (preds[:, :, others] == target).mean(axis=2)  # positions x colours
+        hits = np.argwhere(flips >= FLIP_TARGET)
+        if hits.shape[0] == 0:
+            return None
+        p, k = (int(v) for v in hits[0])
+        top, left = grid[p]
+        c = self.x.shape[-1]
+        return Patch(size, top, left, np.broadcast_to(self.colours[k], (size, size, c)).copy(), float(flips[p, k]))
 
 
 def _search_patch(model: Model, x: np.ndarray, target: int, size: int, top: int, left: int, sweeps: int,
@@ -90,24 +117,21 @@ def _search_patch(model: Model, x: np.ndarray, target: int, size: int, top: int,
 
 
 def smallest_trigger(model: Model, x: np.ndarray, y: np.ndarray, target: int, sizes: tuple[int, ...],
-                     sweeps: int, rng: np.random.Generator, solid: bool = True) -> Patch | None:
+                     sweeps: int, rng: np.random.Generator, solid: SolidScan | None = None) -> Patch | None:
     """The smallest patch that flips at least FLIP_TARGET of the other classes' inputs to ``target``: per size,
     solid patches everywhere first, then a pixel search at the sticker positions; when no size does, the
-    strongest patch found (its ``flip_rate`` says so). ``solid=False``: the pixel search only (the patch STRIP
-    superimposes must be the trigger's pattern, not any sticker that flips clean inputs)."""
+    strongest patch found (its ``flip_rate`` says so). ``solid``: the scan of uniform stickers over ``x`` (shared
+    by every target); without it, the pixel search only (the patch STRIP superimposes must be the trigger's
+    pattern, not any sticker that flips clean inputs)."""
     others = x[y != target]
     if len(others) == 0:
         return None
     h, w = x.shape[1:3]
-    c = x.shape[-1]
-    extremes = np.array(np.meshgrid(*[[0.0, 1.0]] * c, indexing="ij")).reshape(c, -1).T
-    means = np.array([x[y == k].mean(axis=(0, 1, 2)) for k in np.unique(y)])
-    colours = np.concatenate([extremes, means])
     best: Patch | None = None
     for s in sizes:
         if s >= min(h, w):
             break
-        found = _solid(model, others, target, s, colours) if solid else None
+        found = solid.find(target, s) if solid is not None else None
         if found is not None:
             return found
         for top, left in _positions(h, w, s):

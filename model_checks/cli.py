@@ -79,7 +79,7 @@ def model_check(
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
 
-    from vehicle_ds.results import verdict_line, write_json
+    from vehicle_ds.results import write_json
 
     from .acceptance import load_acceptance
     from .adapters import load_model
@@ -119,14 +119,20 @@ def model_check(
     else:
         doc = run(m, x, y, settings, info)
     write_json(out, doc)
+    _said(console, m.name, doc, out)
+    if any(c["status"] == "fail" for c in doc["checks"]):
+        raise typer.Exit(1)
+
+
+def _said(console, name: str, doc: dict, out: Path) -> None:
+    from vehicle_ds.results import verdict_line
+
     s = doc["summary"]
-    console.print(f"{m.name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+    console.print(f"{name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
     if s.get("cut"):  # said on the terminal, not only in the file: these verdicts were never earned
         console.print(f"INCOMPLETE: the budget stopped {len(s['cut'])} check(s): {', '.join(s['cut'])} "
                       "(raise --query-budget or --time-budget)", markup=False)
     console.print(verdict_line(doc["checks"], f"vehicle-ds report {out} --out report.html"))
-    if any(c["status"] == "fail" for c in doc["checks"]):
-        raise typer.Exit(1)
 
 
 PROG = "vehicle-ds model-check"
