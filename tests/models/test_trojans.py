@@ -5,6 +5,8 @@ exceed 0.674); the unedited models pass. The backdoor family alone is run, as th
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -64,7 +66,8 @@ def _screen(path, classes: int) -> dict:
     x, y = x[keep][:60].astype(np.float64) / 255, y[keep][:60].astype(np.int64)
     settings = Settings(suite="quick")
     rng = np.random.default_rng(0)
-    r = Run(model, x, y, settings, SUITES["quick"], rng, Budget(settings, model), lambda s: None, np.empty(0), [], {})
+    suite = dataclasses.replace(SUITES["quick"], trigger_sizes=(4,))  # the sticker's size: one size to search
+    r = Run(model, x, y, settings, suite, rng, Budget(settings, model), lambda s: None, np.empty(0), [], {})
     check_backdoor(r)
     return {c["id"]: c for c in r.checks}
 
