@@ -97,15 +97,7 @@ def model_check(
     acc = load_acceptance(acceptance)  # refused before any work when malformed
     m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels), output)
     x, y = load_data(data, size=m.preprocess.size)  # a folder of mixed sizes is resized to the model's input
-    try:
-        first = m(x[:1])
-    except Exception as exc:  # any failure of the model itself: one line naming it
-        raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
-    import numpy as np
-
-    from .adapters import refuse_spatial
-
-    refuse_spatial(np.shape(first), output or "the model's output", task, model)  # shapes a model declared wrongly
+    _first_query(m, x, model, task, output)
     settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
@@ -122,6 +114,20 @@ def model_check(
     _said(console, m.name, doc, out)
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)
+
+
+def _first_query(m, x, model: str, task: str, output: str | None) -> None:
+    """One image through the model before any work: a model that cannot run, or answers a spatial map to a
+    classification, is refused with one line."""
+    import numpy as np
+
+    from .adapters import refuse_spatial
+
+    try:
+        first = m(x[:1])
+    except Exception as exc:  # any failure of the model itself: one line naming it
+        raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
+    refuse_spatial(np.shape(first), output or "the model's output", task, model)  # shapes a model declared wrongly
 
 
 def _said(console, name: str, doc: dict, out: Path) -> None:

@@ -247,4 +247,6 @@ def test_rate_limits_hold_across_worker_processes(tmp_path):
         proc.wait(30)
     ok = len(codes) - codes.count(429)  # let through: a report, or 404 while the hub holds no document yet
     assert set(codes) <= {200, 404, 429} and ok >= 1
+    # the documented bucket over the burst's own duration (a busier machine only widens the allowance, so the
+    # verdict never depends on the machine; undivided, three workers would let up to 9 through)
     assert ok <= REPORT_BURST + int(REPORT_RATE * elapsed), (codes, elapsed)
