@@ -94,7 +94,8 @@ def _confirm(ctx: Context, spec: dict[str, Any], who: Identity, code: str) -> Ex
 
 def _issued(ctx: Context, p: Probe, who: Identity, ex: Exchange, spec: dict[str, Any]) -> None:
     if ex.ok:  # a pending code is state the probe caused: it expires on the platform's own schedule
-        ctx.changes.append({"check": p.id, "request": f"POST {spec['path']}", "account_of": who.name,
+        ctx.changes.append({"check": p.id, "request": f"{str(spec.get('method', 'POST')).upper()} {spec['path']}",
+                            "account_of": who.name,
                             "fields": ["reset code"], "accepted": True, "changed": True, "reverted": None,
                             "left_changed": True, "note": "a password-reset code was issued (expires on its own)"})
 

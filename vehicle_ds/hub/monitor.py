@@ -316,7 +316,10 @@ class Deliverer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._targets: dict[str, queue.Queue] = {}
-        self._lease_s = max(lease_s, self.settings.webhook_timeout_s * 2)  # a claim outlives one send
+        # a claim outlives the wait behind a full queue and the send itself: no other worker (or this one, at
+        # the next round) claims a delivery still queued here, so none is sent twice; a worker that dies holding
+        # claims delays them by this long
+        self._lease_s = max(lease_s, self.settings.webhook_timeout_s * (self.settings.webhook_queue + 2))
 
     def start(self) -> None:
         if self._thread is None:
