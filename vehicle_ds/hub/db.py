@@ -213,19 +213,22 @@ def _private_sqlite_file(url: str) -> None:
             f.chmod(0o600)
 
 
+def _strict_dumps(obj) -> str:
+    """Stored JSON: NaN and infinity refused. A module-level function, not a closure: psycopg keeps its JSON
+    dumpers by function and warns of a leak for a closure made anew for every engine."""
+    import json
+
+    return json.dumps(obj, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+
+
 def _json_codec() -> dict:
     """Strict JSON in (NaN is refused before anything is stored); orjson out when installed: the report reads
     thousands of stored summaries, and orjson parses them several times faster than the standard library."""
-    import json
-
-    def dumps(obj) -> str:
-        return json.dumps(obj, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-
     try:
         import orjson
     except ImportError:
-        return {"json_serializer": dumps}
-    return {"json_serializer": dumps, "json_deserializer": orjson.loads}
+        return {"json_serializer": _strict_dumps}
+    return {"json_serializer": _strict_dumps, "json_deserializer": orjson.loads}
 
 
 def make_engine(url: str) -> Engine:
