@@ -19,6 +19,17 @@ criterion (source ``acceptance``, naming the file). Example::
     [certified]
     radius = 0.25
     min_accuracy = 0.30
+    [detection]                  # --task detection; recall and false positives at the deployed score threshold
+    min_ap50 = 0.80
+    min_recall = 0.95            # truth boxes found (IoU ≥ 0.5) on clean images
+    max_fp_per_frame = 0.5
+    min_rpc = 0.70               # relative performance under corruption, mPC / clean AP (Michaelis et al. 2019)
+    min_corrupted_recall = 0.80  # every corruption at every severity
+    min_coverage = 0.99          # anonymisers: share of truth boxes covered by the (enlarged) detections ...
+    coverage_enlarge = 1.3       # ... grown by this factor per side, as the anonymiser blurs them
+    coverage_share = 1.0         # ... a box counts as covered when this share of its pixels is
+    max_vanishing_success = 0.5
+    max_box_shift_success = 0.5
 """
 
 from __future__ import annotations
@@ -36,6 +47,8 @@ _KNOWN = {
     "metamorphic": {"max_violation_rate"},
     "adversarial": {"max_success_linf", "max_success_l2", "max_success_hopskipjump"},
     "certified": {"radius", "min_accuracy"},
+    "detection": {"min_ap50", "min_recall", "max_fp_per_frame", "min_rpc", "min_corrupted_recall", "min_coverage",
+                  "coverage_enlarge", "coverage_share", "max_vanishing_success", "max_box_shift_success"},
 }
 
 

@@ -129,8 +129,10 @@ def _pick_output(outputs: list, want: str | None, task: str, where: str) -> str:
     return names[0]
 
 
-def load_onnx(path: str | Path, task: str, preprocess: Preprocess, output: str | None = None) -> Model:
-    p = Path(path)
+def onnx_session(p: Path, redeclare: tuple[int, int] | None = None):
+    """(proto, session) of an ONNX file, or one line naming why it cannot be loaded. ``redeclare`` (H, W)
+    frees a model's fixed input size and batch: detectors are often exported at a placeholder size and run at
+    another (the new dims are recorded in the model's identity)."""
     if not p.is_file():
         raise InputError("no such model file", path=str(p))
     try:
@@ -142,20 +144,61 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess, output: str |
         so = ort.SessionOptions()
         so.log_severity_level = 3  # declared output shapes are often wrong; runtime shapes are used
         so.intra_op_num_threads = 1
-        sess = ort.InferenceSession(str(p), so, providers=["CPUExecutionProvider"])
+        if redeclare is not None:
+            proto = _free_dims(proto)
+        sess = ort.InferenceSession(proto.SerializeToString() if redeclare is not None else str(p), so,
+                                    providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise InputError(f"not a loadable ONNX model: {' '.join(str(exc).split())[:200]}", path=str(p)) from None
+    return proto, sess
+
+
+def _free_dims(proto):
+    """The model with its first input's batch and spatial dims and every output's dims made symbolic."""
+    from onnx.tools.update_model_dims import update_inputs_outputs_dims
+
+    inits = {i.name for i in proto.graph.initializer}
+    ins = {}
+    for k, i in enumerate(proto.graph.input):
+        dims = [d.dim_value or d.dim_param for d in i.type.tensor_type.shape.dim]
+        if k == 0 and i.name not in inits and len(dims) == 4:
+            dims = ["N", dims[1], "H", "W"] if dims[1] in (1, 3, 4) else ["N", "H", "W", dims[3]]
+        ins[i.name] = dims
+    outs = {o.name: [f"{o.name}_{j}" for j in range(len(o.type.tensor_type.shape.dim))] for o in proto.graph.output}
+    return update_inputs_outputs_dims(proto, ins, outs)
+
+
+def onnx_identity(p: Path, proto, sess, layout: str) -> dict[str, Any]:
+    return {"format": "onnx", "path": shown_path(p), "sha256": sha256_file(p),
+            "opset": [{"domain": o.domain or "ai.onnx", "version": o.version} for o in proto.opset_import],
+            "producer": proto.producer_name,
+            "inputs": [{"name": i.name, "shape": i.shape, "type": i.type} for i in sess.get_inputs()],
+            "outputs": [{"name": o.name, "shape": o.shape, "type": o.type} for o in sess.get_outputs()],
+            "layout": layout}
+
+
+def input_layout(shape: list, preprocess: Preprocess) -> str:
+    """NCHW or NHWC: as declared, else from where the model's input keeps its 1, 3 or 4 channels."""
+    if preprocess.layout != "auto":
+        return preprocess.layout
+    return "NCHW" if len(shape) == 4 and shape[1] in (1, 3, 4) and shape[3] not in (1, 3, 4) else "NHWC"
+
+
+INPUT_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
+                "tensor(float16)": np.float16}
+
+
+def load_onnx(path: str | Path, task: str, preprocess: Preprocess, output: str | None = None) -> Model:
+    p = Path(path)
+    proto, sess = onnx_session(p)
     inp = sess.get_inputs()[0]
     shape = list(inp.shape)
-    layout = preprocess.layout
-    if layout == "auto":
-        layout = "NCHW" if len(shape) == 4 and shape[1] in (1, 3, 4) and shape[3] not in (1, 3, 4) else "NHWC"
+    layout = input_layout(shape, preprocess)
     if preprocess.size is None and len(shape) == 4:
         hw = shape[2:4] if layout == "NCHW" else shape[1:3]
         if all(isinstance(d, int) for d in hw):
             preprocess.size = (int(hw[0]), int(hw[1]))
-    dtype = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(uint8)": np.uint8,
-             "tensor(float16)": np.float16}.get(inp.type, np.float32)
+    dtype = INPUT_DTYPES.get(inp.type, np.float32)
     out_name = _pick_output(sess.get_outputs(), output, task, str(p))
     declared = next(o.shape for o in sess.get_outputs() if o.name == out_name)
     refuse_spatial(declared, out_name, task, str(p))
@@ -164,12 +207,7 @@ def load_onnx(path: str | Path, task: str, preprocess: Preprocess, output: str |
     def fn(batch: np.ndarray) -> np.ndarray:
         return sess.run([out_name], {inp.name: batch.astype(dtype)})[0]
 
-    identity = {"format": "onnx", "path": shown_path(p), "sha256": sha256_file(p),
-                "opset": [{"domain": o.domain or "ai.onnx", "version": o.version} for o in proto.opset_import],
-                "producer": proto.producer_name, "inputs": [{"name": i.name, "shape": i.shape, "type": i.type}
-                                                            for i in sess.get_inputs()],
-                "outputs": [{"name": o.name, "shape": o.shape, "type": o.type} for o in sess.get_outputs()],
-                "layout": layout}
+    identity = onnx_identity(p, proto, sess, layout)
     identity["fixed_batch"] = fixed
     return Model(p.name, identity, task, preprocess, fn, layout, fixed_batch=fixed)
 
@@ -202,11 +240,8 @@ def refuse_spatial(shape, name: str, task: str, where: str) -> None:
 
 
 def load_model(spec: str, task: str, preprocess: Preprocess, output: str | None = None) -> Model:
-    if task == "detection":
-        raise InputError("--task detection is not supported yet: only classification and regression models can be "
-                         "checked in this version")
-    if task not in ("classification", "regression"):
-        raise InputError(f"--task must be classification or regression, not {task!r}")
+    if task not in ("classification", "regression"):  # detection: detection.model.load_detector
+        raise InputError(f"--task must be classification, regression or detection, not {task!r}")
     if spec.endswith(".onnx") or Path(spec).suffix == ".onnx":
         return load_onnx(spec, task, preprocess, output)
     return load_callable(spec, task, preprocess)

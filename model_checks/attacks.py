@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,15 +43,24 @@ def _p_schedule(p_init: float, i: int, n_iters: int) -> float:
 
 def square_linf(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rng: np.random.Generator,
                 p_init: float = 0.05) -> AttackResult:
-    h, w, c = x.shape
-    start = model.queries
-    # vertical stripes init, as in the paper
-    delta = eps * rng.choice([-1.0, 1.0], size=(1, w, c))
-    best = np.clip(x + delta, 0, 1)
     yy = np.array([y])
-    loss = _margin(model, best[None], yy)[0]
+    start = model.queries
+    best, loss = square_search(lambda c: float(_margin(model, c[None], yy)[0]), x, eps, budget, rng,
+                               lambda: model.queries - start, p_init)
+    return _result(model.queries - start, best - x, loss <= 0)
+
+
+def square_search(loss_of: Callable[[np.ndarray], float], x: np.ndarray, eps: float, budget: int,
+                  rng: np.random.Generator, used: Callable[[], int], p_init: float = 0.05) -> tuple[np.ndarray, float]:
+    """The L∞ Square Attack's random search on any loss (success when it reaches ≤ 0): vertical-stripe start,
+    then squares of ±ε with the paper's size schedule, kept only when they lower the loss. One query per step;
+    ``used`` says how many the attack has spent. Returns the best image and its loss."""
+    h, w, c = x.shape
+    delta = eps * rng.choice([-1.0, 1.0], size=(1, w, c))  # vertical stripes init, as in the paper
+    best = np.clip(x + delta, 0, 1)
+    loss = loss_of(best)
     it = 0
-    while loss > 0 and model.queries - start < budget:
+    while loss > 0 and used() < budget:
         p = _p_schedule(p_init, it, budget)
         side = round(np.sqrt(p * h * w))
         side = min(max(side, 1), min(h, w) - 1)
@@ -62,11 +72,11 @@ def square_linf(model: Model, x: np.ndarray, y: int, eps: float, budget: int, rn
                 break
         cand = best.copy()
         cand[r:r + side, cc:cc + side] = window
-        new = _margin(model, cand[None], yy)[0]
+        new = loss_of(cand)
         if new < loss:
             best, loss = cand, new
         it += 1
-    return _result(model.queries - start, best - x, loss <= 0)
+    return best, loss
 
 
 def _result(queries: int, d: np.ndarray, ok: bool) -> AttackResult:

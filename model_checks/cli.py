@@ -42,8 +42,9 @@ def _preprocess(model: str, file: Path | None, size: str | None, mean: str | Non
 @app.command()
 def model_check(
     model: Annotated[str, typer.Option(help="An .onnx file or package.module:function.")],
-    data: Annotated[Path, typer.Option(help=".npz (x, y) or an image folder with labels.csv.")],
-    task: Annotated[str, typer.Option(help="classification | regression")],
+    data: Annotated[Path, typer.Option(help=".npz (x, y) or an image folder with labels.csv; detection: COCO "
+                                       ".json, a YOLO folder or .npz (x, boxes, image, label).")],
+    task: Annotated[str, typer.Option(help="classification | regression | detection")],
     out: Annotated[Path, typer.Option(help="Results document to write.")],
     suite: Annotated[str, typer.Option(help="quick | standard | full")] = "standard",
     seed: Annotated[int, typer.Option(help="Seed: a run repeats exactly.")] = 0,
@@ -75,6 +76,12 @@ def model_check(
         help="Scale ImageNet-C's pixel-length parameters (motion/glass blur, snow) to the image size.")] = False,
     output: Annotated[Optional[str], typer.Option(  # noqa: UP045
         help="The output to check, by name, when the model has several.")] = None,
+    decoder: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Detection: the decoder file (default: <model>.detection.toml).")] = None,
+    score_threshold: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        help="Detection: the deployed score threshold (overrides the decoder file's).")] = None,
+    labels: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        help="Label map: one class name per line in output order (default: <model>.labels.txt).")] = None,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
@@ -82,8 +89,6 @@ def model_check(
     from vehicle_ds.results import write_json
 
     from .acceptance import load_acceptance
-    from .adapters import load_model
-    from .data import load_data
     from .runner import SUITES, Settings, run
 
     if suite not in SUITES:
@@ -95,16 +100,17 @@ def model_check(
         except (OSError, ValueError) as exc:
             raise InputError(f"not a JSON reference: {exc}", path=str(reference_errors)) from None
     acc = load_acceptance(acceptance)  # refused before any work when malformed
-    m = load_model(model, task, _preprocess(model, preprocess, size, mean, std, layout, scale, channels), output)
-    x, y = load_data(data, size=m.preprocess.size)  # a folder of mixed sizes is resized to the model's input
-    _first_query(m, x, model, task, output)
+    pre = _preprocess(model, preprocess, size, mean, std, layout, scale, channels)
+    if task == "detection":
+        m, x, y, info = _detection_inputs(model, data, pre, decoder, score_threshold)
+    else:
+        m, x, y, info = _model_inputs(model, task, data, pre, output, labels)
     settings = Settings(suite=suite, seed=seed, eps_linf=eps_linf, eps_l2=eps_l2, sigma=sigma, tolerance=tolerance,
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
                         public_key=str(public_key) if public_key else None, reference_errors=ref,
                         imagenet_like=imagenet_like, acceptance=acc, scale_corruptions=scale_corruptions)
     console = Console(stderr=True)
-    info = {"path": shown_path(data), "items": len(x), "shape": list(x.shape[1:])}
     if sys.stderr.isatty():
         with console.status("model checks") as status:
             doc = run(m, x, y, settings, info, progress=lambda s: status.update(f"model checks: {s}"))
@@ -116,7 +122,71 @@ def model_check(
         raise typer.Exit(1)
 
 
-def _first_query(m, x, model: str, task: str, output: str | None) -> None:
+def _detection_inputs(model: str, data: Path, pre, decoder: Path | None, threshold: float | None):
+    """The detector, its images and truth boxes (mapped onto the model's classes by name), checked with one
+    query before any work."""
+    import numpy as np
+
+    from .detection.decoders import load_decoder
+    from .detection.model import load_detector
+    from .detection.truth import load_boxes
+
+    side = Path(model).with_suffix(".detection.toml")
+    if decoder is None and not side.is_file():
+        raise InputError(f"a detector needs its decoder file: --decoder, or {side.name} beside the model", path=model)
+    dec = load_decoder(decoder or side, threshold)
+    det = load_detector(model, pre, dec)
+    boxes = load_boxes(data, det.preprocess.size)  # type: ignore[arg-type]
+    if dec.classes:  # the label map: the data's class names onto the model's output order
+        unknown = sorted(set(boxes.names) - set(dec.classes))
+        if unknown:
+            raise InputError(f"the data labels {', '.join(map(repr, unknown[:5]))}, which the model's classes "
+                             f"({', '.join(dec.classes)}) do not name", path=str(data))
+        order = np.array([dec.classes.index(n) for n in boxes.names], np.int64)
+        for t in boxes.truths:
+            t.classes = order[t.classes]
+    _first_query(det, boxes.x, model, "detection", None)
+    y = np.empty(len(boxes.truths), dtype=object)
+    y[:] = boxes.truths
+    info = {"path": shown_path(data), "items": len(boxes.x), "shape": list(boxes.x.shape[1:]), **boxes.info,
+            "classes": dec.classes or boxes.names}
+    return det, boxes.x, y, info
+
+
+def _model_inputs(model: str, task: str, data: Path, pre, output: str | None, labels: Path | None):
+    """A classifier or regressor, its images and labels (through the label map), checked with one query."""
+    from .adapters import load_model
+    from .data import load_data
+
+    m = load_model(model, task, pre, output)
+    x, y = load_data(data, size=m.preprocess.size)  # a folder of mixed sizes is resized to the model's input
+    width = _first_query(m, x, model, task, output)
+    info = {"path": shown_path(data), "items": len(x), "shape": list(x.shape[1:])}
+    y, names = _labels(y, task, width, model, labels, data)
+    if names:
+        info["classes"] = names
+    return m, x, y, info
+
+
+def _labels(y, task: str, width: int, model: str, labels: Path | None, data: Path):
+    """Labels the checks can compare with the model's outputs, and the class names when a label map is given."""
+    import numpy as np
+
+    from .data import class_indices, read_label_map
+
+    side = Path(model).with_suffix(".labels.txt")
+    names = read_label_map(labels or side) if labels or side.is_file() else []
+    if task == "classification":
+        if names and len(names) != width:
+            raise InputError(f"the label map names {len(names)} classes; the model answers {width}", path=str(labels or side))
+        return class_indices(y, names, width, str(data)), names
+    if y.dtype == object:
+        bad = next(v for v in y if isinstance(v, str))
+        raise InputError(f"label {bad!r} is not a number: a regression is judged against numbers", path=str(data))
+    return np.asarray(y, dtype=np.float64), names
+
+
+def _first_query(m, x, model: str, task: str, output: str | None) -> int:
     """One image through the model before any work: a model that cannot run, or answers a spatial map to a
     classification, is refused with one line."""
     import numpy as np
@@ -125,9 +195,14 @@ def _first_query(m, x, model: str, task: str, output: str | None) -> None:
 
     try:
         first = m(x[:1])
+    except InputError:
+        raise
     except Exception as exc:  # any failure of the model itself: one line naming it
         raise InputError(f"the model cannot run on these images: {' '.join(str(exc).split())[:200]}", path=model) from None
+    if task == "detection":
+        return 0
     refuse_spatial(np.shape(first), output or "the model's output", task, model)  # shapes a model declared wrongly
+    return int(np.shape(first)[-1]) if np.ndim(first) > 1 else 1
 
 
 def _said(console, name: str, doc: dict, out: Path) -> None:

@@ -116,25 +116,29 @@ def defocus_blur(x: Images, c: tuple, rng: np.random.Generator) -> Images:
 
 
 def glass_blur(x: Images, c: tuple, rng: np.random.Generator, scale: float = 1.0) -> Images:
-    """ImageNet-C's glass blur: Gaussian blur, then ``iterations`` passes of sequential local pixel swaps (each
-    pixel from the bottom-right inwards trades places with a random neighbour within ``max_delta``; a later
-    swap sees the result of the earlier ones), then Gaussian blur again. The swap sequence is drawn once per
-    batch and applied to every image of it (each image's corruption has ImageNet-C's distribution; images of
-    one batch share it), so the Python loop runs H×W×iterations times per batch, not per image."""
+    """ImageNet-C's glass blur: Gaussian blur, then ``iterations`` passes of local pixel moves (``_glass_moves``),
+    then Gaussian blur again. The move sequence is drawn once per batch and applied to every image of it (each
+    image's corruption has ImageNet-C's distribution; images of one batch share it), so the Python loop runs
+    H×W×iterations times per batch, not per image."""
     sigma, delta, iterations = c
     delta = max(1, round(delta * scale))
     out = ndimage.gaussian_filter(x, sigma=(0, sigma, sigma, 0))
     _, h, w, _ = x.shape
-    rows = range(h - delta, delta, -1)
-    cols = range(w - delta, delta, -1)
     for _ in range(iterations):
-        offsets = rng.integers(-delta, delta, size=(len(rows), len(cols), 2))  # randint's half-open range
-        for i, r in enumerate(rows):
-            for j, col in enumerate(cols):
-                dy, dx = offsets[i, j]
-                r2, c2 = r + dy, col + dx
-                out[:, [r, r2], [col, c2]] = out[:, [r2, r], [c2, col]]
+        _glass_moves(out, rng.integers(-delta, delta, size=(h - 2 * delta, w - 2 * delta, 2)), delta)  # randint's range
     return _clip(ndimage.gaussian_filter(out, sigma=(0, sigma, sigma, 0)))
+
+
+def _glass_moves(out: Images, offsets: np.ndarray, delta: int) -> None:
+    """In place, each pixel from the bottom-right inwards takes the value of a random neighbour within
+    ``delta``. The reference writes this as a swap of two NumPy views (``x[h, w], x[h', w'] = x[h', w'],
+    x[h, w]``), which copies the neighbour and leaves it as it was: a copy, not a swap, and that is what the
+    published ImageNet-C numbers measured. A later move sees the result of the earlier ones."""
+    _, h, w, _ = out.shape
+    for i, r in enumerate(range(h - delta, delta, -1)):
+        for j, col in enumerate(range(w - delta, delta, -1)):
+            dy, dx = offsets[i, j]
+            out[:, r, col] = out[:, r + dy, col + dx]
 
 
 def _motion_kernel(radius: float, sigma: float, angle_deg: float, h: int, w: int) -> np.ndarray:

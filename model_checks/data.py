@@ -23,6 +23,48 @@ def _as_float(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0, 1)
 
 
+def _label(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # a class name: mapped to an index by the label map
+
+
+def class_indices(y: np.ndarray, names: list[str], classes: int, where: str) -> np.ndarray:
+    """Labels as the model's class indices: names through the label map (``names[i]`` is output ``i``), numbers
+    as they are; a name the map lacks, a fractional number or an index outside the model's ``classes`` outputs
+    is refused naming the first such label, before any work."""
+    out = np.empty(len(y), np.int64)
+    for i, v in enumerate(y):
+        if isinstance(v, (str, np.str_)):
+            if not names:
+                raise InputError(f"label {v!r} (item {i}) is a name: give the label map (--labels, one class name "
+                                 "per line in output order)", path=where)
+            if v not in names:
+                raise InputError(f"label {v!r} (item {i}) is not in the label map ({', '.join(names[:8])}…)",
+                                 path=where)
+            out[i] = names.index(str(v))
+            continue
+        f = float(v)
+        if f != int(f) or not 0 <= f < classes:
+            raise InputError(f"label {v:g} (item {i}) is not one of the model's {classes} class indices 0..{classes - 1}",
+                             path=where)
+        out[i] = int(f)
+    return out
+
+
+def read_label_map(path: Path) -> list[str]:
+    """One class name per line, in the model's output order (blank lines and # comments skipped)."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read the label map: {exc.strerror}", path=str(path)) from None
+    names = [s.strip() for s in lines if s.strip() and not s.strip().startswith("#")]
+    if len(set(names)) != len(names):
+        raise InputError("a class name appears twice in the label map", path=str(path))
+    return names
+
+
 def load_data(path: str | Path, limit: int | None = None,
               size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Images and labels; images of an image folder that differ in size are resized to ``size`` (H, W)."""
@@ -42,8 +84,10 @@ def load_data(path: str | Path, limit: int | None = None,
                     img = Image.open(p / row[0]).convert("RGB")
                 except (OSError, UnidentifiedImageError) as exc:
                     raise InputError(f"cannot read image {row[0]}: {exc}", path=str(labels), line=n) from None
+                if len(row) < 2 or not row[1].strip():
+                    raise InputError("expected filename,label", path=str(labels), line=n)
                 xs.append(np.asarray(img))
-                ys.append(float(row[1]))
+                ys.append(_label(row[1].strip()))
                 if limit and len(xs) >= limit:
                     break
         if not xs:
@@ -54,7 +98,7 @@ def load_data(path: str | Path, limit: int | None = None,
                 raise InputError(f"images differ in size ({sorted(shapes)[:3]}…): give --size H,W and they are "
                                  "resized to it", path=str(p))
             xs = [np.asarray(Image.fromarray(x).resize((size[1], size[0]), Image.BILINEAR)) for x in xs]
-        return _as_float(np.stack(xs)), np.asarray(ys)
+        return _as_float(np.stack(xs)), np.asarray(ys, dtype=object if any(isinstance(v, str) for v in ys) else float)
     try:
         with np.load(p) as z:
             x, y = z["x"], z["y"]

@@ -29,8 +29,10 @@ def verify_signature(model_path: str, signature_path: str, public_key_path: str)
 
 def abnormal_inputs(model: Model, x: np.ndarray) -> dict[str, dict[str, Any]]:
     """Feed NaN, +/-Inf and out-of-range pixels; report, per probe, whether the harness survived, whether
-    the model raised, and what it answered (NaN outputs, changed predictions)."""
-    base = model.predict(x)
+    the model raised, and what it answered (NaN outputs, changed predictions). A detector's raw outputs are
+    read, all of them: a NaN heatmap decodes to no detections and would otherwise look like an empty road."""
+    raw_of = getattr(model, "outputs", None) or model
+    base = model.predict(x) if model.task != "detection" else None  # the queries a run has always spent
     probes = {
         "nan_pixels": np.where(np.random.default_rng(0).random(x.shape) < 0.01, np.nan, x),
         "inf_pixels": np.where(np.random.default_rng(1).random(x.shape) < 0.01, np.inf, x),
@@ -42,8 +44,12 @@ def abnormal_inputs(model: Model, x: np.ndarray) -> dict[str, dict[str, Any]]:
     out = {}
     for name, batch in probes.items():
         try:
-            raw = model(batch)
-            nan_rows = np.isnan(raw).any(axis=tuple(range(1, raw.ndim))) if raw.ndim > 1 else np.isnan(raw)
+            raw = raw_of(batch)
+            parts = list(raw.values()) if isinstance(raw, dict) else [raw]
+            nan_rows = np.zeros(len(batch), bool)
+            for part in parts:
+                part = np.asarray(part, dtype=np.float64)
+                nan_rows |= np.isnan(part).any(axis=tuple(range(1, part.ndim))) if part.ndim > 1 else np.isnan(part)
             nan_out = int(nan_rows.sum())
             changed = None
             if model.task == "classification" and not nan_rows.all():  # a NaN output has no prediction to compare

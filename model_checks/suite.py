@@ -40,18 +40,23 @@ class Suite:
     metamorphic_levels: tuple[int, ...]
     backdoor_images: int = 16
     trigger_sizes: tuple[int, ...] = (2, 4, 6)
+    detection_attack_images: int = 5  # detectors: images attacked (vanishing, box shift) ...
+    detection_attack_budget: int = 300  # ... and queries per image
 
 
 SUITES = {
     "quick": Suite(images=40, corruptions=TEST_CORRUPTIONS, severities=(1, 3, 5), attack_images=6,
                    attack_budget=300, hsj_images=0, smooth_images=8, smooth_n0=20, smooth_n=200,
-                   metamorphic_levels=(3, 6), backdoor_images=12, trigger_sizes=(3, 5)),
+                   metamorphic_levels=(3, 6), backdoor_images=12, trigger_sizes=(3, 5),
+                   detection_attack_images=2, detection_attack_budget=100),
     "standard": Suite(images=200, corruptions=tuple(PARAMS), severities=(1, 2, 3, 4, 5), attack_images=16,
                       attack_budget=1000, hsj_images=6, smooth_images=25, smooth_n0=50, smooth_n=1000,
-                      metamorphic_levels=(2, 4, 6, 8), backdoor_images=16, trigger_sizes=(2, 4, 6)),
+                      metamorphic_levels=(2, 4, 6, 8), backdoor_images=16, trigger_sizes=(2, 4, 6),
+                      detection_attack_images=5, detection_attack_budget=300),
     "full": Suite(images=1000, corruptions=tuple(PARAMS), severities=(1, 2, 3, 4, 5), attack_images=50,
                   attack_budget=5000, hsj_images=20, smooth_images=100, smooth_n0=100, smooth_n=10000,
-                  metamorphic_levels=tuple(range(1, 11)), backdoor_images=30, trigger_sizes=(2, 3, 4, 6, 8)),
+                  metamorphic_levels=tuple(range(1, 11)), backdoor_images=30, trigger_sizes=(2, 3, 4, 6, 8),
+                  detection_attack_images=16, detection_attack_budget=1000),
 }
 
 
@@ -133,6 +138,7 @@ class Run:
     summary: dict[str, Any]
     cut: list[str] = field(default_factory=list)  # checks a budget cut stopped
     clean_error: float | None = None  # set by the clean family, read by the corruption family
+    clean_detections: list[Any] = field(default_factory=list)  # detectors: the clean detections, computed once
 
     @property
     def n(self) -> int:

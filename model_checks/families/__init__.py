@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from . import adversarial, backdoor, certified, clean, corruption, integrity, metamorphic  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    adversarial,
+    backdoor,
+    certified,
+    clean,
+    corruption,
+    detection,
+    integrity,
+    metamorphic,
+)
 from .registry import FAMILIES, Family, expected_checks, families_for
 
 __all__ = ["FAMILIES", "Family", "expected_checks", "families_for"]

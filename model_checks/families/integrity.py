@@ -12,7 +12,7 @@ from ..suite import ROBUST, Run
 from .registry import family
 
 
-@family("models.integrity.hash")
+@family("models.integrity.hash", tasks=("classification", "regression", "detection"))
 def check_integrity(r: Run) -> None:
     """The model file is the one expected: its sha256 equals ``--expected-sha256`` and its Ed25519
     ``--signature`` verifies. Without either there is nothing to compare: the criterion's minimum of one
@@ -38,7 +38,7 @@ def check_integrity(r: Run) -> None:
                           observed={"references_compared": compared}))
 
 
-@family("models.input.abnormal")
+@family("models.input.abnormal", tasks=("classification", "regression", "detection"))
 def check_abnormal_inputs(r: Run) -> None:
     """NaN, ±Inf, out-of-range and all-zero inputs crash the model or make it answer NaN."""
     probes = abnormal_inputs(r.model, r.x[: min(8, r.n)])

@@ -10,7 +10,7 @@ from ..suite import Run
 
 TASKS = ("classification", "regression")
 # the order a run calls the family modules: cheap checks first, clean predictions before anything reuses them
-ORDER = ("integrity", "clean", "corruption", "metamorphic", "adversarial", "certified", "backdoor")
+ORDER = ("integrity", "clean", "corruption", "metamorphic", "adversarial", "certified", "backdoor", "detection")
 
 
 @dataclass(frozen=True)

@@ -115,3 +115,28 @@ def test_every_corruption_any_size_seeded(name):
     assert a.shape == x.shape and np.array_equal(a, b) and a.min() >= 0 and a.max() <= 1
     low, high = corrupt(x, name, 1, np.random.default_rng(5)), corrupt(x, name, 5, np.random.default_rng(5))
     assert np.abs(high - x).mean() >= np.abs(low - x).mean() * 0.8 or name in ("saturate", "elastic_transform")
+
+
+def test_glass_blur_moves_copy_a_neighbour_as_the_reference_statement_does():
+    """The reference's ``x[h, w], x[h', w'] = x[h', w'], x[h, w]`` on NumPy views copies the neighbour into the
+    pixel and leaves the neighbour unchanged; executed here on the same offsets, it must equal our moves."""
+    from model_checks.corruptions import _glass_moves
+
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 12, 10, 3))
+    delta = 2
+    offsets = rng.integers(-delta, delta, size=(12 - 2 * delta, 10 - 2 * delta, 2))
+    ref = x[0].copy()
+    for i, r in enumerate(range(12 - delta, delta, -1)):
+        for j, c in enumerate(range(10 - delta, delta, -1)):
+            dy, dx = offsets[i, j]
+            ref[r, c], ref[r + dy, c + dx] = ref[r + dy, c + dx], ref[r, c]
+    ours = x.copy()
+    _glass_moves(ours, offsets, delta)
+    assert np.array_equal(ours[0], ref)
+    swapped = x[0].copy()  # a true swap is a different corruption: the test can tell them apart
+    for i, r in enumerate(range(12 - delta, delta, -1)):
+        for j, c in enumerate(range(10 - delta, delta, -1)):
+            dy, dx = offsets[i, j]
+            swapped[[r, r + dy], [c, c + dx]] = swapped[[r + dy, r], [c + dx, c]]
+    assert not np.array_equal(ours[0], swapped)

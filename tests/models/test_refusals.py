@@ -52,3 +52,32 @@ def test_an_unknown_output_name_lists_the_real_ones(tmp_path):
     proc = run_cli("model-check", "--model", str(tmp_path / "det.onnx"), "--data", str(images), "--task",
                    "classification", "--output", "scores", "--out", str(tmp_path / "o.json"))
     assert proc.returncode == 2 and "--output scores: the model's outputs are o0" in proc.stderr
+
+
+def test_labels_by_name_need_the_label_map_and_labels_outside_the_model_are_refused(tmp_path):
+    """String labels are read through the label map (one name per line, output order); a name it lacks, an
+    index the model has no output for, or a map of the wrong length is one line and exit 2, before any work."""
+    from model_checks.demo import SIGNS_MODEL
+    from model_checks.demo.render import signs
+
+    x, y = signs(12, 3)
+    names = ["stop", "yield", "speed_30", "speed_60", "no_entry"]
+    np.savez(tmp_path / "named.npz", x=x, y=np.array([names[int(v)] for v in y]))
+    np.savez(tmp_path / "high.npz", x=x, y=np.where(np.arange(len(y)) == 4, 7, y))
+    base = ["model-check", "--model", str(SIGNS_MODEL), "--task", "classification", "--out", str(tmp_path / "o.json"),
+            "--query-budget", "30"]
+    proc = run_cli(*base, "--data", str(tmp_path / "named.npz"))
+    assert proc.returncode == 2 and "is a name: give the label map (--labels" in proc.stderr
+    proc = run_cli(*base, "--data", str(tmp_path / "high.npz"))
+    assert proc.returncode == 2 and "label 7 (item 4) is not one of the model's 5 class indices 0..4" in proc.stderr
+    (tmp_path / "map.txt").write_text("\n".join(names[:4]) + "\n")
+    proc = run_cli(*base, "--data", str(tmp_path / "named.npz"), "--labels", str(tmp_path / "map.txt"))
+    assert proc.returncode == 2 and "names 4 classes; the model answers 5" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "o.json").exists()
+    (tmp_path / "map.txt").write_text("\n".join(names) + "\n")
+    proc = run_cli(*base, "--data", str(tmp_path / "named.npz"), "--labels", str(tmp_path / "map.txt"))
+    assert proc.returncode in (0, 1), proc.stderr
+    import json
+
+    doc = json.loads((tmp_path / "o.json").read_text())
+    assert doc["subject"]["data"]["classes"] == names

@@ -176,3 +176,27 @@ def test_every_check_of_a_new_document_declares_its_criterion_and_evidence(real_
             assert crit and crit["text"] and crit["source"] in ("clause", "standard", "acceptance",
                                                                  "engineering_default"), c["id"]
             assert all(c["observed"].get(k, 0) >= v for k, v in crit["minimum"].items()), c["id"]
+
+
+def test_model_rows_show_their_measured_values_and_skipped_checks_are_listed(tmp_path):
+    """A detector's failing check shows AP and recall in its row (HTML and Markdown, both languages), and a
+    check a budget skipped is a row in the Markdown too, not silence."""
+    from vehicle_ds.report import render
+    from vehicle_ds.results import Asset, Criterion, check, new_results, write_json
+
+    doc = new_results("models", {}, asset=Asset("model", "centerface.onnx", "abc"))
+    crit = Criterion("AP@0.5 ≥ 0.8", "acceptance", "acc.toml [detection]", minimum={"objects": 20})
+    doc["checks"] = [
+        check("models.detection.clean", "Detection on the clean images", "fail", "high", ["GBT42888"],
+              criterion=crit, observed={"objects": 43}, metrics={"ap50": 0.5, "recall": 0.25, "ap": 0.125}),
+        check("models.detection.vanishing", "Vanishing attack", "skipped", "info", ["GBT42888"], criterion=None,
+              reason="query budget of 100 used up")]
+    rep = build_report(load_inputs([write_json(tmp_path / "m.json", doc)]))
+    for lang, word in (("en", "Measured"), ("zh", "测得值")):
+        md = render(rep, "md", lang)
+        rows = [line for line in md.splitlines() if line.startswith("| ") and "centerface.onnx" in line]
+        row = next(line for line in rows if "`models.detection.clean`" in line)
+        assert word in row and "ap50 0.5; ap 0.125; recall 0.25" in row
+        assert any("`models.detection.vanishing`" in line for line in rows)
+        html = render(rep, "html", lang)
+        assert "ap50 0.5; ap 0.125; recall 0.25" in html and word in html

@@ -9,9 +9,20 @@ from typing import Any
 
 from .. import zh
 from ..taxonomy import TAXONOMY
-from ..vocabulary import FINDING
 from .build import SECTIONS
-from .words import PUNCT, asset_name, basis_md, cell, check_criterion, check_reason, check_title, label, sentence, why
+from .words import (
+    PUNCT,
+    asset_name,
+    basis_md,
+    cell,
+    check_criterion,
+    check_reason,
+    check_title,
+    key_values,
+    label,
+    sentence,
+    why,
+)
 
 
 @dataclass(frozen=True)
@@ -160,18 +171,21 @@ def _uplink(report: dict[str, Any], w: _Writer) -> list[str]:
 
 def _check_row(c: dict[str, Any], w: _Writer) -> str:
     observed = ", ".join(f"{k} {v}" for k, v in (c.get("observed") or {}).items()) or "—"
+    kv = key_values(c)
+    measured = f"<br>{w.L('measured')}{w.P['colon']}`{cell(kv)}`" if kv else ""
     why_not = f"{w.P['lp']}{check_reason(c, w.lang)}{w.P['rp']}" if c.get("reason") else ""
     crit = check_criterion(c, w.lang) or w.L("none")
     src = (c.get("criterion") and f"{w.P['lp']}{w.L(c['criterion']['source'])}{w.P['rp']}") or ""
     return (f"| {asset_name(c['asset'], w.lang)} | `{c['id']}` {cell(check_title(c, w.lang))}{cell(why_not)} | "
-            f"{w.L(c['status'])} | {w.L(c['severity'])} | {cell(crit)}{src} | `{observed}` |")
+            f"{w.L(c['status'])} | {w.L(c['severity'])} | {cell(crit)}{src} | `{observed}`{measured} |")
 
 
 def _checks(report: dict[str, Any], w: _Writer) -> list[str]:
     """Per section, its component's findings and how many of its checks passed."""
     lines: list[str] = []
     for section, component in SECTIONS:
-        mine = sorted((c for c in report["checks"] if c["component"] == component and c["status"] in FINDING),
+        # every check that did not pass, skipped and not assessed included: a check that never ran is not silence
+        mine = sorted((c for c in report["checks"] if c["component"] == component and c["status"] != "pass"),
                       key=lambda c: (c["asset_key"], c["status"] != "fail", c["severity"], c["id"]))
         passed = sum(1 for c in report["checks"] if c["component"] == component and c["status"] == "pass")
         lines += [f"## {w.L(section)} — {w.L('checks')}", ""]

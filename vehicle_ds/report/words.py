@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
     "filter": {"zh": "筛选信号……", "en": "Filter signals…"},
     "asset": {"zh": "对象", "en": "Asset"}, "reason": {"zh": "原因", "en": "Reason"},
     "criterion": {"zh": "判定标准", "en": "Criterion"}, "observed": {"zh": "观测量", "en": "Observed"},
+    "measured": {"zh": "测得值", "en": "Measured"},
     "vehicle": {"zh": "车辆", "en": "vehicle"}, "platform": {"zh": "平台", "en": "platform"},
     "model": {"zh": "模型", "en": "model"},
     "clause": {"zh": "法规条款", "en": "legal clause"}, "standard": {"zh": "标准", "en": "standard"},
@@ -149,12 +150,38 @@ def raises(to: str, lang: str) -> str:
     return f"→ {TAXONOMY.label(table, value, lang)}" if table else to
 
 
+# the numbers a reader looks for first in a check's metrics, in this order (model checks above all)
+KEY_METRICS = ("accuracy", "error_rate", "mse", "ap50", "ap", "recall", "fp_per_frame", "covered_rate", "worst_error",
+               "worst", "mce", "mpc", "rpc", "worst_recall", "violation_rate", "success_rate", "median_queries",
+               "certified_accuracy")
+
+
+def _shown(v: Any) -> str | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return f"{v:.3g}" if isinstance(v, float) else f"{v:,}"
+    if isinstance(v, str) and len(v) <= 40:
+        return v
+    if isinstance(v, dict) and v and all(isinstance(t, (int, float)) or t is None for t in v.values()):
+        return "/".join(f"{k} {_shown(t) or '—'}" for k, t in v.items())
+    return None
+
+
+def key_values(c: dict[str, Any], most: int = 5) -> str:
+    """A check's key numbers in one line ("ap50 0.954; recall 0.92; rpc ap 0.71/ap50 0.8"), so a row says what
+    was measured without opening its evidence; empty when the check has none."""
+    m = c.get("metrics") or {}
+    parts = [f"{k} {v}" for k in KEY_METRICS if k in m and (v := _shown(m[k])) is not None]
+    return "; ".join(parts[:most])
+
+
 def template_helpers(lang: str) -> dict[str, Any]:
     """What the templates call to write in ``lang``: labels, punctuation, check texts, citations."""
     return {"L": lambda k: label(k, lang), "P": PUNCT[lang], "T": lambda c: check_title(c, lang),
             "CR": lambda c: check_criterion(c, lang), "RS": lambda c: check_reason(c, lang),
             "S": lambda t: sentence(t, lang), "WHY": lambda e: why(e, lang), "cite": zh.cite, "term": zh.term,
-            "raises": lambda t: raises(t, lang), "asset_name": lambda a: asset_name(a, lang)}
+            "raises": lambda t: raises(t, lang), "asset_name": lambda a: asset_name(a, lang), "KV": key_values}
 
 
 def asset_name(a: dict[str, str], lang: str) -> str:
