@@ -103,7 +103,7 @@ def criterion(check: dict[str, Any]) -> str | None:
         return _fill(found[0], found[1], str(check.get("title", "")), en)
     if en == str(check.get("title", "")).partition(" — ")[0]:  # the probes state their title as the criterion
         return title({**check, "title": en})
-    return None
+    return sentence(en) or None  # a criterion built from declared thresholds, one sentence per threshold
 
 
 def sentence(en: str) -> str | None:
