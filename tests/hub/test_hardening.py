@@ -226,3 +226,19 @@ def test_rate_limits_hold_across_worker_processes(tmp_path, monkeypatch):
     monkeypatch.setenv("VEHICLE_DS_HUB_WORKERS", "1")
     alone = from_environment().state.hub.auth
     assert sum(alone.report.allow("u:eng") for _ in range(15)) == REPORT_BURST  # one process keeps the whole limit
+
+
+def test_options_and_405_name_every_method_the_path_serves(tmp_path):
+    """Starlette names only the first route of a path in Allow; a path with GET, PUT and DELETE routes must
+    say all three (RFC 9110 §15.5.6), and OPTIONS answers 204 with them."""
+    from fastapi.testclient import TestClient
+
+    from vehicle_ds.hub.app import create_app
+
+    client = TestClient(create_app(f"sqlite:///{tmp_path / 'h.db'}", background=False))
+    r = client.options("/api/v1/sensitive-areas")
+    assert r.status_code == 204 and r.headers["allow"] == "DELETE, GET, OPTIONS, PUT"
+    r = client.patch("/api/v1/sensitive-areas")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, OPTIONS, PUT"
+    assert client.options("/api/v1/incidents").headers["allow"] == "GET, OPTIONS, POST"
+    assert client.options("/no/such/path").status_code == 404

@@ -300,6 +300,10 @@ def test_incident_times_need_a_zone_lie_in_the_past_and_notifications_follow_the
             return httpx.post(base + "/api/v1/incidents", json={"title": "a leak", "alert_ids": [], "discovered_at": at},
                               headers=h)
         assert open_at("2026-12-01T09:00:00").status_code == 422  # no zone: refused, never taken as UTC
+        for number in (0, 1764550800):  # a number would be seconds since 1970: refused, never 1970-01-01
+            r = httpx.post(base + "/api/v1/incidents", json={"title": "a leak", "alert_ids": [], "discovered_at": number},
+                           headers=h)
+            assert r.status_code == 422 and "not a number" in r.text
         future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).isoformat()
         assert open_at(future).status_code == 422
         discovered = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=2)

@@ -60,7 +60,30 @@ def _answers(app: FastAPI) -> None:
     async def http_errors(request: Request, exc: StarletteHTTPException) -> Response:
         # FastAPI answers a body it cannot parse with 400; everywhere else bad input is 422: one code, documented
         code = 422 if exc.status_code == 400 else exc.status_code
-        return JSONResponse({"detail": exc.detail}, status_code=code, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if code == 405:  # Starlette names only the first route of the path; the path may have several
+            allow = _allowed(app, request)
+            headers["Allow"] = ", ".join(allow)
+            if request.method == "OPTIONS":  # RFC 9110 §9.3.7: OPTIONS says what the resource supports
+                return Response(status_code=204, headers=headers)
+        return JSONResponse({"detail": exc.detail}, status_code=code, headers=headers or None)
+
+
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves on the request's path, OPTIONS included."""
+    from starlette.routing import Match
+
+    def leaves(routes):  # FastAPI keeps included routers whole; their routes carry the full path
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            yield from leaves(inner.routes) if inner is not None else (route,)
+
+    methods = {"OPTIONS"}
+    for route in leaves(app.routes):
+        match, _ = route.matches({**request.scope, "method": next(iter(getattr(route, "methods", None) or {"GET"}))})
+        if match == Match.FULL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def create_app(db_url: str = "sqlite:///vehicle-ds-hub.db", *, key_file: Path | None = None,

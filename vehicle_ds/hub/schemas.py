@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from .ingest import BATCH_TYPES
 
 ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+
+
+def _json_int(v: object) -> object:
+    """An integer as JSON Schema reads one: a number with no fraction (685 or 685.0), never a string or a
+    boolean (pydantic's lax mode would take "685" and true)."""
+    if isinstance(v, (bool, str, bytes)):
+        raise ValueError("an integer is a JSON number")
+    return v
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
 
 
 class Login(BaseModel):
@@ -18,7 +29,7 @@ class Login(BaseModel):
 
 class EnrollmentRequest(BaseModel):
     vehicle_ref: str = Field(min_length=1, max_length=64, pattern=ID)
-    valid_hours: int = Field(default=24, ge=1, le=720)
+    valid_hours: JsonInt = Field(default=24, ge=1, le=720)
 
 
 class Enroll(BaseModel):

@@ -7,7 +7,7 @@ import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -16,14 +16,14 @@ from .. import incidents as ir
 from ..db import Alert, Delivery, Incident, IncidentEvent, Webhook, now
 from ..deps import Caller, admin, db, hub, user
 from ..monitor import alert_json
-from ..schemas import errors
+from ..schemas import JsonInt, errors
 
 router = APIRouter()
 IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(min_length=8, max_length=500, pattern=r"^https?://")
+    url: str = Field(min_length=8, max_length=500, pattern=r"^https?://[^/?#@\s]+")
     min_severity: Severity = "low"
 
 
@@ -37,12 +37,19 @@ def _zoned(t: dt.datetime) -> dt.datetime:
     return t
 
 
-Zoned = Annotated[dt.datetime, AfterValidator(_zoned)]
+def _text_time(v: object) -> object:
+    """A time is ISO 8601 text: a number would be read as seconds since 1970 (``0`` became 1970-01-01)."""
+    if not isinstance(v, (str, dt.datetime)):
+        raise ValueError("a time is ISO 8601 text with its zone (2026-12-01T09:00:00+08:00), not a number")
+    return v
+
+
+Zoned = Annotated[dt.datetime, BeforeValidator(_text_time), AfterValidator(_zoned)]
 
 
 class IncidentIn(BaseModel):
     title: str = Field(min_length=3, max_length=400)
-    alert_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=500)
+    alert_ids: list[Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=500)
     discovered_at: Zoned | None = None
 
 
@@ -51,12 +58,12 @@ class Facts(BaseModel):
 
     data_class: Literal["general", "important", "core"] = "general"
     threat: Literal["", "fairly_serious", "serious", "particularly_serious"] = ""
-    persons_affected: int = Field(0, ge=0, le=10**10)
-    sensitive_persons_affected: int = Field(0, ge=0, le=10**10)
-    economic_loss_cny: float = Field(0, ge=0, le=1e13, allow_inf_nan=False)
-    outage_hours: float = Field(0, ge=0, le=1e5, allow_inf_nan=False)
+    persons_affected: JsonInt = Field(0, ge=0, le=10**10)
+    sensitive_persons_affected: JsonInt = Field(0, ge=0, le=10**10)
+    economic_loss_cny: float = Field(0, ge=0, le=1e13, allow_inf_nan=False, strict=True)
+    outage_hours: float = Field(0, ge=0, le=1e5, allow_inf_nan=False, strict=True)
     operator_type: Literal["other", "cii", "state_organ"] = "other"
-    vulnerability_national_security: bool = False
+    vulnerability_national_security: bool = Field(False, strict=True)  # JSON true/false only, not 0/1 or "yes"
 
 
 class Notification(BaseModel):
