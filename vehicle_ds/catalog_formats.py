@@ -68,7 +68,7 @@ MD_WORDS = {
     "zh": {"title": "数据目录", "vehicle": "车辆数据目录", "platform": "平台数据目录", "policy": "策略",
            "source": "{path}：{messages}个报文，{signals}个信号，sha256 `{sha}…`", "repairs": "；修复：",
            "summary": "| 数据类别 | 信号数 | | 个人信息类别 | 信号数 | | 处理方式 | 信号数 |", "review": "须人工复核的信号：",
-           "combinations": "组合规则", "combo": "- **{id}**（{text}）：将{n}个信号升级为{to}；依据 {basis}",
+           "combinations": "组合规则", "combo": "- **{id}**（{text}）：将{n}个信号调整为{to}；依据{basis}",
            "signals": "信号", "yes": "是",
            "head": "| 报文 | 信号 | 单位 | 数据类别 | 个人信息类别 | 数据级别 | 处理方式 | 识别规则 | 置信度 | 复核 | 说明 |"},
     "en": {"title": "Data catalog", "vehicle": "Vehicle data catalog", "platform": "Platform data catalog",
@@ -78,6 +78,31 @@ MD_WORDS = {
            "combo": "- **{id}** ({text}): raises {to} for {n} signal(s); basis {basis}", "signals": "Signals",
            "yes": "yes", "head": "| message | signal | unit | category | pi | grade | handling | rule | conf. | review | why |"},
 }
+
+
+_RAISES_TABLES = {"pi": "pi", "grade": "grades", "handling": "handling"}
+
+
+def raises_words(to: str, lang: str) -> str:
+    """A combination's ``raises_to`` ("pi:sensitive", "grade:important, handling:drop", "review:True") in the
+    taxonomy's words: 敏感个人信息, 重要数据、车内处理…, 须人工复核."""
+    parts = []
+    for item in (t.strip() for t in to.split(",") if t.strip()):
+        kind, _, value = item.partition(":")
+        if kind == "review":
+            parts.append("须人工复核" if lang == "zh" else "needs review")
+        elif kind in _RAISES_TABLES:
+            parts.append(TAXONOMY.label(_RAISES_TABLES[kind], value, lang))
+        else:
+            parts.append(item)
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
+def basis_words(ids: list[str], lang: str) -> str:
+    """Chinese cites each basis as the law is cited (《…》第X条, unverified ones said so); English keeps the ids."""
+    from . import zh
+
+    return "、".join(zh.cite(b) for b in ids) if lang == "zh" else ", ".join(ids)
 
 
 def to_markdown(catalog: dict[str, Any], lang: str = "en") -> str:
@@ -103,8 +128,9 @@ def to_markdown(catalog: dict[str, Any], lang: str = "en") -> str:
     if catalog["combinations"]:
         lines += [f"## {w['combinations']}", ""]
         for c in catalog["combinations"]:
-            lines.append(w["combo"].format(id=c["id"], text=c[lang] if lang in c else c["en"], to=TAXONOMY.label(
-                "grades", c["raises_to"], lang), n=len(c["affects"]), basis=", ".join(c["basis"])))
+            lines.append(w["combo"].format(id=c["id"], text=c[lang] if lang in c else c["en"],
+                                           to=raises_words(c["raises_to"], lang), n=len(c["affects"]),
+                                           basis=basis_words(c["basis"], lang)))
         lines.append("")
     lines += [f"## {w['signals']}", "", w["head"], "|---|---|---|---|---|---|---|---|---:|---|---|"]
     for e in catalog["entries"]:
@@ -120,7 +146,14 @@ def to_markdown(catalog: dict[str, Any], lang: str = "en") -> str:
 def to_html(catalog: dict[str, Any], lang: str = "en") -> str:
     from .templating import render
 
-    return render("catalog.html.j2", catalog=catalog, summary=summarize(catalog), lang=lang, tax=TAXONOMY)
+    return render("catalog.html.j2", catalog=catalog, summary=summarize(catalog), lang=lang, tax=TAXONOMY,
+                  raises=lambda to: raises_words(to, lang), basis=lambda ids: basis_words(ids, lang), cite=_cite)
+
+
+def _cite(basis_id: str) -> str:
+    from . import zh
+
+    return zh.cite(basis_id)
 
 
 RENDERERS = {"json": lambda c, lang: to_json(c), "csv": lambda c, lang: to_csv(c),

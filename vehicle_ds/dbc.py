@@ -243,24 +243,40 @@ def _checked(loaded: LoadedDatabase, text: str | None = None) -> LoadedDatabase:
 
 def _first_unparsed_definition(text: str, db: Database) -> tuple[int, str] | None:
     """The first BO_/SG_ definition the parser skipped: cantools drops a malformed last statement
-    silently, and a signal missing from the catalog is a blind spot, not a detail."""
-    by_name = {m.name: {s.name for s in m.signals} for m in db.messages}
-    current: set[str] | None = None
+    silently, and a signal missing from the catalog is a blind spot, not a detail. Messages are matched by
+    name or frame id and signals by name or, where a tool wrote long names (``SystemMessageLongSymbol``,
+    ``SystemSignalLongSymbol``: cantools names them by the long form), by their count."""
+    by_name = {m.name: m for m in db.messages}
+    by_id: dict[int, list[Message]] = {}
+    for m in db.messages:
+        by_id.setdefault(m.frame_id, []).append(m)
+    blocks: list[tuple[Message, list[tuple[int, str]]]] = []  # (message, [(line, SG_ name)])
+    current: list[tuple[int, str]] | None = None
     for no, ln in enumerate(text.split("\n"), start=1):
         if ln.lstrip().startswith("BO_ "):
-            m = re.match(r"\s*BO_ \d+ (\w+)\s*:", ln)
-            if m is not None and m.group(1) == "VECTOR__INDEPENDENT_SIG_MSG":  # Vector's pseudo-message
+            m = re.match(r"\s*BO_ (\d+) (\w+)\s*:", ln)
+            if m is not None and m.group(2) == "VECTOR__INDEPENDENT_SIG_MSG":  # Vector's pseudo-message
                 current = None
                 continue
-            if m is None or m.group(1) not in by_name:
+            msg = None
+            if m is not None:  # by name; a long-named message by its frame id (ids may repeat across buses)
+                same_id = by_id.get(int(m.group(1)) & 0x1FFFFFFF, [])
+                msg = by_name.get(m.group(2)) or (same_id[0] if len(same_id) == 1 else None)
+            if msg is None:
                 return no, f"message definition {ln.strip()[:60]!r}"
-            current = by_name[m.group(1)]
+            current = []
+            blocks.append((msg, current))
         elif re.match(r"\s+SG_ ", ln) and current is not None:
             m = re.match(r"\s+SG_ (\w+)", ln)
-            if m is None or m.group(1) not in current:
-                return no, f"signal definition {ln.strip()[:60]!r}"
+            current.append((no, m.group(1) if m else ""))
         elif ln.strip() and not ln[0].isspace():
             current = None
+    for msg, sigs in blocks:
+        names = {s.name for s in msg.signals}
+        unknown = [(no, name) for no, name in sigs if name not in names]
+        if unknown and len(sigs) != len(msg.signals):
+            no, _ = unknown[0]
+            return no, f"signal definition {text.split(chr(10))[no - 1].strip()[:60]!r}"
     return None
 
 

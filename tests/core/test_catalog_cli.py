@@ -73,3 +73,18 @@ def test_core_runs_without_components_installed(sample_dbc):
             " 'fastapi', 'scipy')]; assert not bad, bad; sys.exit(rc)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_the_chinese_catalogue_names_combinations_and_their_basis_as_the_law_does(sample_dbc, tmp_path):
+    """No raw ids ("pi:sensitive", "CN-ADR-3") in the zh catalogue: what a combination raises is said in the
+    taxonomy's words and its basis cited as 《…》第X条, an unverified one said to be so; the lint passes."""
+    from vehicle_ds.zhlint import lint_html, lint_markdown
+
+    for fmt, lint in (("md", lint_markdown), ("html", lint_html)):
+        out = tmp_path / f"c.{fmt}"
+        assert run_cli("catalog", str(sample_dbc), "--format", fmt, "--lang", "zh", "--out", str(out)).returncode == 0
+        text = out.read_text("utf-8")
+        assert not lint(text), lint(text)[:3]
+        assert "pi:sensitive" not in text and "review:True" not in text and "CN-ADR-3" not in text
+        assert "调整为敏感个人信息" in text or "敏感个人信息（" in text
+        assert "《汽车数据安全管理若干规定（试行）》第三条" in text and "（条文未经原文核实）" in text

@@ -29,18 +29,23 @@ NOISE_RATE = 0.2  # below this, a checksum detector in a structured column is ch
 VOCABULARY: list[tuple[frozenset[str], str, str, str]] = [
     (frozenset({"idcard", "idno", "sfz", "identity", "identitycard", "certno", "cert", "身份证", "证件号"}),
      "personal", "sensitive", "resident ID number"),
-    (frozenset({"bankcard", "cardno", "card", "iban", "银行卡", "bank"}), "personal", "sensitive", "bank card"),
+    # "bank" alone is no card: a fuel-trim bank, a battery bank, a memory bank
+    (frozenset({"bankcard", "cardno", "cardnumber", "card", "iban", "bankno", "bankacct", "bankaccount", "银行卡"}),
+     "personal", "sensitive", "bank card"),
     (frozenset({"phone", "mobile", "tel", "telephone", "cellphone", "msisdn", "手机", "电话", "手机号"}),
      "personal", "pi", "phone number"),
     (frozenset({"email", "mail", "邮箱"}), "personal", "pi", "e-mail address"),
-    (frozenset({"realname", "fullname", "username", "name", "姓名", "owner", "driver", "contact"}),
+    (frozenset({"realname", "fullname", "username", "name", "姓名", "owner", "driver", "contact", "nickname", "nick",
+                "displayname", "screenname", "昵称", "xingming", "nicheng"}),
      "personal", "pi", "person's name"),
     (frozenset({"address", "addr", "地址", "住址", "home"}), "personal", "pi", "address"),
-    (frozenset({"birthday", "dob", "birth", "gender", "sex", "age"}), "personal", "pi", "personal attribute"),
+    (frozenset({"birthday", "dob", "birth", "gender", "sex", "age", "usertype", "membertype", "membership", "member",
+                "subscriber", "xingbie", "nianling", "性别", "年龄"}), "personal", "pi", "personal attribute"),
     (frozenset({"vin", "车架号", "chassis"}), "identifier", "pi", "VIN"),
     (frozenset({"plate", "plateno", "licenseplate", "车牌", "license"}), "identifier", "pi", "licence plate"),
     (frozenset({"imei", "iccid", "imsi", "deviceid", "sn", "serial", "serialno"}), "identifier", "pi", "device id"),
     (frozenset({"userid", "uid", "accountid", "customerid", "memberid"}), "identifier", "pi", "account id"),
+    (frozenset({"vehid", "vehicleid", "carid", "cheliangid"}), "identifier", "pi", "vehicle id"),
     (frozenset({"lat", "latitude", "lng", "lon", "longitude", "gps", "coordinate", "coord", "position", "location",
                 "track", "trajectory", "纬度", "经度", "位置", "轨迹"}), "location", "sensitive", "position"),
     (frozenset({"face", "faceimg", "photo", "avatar", "portrait", "人脸", "照片"}), "biometric", "sensitive",
@@ -55,7 +60,7 @@ FREE_TEXT = frozenset({"remark", "remarks", "note", "notes", "comment", "comment
 WHAT_ZH = {"resident ID number": "居民身份证号码", "bank card": "银行卡号", "phone number": "电话号码",
            "e-mail address": "电子邮箱", "person's name": "姓名", "address": "地址", "personal attribute": "个人属性",
            "VIN": "车辆识别代号（VIN）", "licence plate": "车牌号码", "device id": "设备标识", "account id": "账号标识",
-           "position": "位置", "face image": "人脸图像", "voice": "声音", "credential": "凭据",
+           "position": "位置", "vehicle id": "车辆标识", "face image": "人脸图像", "voice": "声音", "credential": "凭据",
            "cn_resident_id": "居民身份证号码", "bank_card": "银行卡号", "iccid": "ICCID", "imei": "IMEI",
            "mobile": "手机号码", "landline": "固定电话号码", "email": "电子邮箱", "vin": "车辆识别代号（VIN）",
            "plate": "车牌号码", "coordinates": "经纬度坐标", "cn_name": "中文姓名", "cn_address": "中文地址"}
@@ -126,12 +131,55 @@ def at_rest(values: list[object], scan: ColumnScan) -> str:
     return "opaque" if sum(map(opaque, values)) >= 0.9 * len(values) else "readable"
 
 
+PINYIN_COORDINATES = {"wd": 90.0, "jd": 180.0}  # 纬度 / 经度 abbreviated: positions only when the values are coordinates
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
+
+
+def _share(values: list[object], test) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def _coordinate(v: object, bound: float) -> bool:
+    """A decimal degree as stores keep them: a number within ±bound with at least four decimals."""
+    try:
+        f = float(str(v))
+    except ValueError:
+        return False
+    text = str(v)
+    return abs(f) <= bound and "." in text and len(text.split(".")[1]) >= 4
+
+
+def _timestamp(v: object) -> bool:
+    import datetime as dt
+
+    if isinstance(v, (dt.datetime, dt.date)):
+        return True
+    text = str(v).strip()
+    if _ISO_TIME.match(text):
+        return True
+    return text.isdigit() and 10**9 <= int(text) < 10**13  # epoch seconds or milliseconds
+
+
+def _name_against_content(col: str, name, values: list[object]):
+    """The name as the content allows it, and why: a pinyin abbreviation of latitude/longitude (wd, jd) is a
+    position only when nine in ten sampled values are coordinates ("coordinates"); a name that says position
+    over values that are timestamps is no position (None, with the reason)."""
+    toks = tokens(col, frozenset())
+    if name is None and values:
+        for abbr, bound in PINYIN_COORDINATES.items():
+            if abbr in toks and _share(values, lambda v, b=bound: _coordinate(v, b)) >= 0.9:
+                return ("location", "sensitive", "position"), "coordinates"
+    if name is not None and name[0] == "location" and values and _share(values, _timestamp) >= 0.9:
+        return None, "the name says position, but the sampled values are timestamps"
+    return name, ""
+
+
 def classify_column(table: Table, idx: int) -> dict[str, Any]:
     col = table.columns[idx]
     values = [r[idx] for r in table.rows if idx < len(r)]
     non_null = [v for v in values if v not in (None, "")]
     scan = scan_values(non_null)
-    name = _name_says(col, table.name)
+    name, overruled = _name_against_content(col, _name_says(col, table.name), non_null)
     best, rate, fired = _content_says(scan, len(non_null))
     media = scan.media or {}
     free_text = bool(tokens(col, frozenset()) & FREE_TEXT)
@@ -158,6 +206,11 @@ def classify_column(table: Table, idx: int) -> dict[str, Any]:
         conf, review = (0.8, False) if name and name[0] == "biometric" else (0.6, True)
         say(f"{sum(media.values())} sampled values are {kind} files: may hold {'voices' if voice else 'faces'}",
             f"抽样值中{sum(media.values())}个为{kind}文件，可能含有{'声音' if voice else '人脸'}")
+    elif name and overruled == "coordinates":  # the values confirmed what an abbreviation only hinted
+        cat, pi, what = name
+        conf = 0.85
+        say("the name abbreviates latitude/longitude in pinyin (wd/jd) and nine in ten sampled values are coordinates",
+            "字段名为纬度或经度的拼音缩写（wd/jd），且九成以上抽样值为经纬度坐标")
     elif name:
         cat, pi, what = name
         conf = 0.7
@@ -178,6 +231,9 @@ def classify_column(table: Table, idx: int) -> dict[str, Any]:
         cat, pi, what, conf, review = "personal", "pi", fired[0], 0.5, True
         say(f"looks like {', '.join(fired)} (no checksum: a person confirms)",
             f"疑似{_zh(', '.join(fired))}（无校验位，须人工确认）")
+    elif overruled:  # a position's name over timestamps
+        cat, pi, what, conf, review = "other", "none", "", 0.6, True
+        say(overruled, "字段名指向位置，但抽样值为时间戳，未按字段名定级")
     else:
         cat, pi, what, conf = "other", "none", "", 0.5
         say("no name or content sign of personal data", "字段名和内容均无个人信息迹象")
