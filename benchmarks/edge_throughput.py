@@ -11,7 +11,7 @@ Candidate: ``vehicle-ds edge replay``'s pipeline (read + decode + classify + han
 candump log is replayed by one worker per core over newline-aligned ranges, as the command does).
 The baseline runs on the first BASELINE_FRAMES frames (its rate does not depend on log length); the agent
 on the whole log. Peak RSS is the agent's own (measured before the baseline runs).
-Last line: {"name": "edge_throughput", "agent_fps", "baseline_fps", "ratio", "peak_rss_mb", ...}.
+Last line: {"name": "edge_throughput", "agent_fps", "baseline_fps", "ratio", "cpu_us_per_frame", "peak_rss_mb", ...}.
 """
 
 from __future__ import annotations
@@ -40,8 +40,17 @@ BASELINE_FRAMES = 200_000
 MF4_FRAMES = 200_000
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its reaped children (the parallel replay's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+CPU: dict[str, float] = {}  # agent CPU µs per frame by log, filled by agent_run
+
+
 def agent_run(log: Path, dbc: Path, out: Path, reader=read_log) -> tuple[float, int]:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     agent, _ = build_agent([dbc], None, out, consented=["navigation"], key_file=out.parent / f"{out.name}.key")
     if worth_it(log) and reader is read_log:  # what `vehicle-ds edge replay` does with a large candump log
         replay_parallel(agent, log)
@@ -52,6 +61,7 @@ def agent_run(log: Path, dbc: Path, out: Path, reader=read_log) -> tuple[float, 
         agent.flush()
     dt = time.perf_counter() - t0
     fs = agent.frames
+    CPU[log.suffix if reader is read_log else "pycan"] = round((_cpu() - c0) / max(fs.total, 1) * 1e6, 3)
     assert fs.total == fs.decoded + fs.unknown + fs.error + fs.transport
     assert agent.transport.stats.sessions["j1939.completed"] > 0 and fs.reassembled > 0
     return dt, fs.total
@@ -121,6 +131,9 @@ def main() -> dict[str, object]:
         result["ratio"] = round(result["agent_fps"] / result["baseline_fps"], 1)
         result["blf_ratio"] = round(result["blf_agent_fps"] / result["blf_baseline_fps"], 1)
         result["baseline_frames"] = BASELINE_FRAMES
+        # CPU per frame of the whole replay (reader, decode, classify, handle, batches; workers included)
+        result["cpu_us_per_frame"] = CPU.get(".log")
+        result["blf_cpu_us_per_frame"] = CPU.get(".blf")
     print(json.dumps(result))
     return result
 
