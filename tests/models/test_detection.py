@@ -178,3 +178,21 @@ def test_object_size_is_counted_in_original_pixels(tmp_path):
                                                             SIDE / 2)
     aps = ap_summary([Detections(t.boxes, np.ones(len(t.boxes)), t.classes) for t in data.truths], data.truths, [0])
     assert aps["by_size"]["small"]["ap50"] == 1.0 and aps["by_size"]["medium"]["ap50"] is None
+
+
+@pytest.mark.parametrize(("spec", "decoder"), [
+    ("tests.models.square_heads:yolo", '[decoder]\nkind = "yolo"\noutput = "output0"\n'),
+    ("tests.models.square_heads:ssd", '[decoder]\nkind = "boxes_scores"\nboxes = "boxes"\nscores = "scores"\n'
+                                      'box_format = "yxyx"\nnormalized = true\n'),
+])
+def test_the_yolo_and_box_score_decoders_read_the_same_detector(squares, tmp_path, spec, decoder):
+    """The same numpy detector answering in YOLO's and SSD's layouts: every square found, AP 1, after NMS."""
+    toml = tmp_path / "d.toml"
+    toml.write_text(decoder + '\n[detection]\nscore_threshold = 0.5\nnms_iou = 0.3\nclasses = ["square"]\n')
+    det = load_detector(spec, Preprocess(size=(64, 64)), load_decoder(toml, None))
+    data = load_boxes(squares / "squares.npz", (64, 64))
+    dets = det(data.x)
+    assert ap_summary(dets, data.truths, [0])["ap50"] == 1.0
+    at = at_threshold(dets, data.truths, 0.5)
+    assert at["recall"] == 1.0 and at["false_positives"] == 0 and at["matched_iou_mean"] == pytest.approx(1.0)
+    assert det.queries == len(data.x)
