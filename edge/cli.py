@@ -91,7 +91,7 @@ def _replay_doc(o: ReplayOptions, specs, dbs, info: dict[str, Any]) -> dict[str,
 
 
 def _feed(run, o: ReplayOptions, chunks, previous: dict | None, stop, progress) -> dict[str, Any]:
-    """Run the agent over the log (on every core when it is a large candump log); returns what a resume
+    """Run the agent over the log (on every core when it is a large candump or BLF log); returns what a resume
     needs to know about how far it got."""
     from .frames import coalesce, prefetch, skip_frames
     from .parallel import replay_parallel, worth_it

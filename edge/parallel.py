@@ -1,4 +1,5 @@
-"""Replay a large candump log on every core: the file is cut into newline-aligned ranges, forked workers
+"""Replay a large candump or BLF log on every core: the file is cut into ranges (newline-aligned for candump,
+at log-container boundaries for BLF, the object straddling a range's end read by that range), forked workers
 each take the next free range (a shared counter, so no worker idles while another has two left) through the
 complete pipeline (read, decode, classify, handle, batch to the
 shared spool), and the parent merges their counts, which are all sums, minima, maxima or sets.
@@ -20,10 +21,21 @@ from .agent import Agent
 from .batch import SEQ_BITS
 
 RANGE_BYTES = 6 * 1024 * 1024
+BLF_RANGE_BYTES = 3 * 1024 * 1024 // 2  # compressed: about as many frames as a candump range
 
 
-def ranges(path: Path, size: int = RANGE_BYTES) -> list[tuple[int, int]]:
-    """Byte ranges of about ``size`` that start at a line start and end after a newline."""
+def range_bytes_for(path: Path) -> int:
+    return BLF_RANGE_BYTES if path.suffix.lower() == ".blf" else RANGE_BYTES
+
+
+def ranges(path: Path, size: int | None = None) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size`` that start at a line start and end after a newline (candump), or start
+    and end at container boundaries (BLF)."""
+    size = size or range_bytes_for(path)
+    if path.suffix.lower() == ".blf":
+        from .readers.blf import blf_ranges
+
+        return blf_ranges(path, size)
     total = path.stat().st_size
     cuts = [0]
     with open(path, "rb") as f:
@@ -40,22 +52,27 @@ def ranges(path: Path, size: int = RANGE_BYTES) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
+PARALLEL_SUFFIXES = (".log", ".blf")
+
+
 def worth_it(path: Path) -> bool:
-    return (path.suffix.lower() == ".log" and path.stat().st_size > 4 * RANGE_BYTES
+    return (path.suffix.lower() in PARALLEL_SUFFIXES and path.stat().st_size > 4 * range_bytes_for(path)
             and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods())
 
 
 def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, progress, stop,
             nxt, index: int = 0) -> None:  # pragma: no cover - child
     from .frames import coalesce
-    from .readers import read_candump
+    from .readers import read_blf, read_candump
     from .run import AgentRun
+
+    read = read_blf if Path(path).suffix.lower() == ".blf" else read_candump
 
     # batches numbered apart per worker: the forked builders and spools would otherwise count from one seq
     agent.builder.seq += (index + 1) << SEQ_BITS
     agent.spool._seq += (index + 1) << SEQ_BITS
     try:
-        lines, done = {}, []
+        lines, done, damage = {}, [], None
         while True:
             with nxt.get_lock():  # the next range to whichever worker is free: no worker idles at the end
                 k = nxt.value
@@ -65,9 +82,10 @@ def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, pro
             seq, start, end = jobs[k]
             mark = len(agent.frames.malformed_lines)
             with AgentRun(agent, range_end=(Path(path), end), flush=False) as run:
-                run.feed(coalesce(read_candump(Path(path), start=start, end=end)))
-            if run.error is not None:
-                raise run.error
+                run.feed(coalesce(read(Path(path), start=start, end=end)))
+            if run.error is not None:  # a damaged log: what this worker read is kept, the damage reported
+                damage = run.error
+                break
             lines[seq] = run.lines
             # keep this range's malformed line numbers apart: the parent knows where the range starts
             agent.frames.malformed_lines[mark:] = [(seq, n) for n in agent.frames.malformed_lines[mark:]]
@@ -75,15 +93,15 @@ def _worker(agent: Agent, path: str, jobs: list[tuple[int, int, int]], conn, pro
             with progress.get_lock():
                 progress.value += end - start
         agent.flush()
-        conn.send_bytes(pickle.dumps(("ok", agent.state(), lines, done)))
+        conn.send_bytes(pickle.dumps(("ok", agent.state(), lines, done, damage)))
     except BaseException as exc:
-        conn.send_bytes(pickle.dumps(("error", exc, None, [])))
+        conn.send_bytes(pickle.dumps(("error", exc, None, [], None)))
     finally:
         conn.close()
 
 
 def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozenset[int] = frozenset(),
-                    stop=None, progress=None, range_bytes: int = RANGE_BYTES) -> list[int]:
+                    stop=None, progress=None, range_bytes: int | None = None) -> list[int]:
     """Run ``agent`` (built, not yet used) over ``path`` in ``workers`` forked processes and merge; ranges in
     ``skip`` were done by an interrupted run. Returns the ranges done (all of them unless ``stop`` was set)."""
     import threading
@@ -121,7 +139,8 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozens
             p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
-    errors = [res[1] for res in results if res[0] == "error"]
+    errors = [res[1] for res in results if res[0] == "error"] + [res[4] for res in results
+                                                                 if res[0] == "ok" and res[4] is not None]
     lines: dict[int, int] = {}
     for res in results:
         if res[0] == "ok":

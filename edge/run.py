@@ -26,16 +26,20 @@ def finish_range(agent: Agent, path: Path, end: int) -> None:
     """Transport sessions open at the end of a range continue in the next one: read on (frames there feed
     only these sessions, the next range's worker ignores them) until they are done or cannot continue
     (the longest timeout passed), then count what is still open as timed out, as a serial replay would."""
-    from .readers import read_candump
+    from .readers import read_blf, read_candump
     from .transport import J1939_T2_S
 
-    if agent.transport.open_sessions():
+    read = read_blf if path.suffix.lower() == ".blf" else read_candump
+    if agent.transport.open_sessions() and end < path.stat().st_size:
         # small blocks: a transfer ends within milliseconds of log time, a few hundred lines on
-        for chunk in read_candump(path, chunk_bytes=LOOKAHEAD_BLOCK, start=end, end=end + LOOKAHEAD_BYTES):
-            agent.continue_transport(chunk)
-            if not agent.transport.open_sessions() or (
-                    len(chunk) and chunk.t[-1] > agent.transport.last_activity() + J1939_T2_S):
-                break
+        try:
+            for chunk in read(path, chunk_bytes=LOOKAHEAD_BLOCK, start=end, end=end + LOOKAHEAD_BYTES):
+                agent.continue_transport(chunk)
+                if not agent.transport.open_sessions() or (
+                        len(chunk) and chunk.t[-1] > agent.transport.last_activity() + J1939_T2_S):
+                    break
+        except InputError:  # damage after the range: the range that holds it reports it
+            pass
     agent.end_of_input()
 
 

@@ -4,6 +4,7 @@ layout function per CAN object type (``LAYOUTS``)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -165,12 +166,18 @@ def _frames_of(arr: np.ndarray, at: np.ndarray, size: np.ndarray, start_ts: floa
     return out
 
 
-def _blf_objects(stream: bytes, start_ts: float, channels: list[str]) -> tuple[FrameChunk | None, int]:
-    """Parse the objects in ``stream``; returns the chunk and how many bytes were consumed."""
+def _blf_objects(stream: bytes, start_ts: float, channels: list[str],
+                 before: int | None = None) -> tuple[FrameChunk | None, int]:
+    """Parse the objects in ``stream`` (only those starting before ``before``, when given); returns the chunk
+    and how many bytes were consumed."""
     if len(stream) < 16:
         return None, 0
     arr = np.frombuffer(stream + bytes(PAD), dtype=np.uint8)
     at, size, consumed = _object_chain(arr, len(stream))
+    if before is not None:
+        keep = at < before
+        at, size = at[keep], size[keep]
+        consumed = int(at[-1] + size[-1]) if at.shape[0] else 0
     parts = _frames_of(arr, at, size, start_ts) if at.shape[0] else []
     if not parts:
         return None, consumed
@@ -195,9 +202,9 @@ def _blf_objects(stream: bytes, start_ts: float, channels: list[str]) -> tuple[F
                       kind, channels), consumed
 
 
-def _containers(f, path: Path) -> Iterator[bytes]:
-    """The inflated payload of each log container; a damaged container or truncated object raises after
-    everything before it was yielded, never cut silently."""
+def _containers(f, path: Path) -> Iterator[tuple[int, bytes]]:
+    """(file offset, inflated payload) of each log container; a damaged container or truncated object raises
+    after everything before it was yielded, never cut silently."""
     while True:
         at = f.tell()
         base = f.read(_OBJ_BASE.size)
@@ -218,7 +225,7 @@ def _containers(f, path: Path) -> Iterator[bytes]:
                 except zlib.error:
                     inflated = b""
                 if inflated:
-                    yield inflated
+                    yield at, inflated
             raise InputError(f"truncated BLF: the object at byte {at} declares {obj_size} bytes, the file ends "
                              f"after {len(body) + _OBJ_BASE.size}; the frames before it were read (those in the "
                              f"cut container as far as it inflates)", path=str(path))
@@ -227,27 +234,91 @@ def _containers(f, path: Path) -> Iterator[bytes]:
         method, _ = _CONTAINER.unpack_from(body)
         payload = body[_CONTAINER.size:]
         try:
-            yield zlib.decompress(payload) if method == 2 else payload
+            yield at, (zlib.decompress(payload) if method == 2 else payload)
         except zlib.error as exc:
             raise InputError(f"corrupt BLF container at byte {at} ({exc}); the frames before it were read",
                              path=str(path)) from None
 
 
-def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]:
-    """BLF frames in chunks of about ``chunk_bytes`` of inflated objects."""
+def _first_object(stream: bytes) -> int:
+    """Where the first whole object starts in a container that may begin inside an object carried over from
+    the one before it: the first "LOBJ" from which the chain of objects runs consistently (each object's
+    declared size leads to the next signature within 8 bytes) to the end of the stream. A signature inside a
+    payload almost never starts such a chain; the range before this one reads up to exactly this point."""
+    at = stream.find(b"LOBJ")
+    while at >= 0:
+        pos, ok = at, True
+        while pos + 16 <= len(stream):
+            if stream[pos:pos + 4] != b"LOBJ":
+                ok = False
+                break
+            size = _OBJ_BASE.unpack_from(stream, pos)[3]
+            if size < 16:
+                ok = False
+                break
+            nxt = pos + size
+            if nxt >= len(stream):
+                break
+            found = stream.find(b"LOBJ", nxt, nxt + 8)
+            if found < 0:
+                ok = nxt + 8 > len(stream)  # the stream ends within the padding
+                break
+            pos = found
+        if ok:
+            return at
+        at = stream.find(b"LOBJ", at + 1)
+    return len(stream)  # the whole container continues an object started before it
+
+
+def blf_ranges(path: Path, size: int) -> list[tuple[int, int]]:
+    """File byte ranges of about ``size`` that start and end at log-container boundaries (a worker reads the
+    containers that start in its range and finishes the object that straddles its end)."""
+    with open(path, "rb") as f:
+        head = f.read(_FILE_HEADER.size)
+        if len(head) < _FILE_HEADER.size or head[:4] != b"LOGG":
+            raise InputError("not a BLF file (no LOGG signature)", path=str(path))
+        pos = _FILE_HEADER.unpack(head)[1]
+        total = path.stat().st_size
+        cuts, last = [pos], pos
+        while pos + _OBJ_BASE.size <= total:
+            f.seek(pos)
+            base = f.read(_OBJ_BASE.size)
+            sig, _hs, _hv, obj_size, _t = _OBJ_BASE.unpack(base)
+            if sig != b"LOBJ" or obj_size < _OBJ_BASE.size:
+                break  # damage: the last range reads up to it and reports it
+            if pos - last >= size:
+                cuts.append(pos)
+                last = pos
+            pos += obj_size + obj_size % 4
+    cuts.append(total)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int | None = None,
+             end: int | None = None) -> Iterator[FrameChunk]:
+    """BLF frames in chunks of about ``chunk_bytes`` of inflated objects; with ``start``/``end`` (container
+    boundaries from :func:`blf_ranges`) only the objects that start in the containers of that range, the
+    one straddling its end included."""
     channels: list[str] = []
     with open(path, "rb") as f:
         head = f.read(_FILE_HEADER.size)
         if len(head) < _FILE_HEADER.size or head[:4] != b"LOGG":
             raise InputError("not a BLF file (no LOGG signature)", path=str(path))
         header = _FILE_HEADER.unpack(head)
-        f.read(header[1] - _FILE_HEADER.size)
+        first = header[1]
+        f.seek(first if start is None else start)
         start_ts = _blf_start(header)
         pending: list[bytes] = []
         pending_len, tail = 0, b""
         damage: InputError | None = None
+        lead = start is not None and start > first  # the first container may continue an earlier object
         try:
-            for inner in _containers(f, path):
+            for at, inner in _containers(f, path):
+                if end is not None and at >= end:
+                    yield from _finish_straddler(f, path, tail + b"".join(pending), inner, start_ts, channels)
+                    return
+                if lead:
+                    inner, lead = inner[_first_object(inner):], False
                 pending.append(inner)
                 pending_len += len(inner)
                 if pending_len < chunk_bytes:
@@ -269,3 +340,32 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[FrameChunk]
                 yield chunk
         if damage is not None:
             raise damage
+
+
+def _finish_straddler(f, path: Path, stream: bytes, nxt: bytes, start_ts: float,
+                      channels: list[str]) -> Iterator[FrameChunk]:
+    """The range's own objects, the last of which may continue into the containers after the range: those
+    are inflated until it is whole, and only objects starting inside the range are parsed."""
+    limit = len(stream)
+    chunk, used = _blf_objects(stream, start_ts, channels)
+    if chunk is not None:
+        chunk.offset = f.tell()
+        yield chunk
+    rest = stream[used:]
+    if not rest:
+        return
+    limit -= used
+    more = [nxt]
+    containers = _containers(f, path)
+    while True:
+        joined = rest + b"".join(more)
+        chunk, used = _blf_objects(joined, start_ts, channels, before=limit)
+        if used > 0:  # the straddling object is whole (a non-CAN object gives no chunk)
+            if chunk is not None:
+                chunk.offset = f.tell()
+                yield chunk
+            return
+        try:
+            more.append(next(containers)[1])
+        except StopIteration:
+            return  # the file ends inside the object: the serial reader reports it as cut
