@@ -137,7 +137,10 @@ def _detection_inputs(model: str, data: Path, pre, decoder: Path | None, thresho
     dec = load_decoder(decoder or side, threshold)
     det = load_detector(model, pre, dec)
     boxes = load_boxes(data, det.preprocess.size)  # type: ignore[arg-type]
-    if dec.classes:  # the label map: the data's class names onto the model's output order
+    if dec.classes and not boxes.named and len(boxes.names) > len(dec.classes):
+        raise InputError(f"the data uses class {len(boxes.names) - 1}; the model's classes are "
+                         f"{', '.join(dec.classes)} (indices 0..{len(dec.classes) - 1})", path=str(data))
+    if dec.classes and boxes.named:  # the label map: the data's class names onto the model's output order
         unknown = sorted(set(boxes.names) - set(dec.classes))
         if unknown:
             raise InputError(f"the data labels {', '.join(map(repr, unknown[:5]))}, which the model's classes "

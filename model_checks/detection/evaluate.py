@@ -61,16 +61,14 @@ def _match(d: Detections, t: Truth, cls: int, thr: float, rng: tuple[float, floa
     taken = np.zeros(len(gk), bool)
     tp = np.zeros(len(dk), bool)
     ign = np.zeros(len(dk), bool)
+    floor = min(thr, 1 - 1e-10)
     for i in range(len(dk)):
-        best, m = min(thr, 1 - 1e-10), -1
-        for j in range(len(gk)):
-            if taken[j]:
-                continue
-            if m > -1 and not g_ign[m] and g_ign[j]:
-                break  # a real match beats any box that is ignored
-            if ov[i, j] < best:
-                continue
-            best, m = ov[i, j], j
+        m = -1
+        for pool in (~g_ign, g_ign):  # a real match beats any box that is ignored
+            row = np.where(pool & ~taken & (ov[i] >= floor), ov[i], -1.0)
+            if row.size and row.max() >= floor:
+                m = len(row) - 1 - int(np.argmax(row[::-1]))  # the last of equal overlaps, as cocoapi keeps it
+                break
         if m > -1:
             taken[m], tp[i], ign[i] = True, True, g_ign[m]
     d_area = area(d.boxes[dk]) * t.area_scale

@@ -24,6 +24,7 @@ class BoxData:
     truths: list[Truth]
     names: list[str]  # class index -> name, as the data labels them
     info: dict
+    named: bool = True  # False: the data gives class numbers only (they are the model's indices)
 
 
 def _image(path: Path, where: str):
@@ -117,7 +118,7 @@ def _yolo(path: Path, size: tuple[int, int]) -> BoxData:
         truths.append(Truth(boxes, np.array([c for c, _ in rows], np.int64), k, p.name))
     if names and top >= len(names):
         raise InputError(f"class {top} is used but classes.txt names only {len(names)}", path=str(path))
-    return _done(xs, truths, names or [str(c) for c in range(top + 1)], path, "yolo")
+    return _done(xs, truths, names or [str(c) for c in range(top + 1)], path, "yolo", named=bool(names))
 
 
 def _npz(path: Path, size: tuple[int, int]) -> BoxData:
@@ -149,16 +150,17 @@ def _npz(path: Path, size: tuple[int, int]) -> BoxData:
         xs.append(arr)
         truths.append(Truth(b, label[k], sc, f"#{i}"))
     top = int(label.max()) if len(label) else -1
-    return _done(xs, truths, names or [str(c) for c in range(top + 1)], path, "npz")
+    return _done(xs, truths, names or [str(c) for c in range(top + 1)], path, "npz", named=bool(names))
 
 
-def _done(xs: list, truths: list[Truth], names: list[str], path: Path, fmt: str, **extra: int) -> BoxData:
+def _done(xs: list, truths: list[Truth], names: list[str], path: Path, fmt: str, named: bool = True,
+          **extra: int) -> BoxData:
     if not xs:
         raise InputError("no images", path=str(path))
     objects = sum(len(t.boxes) for t in truths)
     if objects == 0:
         raise InputError("no truth boxes: a detector cannot be judged without objects", path=str(path))
-    return BoxData(np.stack(xs), truths, names, {"format": fmt, "images": len(xs), "objects": objects, **extra})
+    return BoxData(np.stack(xs), truths, names, {"format": fmt, "images": len(xs), "objects": objects, **extra}, named)
 
 
 def load_boxes(path: str | Path, size: tuple[int, int]) -> BoxData:

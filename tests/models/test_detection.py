@@ -158,7 +158,7 @@ def test_refusals_name_the_cause(squares, tmp_path):
             "--out", str(tmp_path / "o.json")]
     proc = run_cli(*args)
     assert proc.returncode == 2 and "score threshold is not declared" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli(*args, "--score-threshold", "0.5")  # the command line supplies it
+    proc = run_cli(*args, "--score-threshold", "0.5", "--query-budget", "60")  # the command line supplies it
     assert proc.returncode in (0, 1), proc.stderr
     toml.write_text(toml.read_text().replace('classes = ["square"]', 'classes = ["car"]'))
     proc = run_cli(*args, "--score-threshold", "0.5")
@@ -196,3 +196,19 @@ def test_the_yolo_and_box_score_decoders_read_the_same_detector(squares, tmp_pat
     at = at_threshold(dets, data.truths, 0.5)
     assert at["recall"] == 1.0 and at["false_positives"] == 0 and at["matched_iou_mean"] == pytest.approx(1.0)
     assert det.queries == len(data.x)
+
+
+def test_numbered_classes_are_the_models_indices_and_one_beyond_them_is_refused(squares, tmp_path):
+    """Data without class names (YOLO without classes.txt, an npz without names) is read as the model's own
+    indices; an index the model does not have is refused before any work, naming it."""
+    x, boxes, where = scenes(6)
+    model = tmp_path / "m.onnx"
+    build(model)
+    base = ["model-check", "--model", str(model), "--task", "detection", "--query-budget", "40"]
+    np.savez(tmp_path / "zero.npz", x=x, boxes=boxes, image=where, label=np.zeros(len(boxes), int))
+    proc = run_cli(*base, "--data", str(tmp_path / "zero.npz"), "--out", str(tmp_path / "a.json"))
+    assert proc.returncode in (0, 1), proc.stderr
+    np.savez(tmp_path / "two.npz", x=x, boxes=boxes, image=where, label=np.arange(len(boxes)) % 2)
+    proc = run_cli(*base, "--data", str(tmp_path / "two.npz"), "--out", str(tmp_path / "b.json"))
+    assert proc.returncode == 2 and "the data uses class 1; the model's classes are square" in proc.stderr
+    assert not (tmp_path / "b.json").exists()
