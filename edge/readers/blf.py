@@ -317,8 +317,9 @@ def read_blf(path: Path, chunk_bytes: int = CHUNK_BYTES, start: int | None = Non
                 if end is not None and at >= end:
                     yield from _finish_straddler(f, path, tail + b"".join(pending), inner, start_ts, channels)
                     return
-                if lead:
-                    inner, lead = inner[_first_object(inner):], False
+                if lead:  # until an object starts here (one object may span whole containers)
+                    skip = _first_object(inner)
+                    inner, lead = inner[skip:], skip == len(inner)
                 pending.append(inner)
                 pending_len += len(inner)
                 if pending_len < chunk_bytes:
@@ -367,5 +368,5 @@ def _finish_straddler(f, path: Path, stream: bytes, nxt: bytes, start_ts: float,
             return
         try:
             more.append(next(containers)[1])
-        except StopIteration:
-            return  # the file ends inside the object: the serial reader reports it as cut
+        except (StopIteration, InputError):
+            return  # the file ends or is damaged inside the object: the range that holds the damage reports it
