@@ -192,6 +192,8 @@ def test_model_rows_show_their_measured_values_and_skipped_checks_are_listed(tmp
         check("models.detection.vanishing", "Vanishing attack", "skipped", "info", ["GBT42888"], criterion=None,
               reason="query budget of 100 used up")]
     rep = build_report(load_inputs([write_json(tmp_path / "m.json", doc)]))
+    robust = next(r for r in rep["requirements"] if r["id"] == "REQ-MODEL-ROBUSTNESS")
+    assert [rep["checks"][i]["id"] for i in robust["by_asset"][0]["evidence"]] == ["models.detection.vanishing"]
     for lang, word in (("en", "Measured"), ("zh", "测得值")):
         md = render(rep, "md", lang)
         rows = [line for line in md.splitlines() if line.startswith("| ") and "centerface.onnx" in line]
