@@ -29,9 +29,10 @@ DECODE_WAIT_S = 30
 async def uplink(request: Request, caller: Caller = Depends(device), h: Hub = Depends(hub)) -> Response:
     require_type(request, BATCH_TYPES)
     raw = await read_limited(request, MAX_BATCH_BYTES)
+    # the organisation's areas are read before a decoding slot is taken: a slot holds CPU work, never a query
+    areas = await run_in_threadpool(areas_for, h.sessions, caller.org_id)
     with anyio.move_on_after(DECODE_WAIT_S) as wait:  # decoding slots: a flood of huge batches queues, then 503
         async with h.decode_slots:
-            areas = await run_in_threadpool(areas_for, h.sessions, caller.org_id)
             parsed = await anyio.to_thread.run_sync(parse_batch, raw, h.settings, h.classify, areas)
     if wait.cancelled_caught:
         raise HTTPException(503, "hub busy decoding", headers={"Retry-After": "5"})
