@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ class Model:
     extra: dict[str, Any] = field(default_factory=dict)
     fixed_batch: int | None = None  # the model's input has a fixed batch dimension: chunks are padded to it
     guard: Any = None  # called before every batch (the run's budget); may raise to stop
+    seconds: float = 0.0  # time spent inside the model (the run's plan reads the cost per query from it)
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
         """Raw outputs for pixel-space images; one query per image (padding of a fixed batch is not counted)."""
@@ -86,7 +88,9 @@ class Model:
             if self.fixed_batch and real < self.fixed_batch:  # repeat the last image up to the fixed size
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], self.fixed_batch - real, axis=0)])
             part = self.preprocess.apply(chunk, self._layout)
+            t0 = time.perf_counter()
             outs.append(np.asarray(self._fn(part), dtype=np.float64)[:real])
+            self.seconds += time.perf_counter() - t0
             self.queries += real
         out = np.concatenate(outs) if outs else np.empty((0,))
         return out.reshape(images.shape[0], -1) if self.task == "classification" else out.reshape(images.shape[0])

@@ -82,6 +82,8 @@ def model_check(
         help="Detection: the deployed score threshold (overrides the decoder file's).")] = None,
     labels: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         help="Label map: one class name per line in output order (default: <model>.labels.txt).")] = None,
+    plan: Annotated[bool, typer.Option(help="Shrink sample sizes to fit --time-budget at the measured cost per "
+                                            "query (a model fast enough for its suite is never planned).")] = True,
 ) -> None:
     """Corruptions, metamorphic relations, black-box attacks, certified robustness, integrity."""
     from rich.console import Console
@@ -93,12 +95,7 @@ def model_check(
 
     if suite not in SUITES:
         raise InputError(f"--suite must be one of {', '.join(SUITES)}")
-    ref = None
-    if reference_errors:
-        try:
-            ref = json.loads(reference_errors.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"not a JSON reference: {exc}", path=str(reference_errors)) from None
+    ref = _reference(reference_errors)
     acc = load_acceptance(acceptance)  # refused before any work when malformed
     pre = _preprocess(model, preprocess, size, mean, std, layout, scale, channels)
     if task == "detection":
@@ -109,7 +106,7 @@ def model_check(
                         time_budget_s=time_budget, query_budget=query_budget, expected_sha256=expected_sha256,
                         signature=str(signature) if signature else None,
                         public_key=str(public_key) if public_key else None, reference_errors=ref,
-                        imagenet_like=imagenet_like, acceptance=acc, scale_corruptions=scale_corruptions)
+                        imagenet_like=imagenet_like, acceptance=acc, scale_corruptions=scale_corruptions, plan=plan)
     console = Console(stderr=True)
     if sys.stderr.isatty():
         with console.status("model checks") as status:
@@ -120,6 +117,15 @@ def model_check(
     _said(console, m.name, doc, out)
     if any(c["status"] == "fail" for c in doc["checks"]):
         raise typer.Exit(1)
+
+
+def _reference(path: Path | None):
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not a JSON reference: {exc}", path=str(path)) from None
 
 
 def _detection_inputs(model: str, data: Path, pre, decoder: Path | None, threshold: float | None):
@@ -213,6 +219,12 @@ def _said(console, name: str, doc: dict, out: Path) -> None:
 
     s = doc["summary"]
     console.print(f"{name}: {len(doc['checks'])} checks, {s['queries']:,} queries in {s['elapsed_s']}s -> {out}")
+    p = s.get("plan")
+    if p and p["factor"] < 1:  # said on the terminal: the samples are smaller than the suite's
+        sizes = ", ".join(f"{k} {v}" for k, v in p["sizes"].items())
+        console.print(f"PLANNED: {p['cost_ms_per_query']} ms per query; the suite needed ~{p['suite_queries']:,} more "
+                      f"queries, the budget affords ~{p['affordable_queries']:,}: samples scaled by {p['factor']} "
+                      f"({sizes})", markup=False)
     if s.get("cut"):  # said on the terminal, not only in the file: these verdicts were never earned
         console.print(f"INCOMPLETE: the budget stopped {len(s['cut'])} check(s): {', '.join(s['cut'])} "
                       "(raise --query-budget or --time-budget)", markup=False)

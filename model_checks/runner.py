@@ -32,6 +32,17 @@ def _results_doc(model: Model, settings: Settings, data_info: dict[str, Any], n:
                        asset=Asset("model", model.name, str(model.identity.get("sha256") or "")[:12]))
 
 
+def _plan(r: Run, elapsed: float) -> None:
+    """The measured cost per query and the time left decide the remaining checks' sample sizes."""
+    from .plan import plan
+
+    if not r.model.queries:
+        return
+    classes = max(2, int(np.max(r.y)) + 1) if r.model.task == "classification" else 0
+    r.suite, r.summary["plan"] = plan(r.suite, r.model.task, r.n, tuple(r.x.shape[1:]), classes,
+                                      r.model.seconds / r.model.queries, r.settings.time_budget_s - elapsed)
+
+
 def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_info: dict[str, Any],
         progress: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Every family registered for the model's task, in order, until done or a budget cut; what a cut
@@ -50,6 +61,8 @@ def run(model: Model, x: np.ndarray, y: np.ndarray, settings: Settings, data_inf
     try:
         for fam in families_for(model.task):
             fam.run(r)
+            if fam.name == "check_clean" and settings.plan:
+                _plan(r, clock() - budget.t0)
     except BudgetCut as exc:
         why = str(exc)
     finally:

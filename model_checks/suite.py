@@ -42,6 +42,7 @@ class Suite:
     trigger_sizes: tuple[int, ...] = (2, 4, 6)
     detection_attack_images: int = 5  # detectors: images attacked (vanishing, box shift) ...
     detection_attack_budget: int = 300  # ... and queries per image
+    corruption_images: int | None = None  # of the sample, measured under corruption (None: all; set by a plan)
 
 
 SUITES = {
@@ -79,6 +80,7 @@ class Settings:
     imagenet_like: bool = False  # AlexNet's ImageNet-C errors are a valid reference only for ImageNet-like tasks
     scale_corruptions: bool = False  # scale pixel-length parameters to the image (default: as ImageNet-C has them)
     acceptance: Acceptance = NONE
+    plan: bool = False  # scale sample sizes to the budget after the clean pass (model_checks/plan.py; the CLI's default)
 
 
 class BudgetCut(Exception):
@@ -144,8 +146,16 @@ class Run:
     def n(self) -> int:
         return len(self.x)
 
-    def errors(self, x: np.ndarray) -> float:
-        return error_rate(self.model, self.model.predict(x), self.y, self.settings.tolerance)
+    def errors(self, x: np.ndarray, y: np.ndarray | None = None) -> float:
+        return error_rate(self.model, self.model.predict(x), self.y if y is None else y, self.settings.tolerance)
+
+    def corruption_subset(self) -> np.ndarray:
+        """The sample's images measured under corruption: all of them, or (a plan shrank the suite) a seeded
+        subset of the planned size, so a subset is never the first files of one class."""
+        k = min(self.n, self.suite.corruption_images or self.n)
+        if k >= self.n:
+            return np.arange(self.n)
+        return np.sort(self.rng.permutation(self.n)[:k])
 
     def acceptance(self, section: str, key: str, text: str) -> tuple[Any, Criterion | None]:
         """The user's threshold and its criterion, or (None, None): then the check reports needs_review."""

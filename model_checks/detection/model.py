@@ -5,6 +5,7 @@ model's outputs read and decoded)."""
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,10 @@ class Detector(Model):
             real = chunk.shape[0]
             if self.fixed_batch and real < self.fixed_batch:
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], self.fixed_batch - real, axis=0)])
-            out = self._fn(self.preprocess.apply(chunk, self._layout))
+            pre = self.preprocess.apply(chunk, self._layout)
+            t0 = time.perf_counter()
+            out = self._fn(pre)
+            self.seconds += time.perf_counter() - t0
             parts.append({k: np.asarray(v)[:real] for k, v in out.items()})
             self.queries += real
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}

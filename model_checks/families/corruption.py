@@ -11,7 +11,7 @@ from vehicle_ds.results import check
 from ..corruptions import ALEXNET_CLEAN_ERROR, ALEXNET_ERRORS, corrupt
 from ..metrics import mce, relative_mce
 from ..metrics import rate as rate_ci
-from ..suite import MIN_CLEAN, ROBUST, BudgetCut, Run, judge, needing
+from ..suite import MIN_CLEAN, ROBUST, BudgetCut, Run, error_rate, judge, needing
 from .registry import family
 
 
@@ -29,13 +29,15 @@ def _reference(r: Run) -> tuple[dict[str, Any] | None, float | None, str]:
 def check_corruptions(r: Run) -> None:
     """Error under the ImageNet-C corruptions exceeds the acceptance profile's limit, and the mean corruption
     error against a declared reference model exceeds its limit."""
-    clean_err = r.clean_error
+    idx = r.corruption_subset()
+    xs, ys, k = r.x[idx], r.y[idx], len(idx)
+    clean_err = r.clean_error if k == r.n else error_rate(r.model, r.pred[idx], ys, r.settings.tolerance)
     errors: dict[str, list[float]] = {}
     cut = ""
     try:
         for name in r.suite.corruptions:
             r.step(f"corruption {name}")
-            errors[name] = [r.errors(corrupt(r.x, name, sev, r.rng, r.settings.scale_corruptions))
+            errors[name] = [r.errors(corrupt(xs, name, sev, r.rng, r.settings.scale_corruptions), ys)
                             for sev in r.suite.severities]
     except BudgetCut as exc:  # keep what was measured; the check says what is missing
         cut = f"{exc}: {len(errors)} of {len(r.suite.corruptions)} corruptions measured"
@@ -60,10 +62,10 @@ def check_corruptions(r: Run) -> None:
                           evidence={"severities": list(r.suite.severities), "worst": worst, "clean_error": clean_err,
                            "size_policy": "scaled to the image" if r.settings.scale_corruptions else
                            "ImageNet-C pixel parameters as they are", **({"incomplete": cut} if cut else {})},
-                          metrics={"corruption_error": errors, "worst_error": worst_value, "images": r.n,
-                           "corruption_error_ci95": {k: [rate_ci(round(e * r.n), r.n)["ci95"] for e in v]
-                                                     for k, v in errors.items()}}, criterion=crit,
-                          observed={"images": r.n, "corruptions": len(errors)}))
+                          metrics={"corruption_error": errors, "worst_error": worst_value, "images": k,
+                           "corruption_error_ci95": {c: [rate_ci(round(e * k), k)["ci95"] for e in v]
+                                                     for c, v in errors.items()}}, criterion=crit,
+                          observed={"images": k, "corruptions": len(errors)}))
     ref_errors, ref_clean, ref_name = _reference(r)
     full = {k: v for k, v in errors.items() if ref_errors and k in ref_errors}
     if not full:

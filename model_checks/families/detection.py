@@ -98,17 +98,18 @@ def check_coverage(r: Run) -> None:
                           criterion=crit, observed={"objects": int(cov["objects"])}))
 
 
-def _per_corruption(r: Run) -> tuple[dict[str, list[dict[str, Any]]], str]:
+def _per_corruption(r: Run, idx: np.ndarray) -> tuple[dict[str, list[dict[str, Any]]], str]:
     measured: dict[str, list[dict[str, Any]]] = {}
     classes, thr = _classes(r), _threshold(r)
+    xs, truths = r.x[idx], [r.y[i] for i in idx]
     try:
         for name in TEST_CORRUPTIONS if r.suite.corruptions else ():
             r.step(f"detection corruption {name}")
             rows = []
             for sev in r.suite.severities:
-                dets = r.model(corrupt(r.x, name, sev, r.rng, r.settings.scale_corruptions))
-                aps = ap_summary(dets, list(r.y), classes, sizes=False)
-                at = at_threshold(dets, list(r.y), thr)
+                dets = r.model(corrupt(xs, name, sev, r.rng, r.settings.scale_corruptions))
+                aps = ap_summary(dets, truths, classes, sizes=False)
+                at = at_threshold(dets, truths, thr)
                 rows.append({"severity": sev, "ap50": aps["ap50"], "ap": aps["ap"], "recall": at["recall"],
                              "fp_per_frame": at["fp_per_frame"]})
             measured[name] = rows
@@ -122,11 +123,15 @@ def _per_corruption(r: Run) -> tuple[dict[str, list[dict[str, Any]]], str]:
 def check_corruption(r: Run) -> None:
     """AP and recall at the threshold under the 15 ImageNet-C corruptions at every severity; mPC (the mean over
     corruptions and severities of AP) and rPC = mPC / clean AP, as Michaelis et al. 2019 define them."""
-    measured, cut = _per_corruption(r)
+    idx = r.corruption_subset()
+    measured, cut = _per_corruption(r, idx)
     if not measured:
         r.skipped("models.detection.corruption", "Detection under the corruptions (mPC, rPC)", cut or "budget")
         return
     clean = r.summary["detection"]
+    if len(idx) < r.n:  # a plan measured a subset: rPC compares it with the same images clean
+        sub = ap_summary([r.clean_detections[i] for i in idx], [r.y[i] for i in idx], _classes(r), sizes=False)
+        clean = {"ap": sub["ap"], "ap50": sub["ap50"]}
     mpc = {k: float(np.mean([row[k] or 0.0 for rows in measured.values() for row in rows])) for k in ("ap", "ap50")}
     rpc = {k: (mpc[k] / clean[k] if clean[k] else None) for k in mpc}
     recalls = [(c, row["severity"], row["recall"]) for c, rows in measured.items() for row in rows]
@@ -148,7 +153,7 @@ def check_corruption(r: Run) -> None:
                                     **({"incomplete": cut} if cut else {})},
                           metrics={"mpc": mpc, "rpc": rpc, "clean": clean, "worst_recall": worst[2],
                                    "per_corruption": measured},
-                          criterion=crit, observed={"objects": sum(len(t.boxes) for t in r.y),
+                          criterion=crit, observed={"objects": sum(len(r.y[i].boxes) for i in idx),
                                                     "corruptions": len(measured)}))
 
 
