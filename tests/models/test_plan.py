@@ -31,6 +31,7 @@ def test_a_model_fast_enough_keeps_its_suite():
 def test_a_slow_model_gets_smaller_samples_never_below_the_minimum_of_evidence():
     suite = SUITES["standard"]
     planned, report = plan(suite, "classification", 200, SHAPE, 5, cost_s=0.005, seconds_left=590)
+    assert planned.attack_images == report["sizes"]["attack_images"] < suite.attack_images
     assert 0 < report["factor"] < 1 and report["affordable_queries"] == int(0.8 * 590 / 0.005)
     for field, floor in SCALED.items():
         full = 200 if field == "corruption_images" else getattr(suite, field)
