@@ -99,3 +99,49 @@ def test_content_decides_against_the_name(table, column, values, category):
     assert e["category"] == category, e["why"]
     if column in ("position_time", "gps_ts"):
         assert e["needs_review"] and "timestamps" in e["why"]
+
+
+def test_a_store_named_in_pinyin_with_traps_and_free_text_is_found(tmp_path):
+    """A store nobody here designed: pinyin column names (wd/jd, xingming, shouji, nicheng), traps (a position's
+    name over timestamps, a fuel-trim bank, a jd_zhuangtai status code), personal data in free text. Read
+    through the same read-only database path a platform audit uses."""
+    import random
+    import sqlite3
+
+    from vehicle_ds.discovery.discover import discover
+    from vehicle_ds.discovery.sample_platform import phone
+    from vehicle_ds.discovery.sources import ReadOnlyDatabase
+
+    r = random.Random(3)
+    db = tmp_path / "store.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE cheliang_guiji (id INTEGER, wd REAL, jd REAL, sj TEXT, jd_zhuangtai INTEGER)")
+    con.execute("CREATE TABLE yonghu (id INTEGER, xingming TEXT, shouji TEXT, nicheng TEXT, beizhu TEXT, "
+                "dengji INTEGER)")
+    con.execute("CREATE TABLE ecu_log (id INTEGER, gps_time INTEGER, \"Long Term Fuel Trim Bank 1\" REAL)")
+    for i in range(300):
+        con.execute("INSERT INTO cheliang_guiji VALUES (?,?,?,?,?)",
+                    (i, round(39.9 + r.uniform(-0.3, 0.3), 6), round(116.4 + r.uniform(-0.3, 0.3), 6),
+                     f"2026-01-{1 + i % 28:02d}T08:00:00", r.randrange(4)))
+        con.execute("INSERT INTO yonghu VALUES (?,?,?,?,?,?)",
+                    (i, r.choice(["张伟", "王芳", "李娜", "刘洋"]), phone(r), r.choice(["小王", "Lily", "阿杰"]),
+                     f"请联系 {phone(r)}" if r.random() < 0.3 else "老客户", r.randrange(5)))
+        con.execute("INSERT INTO ecu_log VALUES (?,?,?)", (i, 1_767_225_600 + i, round(r.uniform(-5, 5), 2)))
+    con.commit()
+    con.close()
+    labels = {("cheliang_guiji", "id"): False, ("cheliang_guiji", "wd"): True, ("cheliang_guiji", "jd"): True,
+              ("cheliang_guiji", "sj"): False, ("cheliang_guiji", "jd_zhuangtai"): False,
+              ("yonghu", "id"): False, ("yonghu", "xingming"): True, ("yonghu", "shouji"): True,
+              ("yonghu", "nicheng"): True, ("yonghu", "beizhu"): True, ("yonghu", "dengji"): False,
+              ("ecu_log", "id"): False, ("ecu_log", "gps_time"): False, ("ecu_log", "Long Term Fuel Trim Bank 1"): False}
+    source = ReadOnlyDatabase(f"sqlite:///{db}", sample=200)
+    try:
+        doc = discover(list(source.tables()), "pinyin-store")
+    finally:
+        source.close()
+    got = {(e["message"].split(".")[-1], e["signal"]): e["pi"] != "none" for e in doc["entries"]}
+    assert set(got) == set(labels)
+    found = sum(got[k] for k, v in labels.items() if v) / sum(labels.values())
+    false_alarms = sum(got[k] for k, v in labels.items() if not v) / sum(not v for v in labels.values())
+    wrong = sorted(k for k in labels if got[k] != labels[k])
+    assert found >= 0.95 and false_alarms <= 0.05, wrong
