@@ -38,13 +38,15 @@ def observe_datasets(s: Session, caller: Caller, observed: dict[str, dict[str, A
 
 
 def store_batch(sessions, parsed, caller: Caller, raw: bytes) -> Response:
-    """201 stored; 200 for this device's own retry of a stored batch; 409 when another device holds the id."""
+    """201 stored; 200 for this device's own retry of a stored batch; 409 when another device holds the id.
+    The batch, its alerts and its dataset counts are one transaction (one commit, one WAL flush): a crash
+    stores all of them or none, and the device's retry then stores them once."""
     with sessions() as s:
         try:
-            s.add(Batch(batch_id=parsed.batch_id, device_id=caller.sub, org_id=caller.org_id, size=len(raw),
-                        records=parsed.records, messages=parsed.messages, body=raw))
-            s.execute(update(Device).where(Device.device_id == caller.sub).values(last_seen=now()))
-            s.commit()
+            with s.begin_nested():  # a duplicate id fails here, before anything else is written
+                s.add(Batch(batch_id=parsed.batch_id, device_id=caller.sub, org_id=caller.org_id, size=len(raw),
+                            records=parsed.records, messages=parsed.messages, body=raw))
+                s.execute(update(Device).where(Device.device_id == caller.sub).values(last_seen=now()))
         except IntegrityError:
             s.rollback()
             existing = s.get(Batch, parsed.batch_id)
