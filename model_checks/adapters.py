@@ -75,11 +75,11 @@ class Model:
     guard: Any = None  # called before every batch (the run's budget); may raise to stop
     seconds: float = 0.0  # time spent inside the model (the run's plan reads the cost per query from it)
 
-    def __call__(self, images: np.ndarray) -> np.ndarray:
-        """Raw outputs for pixel-space images; one query per image (padding of a fixed batch is not counted)."""
+    def raw_batches(self, images: np.ndarray):
+        """The model's raw answer per batch and how many of its rows are real: the budget asked before each
+        batch, a fixed batch padded with the last image, one query per real image, the time inside counted."""
         images = np.asarray(images, dtype=np.float64)
         step = self.fixed_batch or self.batch
-        outs = []
         for i in range(0, images.shape[0], step):
             if self.guard is not None:
                 self.guard()
@@ -89,11 +89,17 @@ class Model:
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], self.fixed_batch - real, axis=0)])
             part = self.preprocess.apply(chunk, self._layout)
             t0 = time.perf_counter()
-            outs.append(np.asarray(self._fn(part), dtype=np.float64)[:real])
+            out = self._fn(part)
             self.seconds += time.perf_counter() - t0
             self.queries += real
+            yield out, real
+
+    def __call__(self, images: np.ndarray) -> np.ndarray:
+        """Raw outputs for pixel-space images; one query per image (padding of a fixed batch is not counted)."""
+        n = np.shape(images)[0]
+        outs = [np.asarray(out, dtype=np.float64)[:real] for out, real in self.raw_batches(images)]
         out = np.concatenate(outs) if outs else np.empty((0,))
-        return out.reshape(images.shape[0], -1) if self.task == "classification" else out.reshape(images.shape[0])
+        return out.reshape(n, -1) if self.task == "classification" else out.reshape(n)
 
     def scores(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (softmax of logits when the outputs are not already probabilities)."""
@@ -133,9 +139,9 @@ def _pick_output(outputs: list, want: str | None, task: str, where: str) -> str:
     return names[0]
 
 
-def onnx_session(p: Path, redeclare: tuple[int, int] | None = None):
-    """(proto, session) of an ONNX file, or one line naming why it cannot be loaded. ``redeclare`` (H, W)
-    frees a model's fixed input size and batch: detectors are often exported at a placeholder size and run at
+def onnx_session(p: Path, free_dims: bool = False):
+    """(proto, session) of an ONNX file, or one line naming why it cannot be loaded. ``free_dims`` frees a
+    model's fixed input size and batch: detectors are often exported at a placeholder size and run at
     another (the new dims are recorded in the model's identity)."""
     if not p.is_file():
         raise InputError("no such model file", path=str(p))
@@ -148,9 +154,9 @@ def onnx_session(p: Path, redeclare: tuple[int, int] | None = None):
         so = ort.SessionOptions()
         so.log_severity_level = 3  # declared output shapes are often wrong; runtime shapes are used
         so.intra_op_num_threads = 1
-        if redeclare is not None:
+        if free_dims:
             proto = _free_dims(proto)
-        sess = ort.InferenceSession(proto.SerializeToString() if redeclare is not None else str(p), so,
+        sess = ort.InferenceSession(proto.SerializeToString() if free_dims else str(p), so,
                                     providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise InputError(f"not a loadable ONNX model: {' '.join(str(exc).split())[:200]}", path=str(p)) from None

@@ -5,7 +5,6 @@ model's outputs read and decoded)."""
 from __future__ import annotations
 
 import importlib
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,22 +24,7 @@ class Detector(Model):
 
     def outputs(self, images: np.ndarray) -> dict[str, np.ndarray]:
         """The raw outputs by name for pixel-space images (one query per image)."""
-        images = np.asarray(images, dtype=np.float64)
-        step = self.fixed_batch or self.batch
-        parts: list[dict[str, np.ndarray]] = []
-        for i in range(0, images.shape[0], step):
-            if self.guard is not None:
-                self.guard()
-            chunk = images[i:i + step]
-            real = chunk.shape[0]
-            if self.fixed_batch and real < self.fixed_batch:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], self.fixed_batch - real, axis=0)])
-            pre = self.preprocess.apply(chunk, self._layout)
-            t0 = time.perf_counter()
-            out = self._fn(pre)
-            self.seconds += time.perf_counter() - t0
-            parts.append({k: np.asarray(v)[:real] for k, v in out.items()})
-            self.queries += real
+        parts = [{k: np.asarray(v)[:real] for k, v in out.items()} for out, real in self.raw_batches(images)]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
 
     def __call__(self, images: np.ndarray) -> list[Detections]:  # type: ignore[override]
@@ -86,7 +70,7 @@ def _onnx(p: Path, preprocess: Preprocess, decoder: Decoder) -> Detector:
             raise InputError(f"the model's input {inp.name} {shape} has no fixed size: give --size H,W", path=str(p))
         preprocess.size = fixed_hw  # type: ignore[assignment]
     elif fixed_hw is not None and tuple(preprocess.size) != fixed_hw:
-        proto, sess = onnx_session(p, redeclare=tuple(preprocess.size))  # type: ignore[arg-type]
+        proto, sess = onnx_session(p, free_dims=True)
         inp = sess.get_inputs()[0]
         redeclared = {"input_redeclared": {"declared": shape, "run_at": list(preprocess.size)}}
     names = [o.name for o in sess.get_outputs()]
