@@ -45,12 +45,25 @@ class Agent:
         self.started = time.perf_counter()
         self.cpu_started = _cpu_seconds()
         self._cabin = {m.name: self._cabin_pairs(m) for m in plan.messages}
+        self._read: dict[str, frozenset[str]] = {}
 
     @staticmethod
     def _cabin_pairs(m: MessagePlan) -> tuple[list[str], list[str]] | None:
         status = [s.name for s in m.signals if s.cls.role == "cabin_status"]
         data = [s.name for s in m.signals if s.cls.category in ("cabin", "biometric")]
         return (status, data) if status and data else None
+
+    def _reads(self, m: MessagePlan) -> frozenset[str]:
+        """The signals whose values anything reads: what may leave, the multiplexers, the position (the
+        geofence counts positions inside an area whatever their handling) and the cabin pairs. A signal
+        that is dropped is otherwise counted, never decoded per row."""
+        read = self._read.get(m.name)
+        if read is None:
+            pairs = self._cabin.get(m.name) or ([], [])
+            read = self._read[m.name] = frozenset(
+                s.name for s in m.signals if self.handler.action(m, s).kind != "drop" or s.is_multiplexer
+                or s.cls.role in ("latitude", "longitude") or s.name in pairs[0] or s.name in pairs[1])
+        return read
 
     # -- per chunk --------------------------------------------------------------------------------------
     def process(self, chunk: FrameChunk) -> None:
@@ -152,7 +165,7 @@ class Agent:
                 for i, x in enumerate(payloads):
                     data[i, :len(x)] = np.frombuffer(x, dtype=np.uint8)
                 lengths = np.array([len(x) for x in payloads], dtype=np.int16)
-                cols = decode_batch(mplan, data, lengths)
+                cols = decode_batch(mplan, data, lengths, self._reads(mplan))
             else:
                 cols = {}
                 for sig in mplan.signals:
@@ -184,7 +197,7 @@ class Agent:
         fs.decoded_by_message[mplan.name] += rows.shape[0]
         fs.truncated += int((lengths < mplan.length).sum())
         fs.oversize += int((lengths > mplan.length).sum())
-        cols = decode_batch(mplan, data, lengths)
+        cols = decode_batch(mplan, data, lengths, self._reads(mplan))
         pairs = self._cabin.get(mplan.name)
         if pairs:
             status, payload = pairs

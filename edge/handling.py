@@ -66,6 +66,7 @@ class Handler:
         self.altitude_step = float(settings.get("altitude_step_m", 10.0))
         self._actions: dict[tuple[str, str], Action] = {}
         self._composites: dict[tuple[str, str], dict[str, Any]] = {}
+        self._members: dict[str, list[SignalPlan]] = {}  # per message: the signals of composite identifiers
         self.aggregates: dict[str, dict[str, Any]] = {}
 
     def action(self, msg: MessagePlan, sig: SignalPlan) -> Action:
@@ -130,23 +131,29 @@ class Handler:
     def apply(self, msg: MessagePlan, t: np.ndarray, cols: dict[str, Column]) -> OutMessage | None:
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         st = self.stats
+        n = t.shape[0]
         if self.areas:
             cols = self._suppress_in_areas(msg, cols)
+        counted: dict[int, int] = {}  # signals of one frame layout share their validity: count it once
+        every_row = False  # some column that leaves is valid in every row
         for sig in msg.signals:
             col = cols.get(sig.name)
             if col is None:
                 continue
-            n_valid = int(col.valid.sum())
+            n_valid = counted.get(id(col.valid))
+            if n_valid is None:
+                n_valid = counted[id(col.valid)] = int(np.count_nonzero(col.valid))
             if n_valid == 0:
                 continue
             st.by_category[sig.cls.category] += n_valid
             a = self.action(msg, sig)
             st.by_handling[a.kind if a.kind != "composite" else "pseudonymize"] += n_valid
-            if a.kind == "keep":
-                out[sig.name] = (col.values, col.valid)
-            elif a.kind == "drop":
+            if a.kind == "drop":
                 st.dropped[f"{msg.name}.{sig.name}"] += n_valid
                 st.drop_reasons[a.reason] += n_valid
+                continue
+            if a.kind == "keep":
+                out[sig.name] = (col.values, col.valid)
             elif a.kind == "coarsen":
                 v = col.values.astype(np.float64)
                 v = round_half_away(v, a.decimals) if a.decimals is not None else round_half_away(v / a.step, 0) * a.step
@@ -156,18 +163,23 @@ class Handler:
                 out[sig.name] = (self._pseudonymize(sig.cls.role or sig.cls.rule, t, col), col.valid)
             elif a.kind == "aggregate":
                 self._aggregate(f"{msg.name}.{sig.name}", col)
+                continue
+            else:
+                continue
+            every_row = every_row or n_valid == n
         composite = self._composite(msg, t, cols)
         if composite:
             out.update(composite)
         if not out:
             return None
-        any_valid = np.zeros(t.shape[0], dtype=bool)
-        for _, valid in out.values():
-            any_valid |= valid
-        if not any_valid.all():
-            idx = np.flatnonzero(any_valid)
-            t = t[idx]
-            out = {k: (v[idx], m[idx]) for k, (v, m) in out.items()}
+        if not every_row:
+            any_valid = np.zeros(n, dtype=bool)
+            for _, valid in out.values():
+                any_valid |= valid
+            if not any_valid.all():
+                idx = np.flatnonzero(any_valid)
+                t = t[idx]
+                out = {k: (v[idx], m[idx]) for k, (v, m) in out.items()}
         return OutMessage(msg.name, t, out)
 
     def _pseudonymize(self, label: str, t: np.ndarray, col: Column) -> np.ndarray:
@@ -222,7 +234,9 @@ class Handler:
         Each character column is forward-filled (the last page seen holds until a new one arrives, also
         across batches), so a row carries the identifier once every character has been seen; each distinct
         identifier is hashed once per key period."""
-        members = [s for s in msg.signals if s.composite]
+        members = self._members.get(msg.name)
+        if members is None:
+            members = self._members[msg.name] = [s for s in msg.signals if s.composite]
         if not members:
             return {}
         out = {}

@@ -132,3 +132,42 @@ def test_signals_wider_than_64_bits_never_crash_and_decode_as_their_raw_bits(tmp
             assert int(cols["Tile"].values[i], 16) == want["Tile"] and int(frame["Tile"], 16) == want["Tile"]
         else:
             assert "Tile" not in frame
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_signals_nobody_reads_keep_their_validity_and_no_values(data):
+    """The agent reads only the signals something uses (``read``): the others keep exactly the validity the
+    full decode gives, and any use of their values fails loudly instead of seeing zeros."""
+    msg, mplan = data.draw(st.sampled_from(PAIRS))
+    n = data.draw(st.integers(1, 8))
+    arr = np.frombuffer(data.draw(st.binary(min_size=n * max(msg.length, 1), max_size=n * max(msg.length, 1))),
+                        dtype=np.uint8).reshape(n, max(msg.length, 1)).copy()
+    lengths = np.array([data.draw(st.sampled_from([msg.length, msg.length // 2])) for _ in range(n)])
+    names = [s.name for s in mplan.signals]
+    read = frozenset(data.draw(st.lists(st.sampled_from(names), unique=True))) if names else frozenset()
+    full, lean = decode_batch(mplan, arr, lengths), decode_batch(mplan, arr, lengths, read)
+    assert set(full) == set(lean)
+    for name, col in full.items():
+        assert (lean[name].valid == col.valid).all(), name
+        if name in read or mplan.by_name[name].is_multiplexer:
+            assert lean[name].values.shape == col.values.shape
+            assert all(_same(a, b) for a, b in zip(lean[name].values.tolist(), col.values.tolist(), strict=True))
+        else:
+            assert lean[name].values.shape == (0,), name
+
+
+def test_pages_of_a_multiplexed_message_stay_valid_when_nothing_is_read():
+    """The selector is read for its pages even when no signal of the message is: every page signal is valid
+    exactly where the full decode says, on the sample vehicle's multiplexed messages."""
+    plan = compile_plan([load_database(SAMPLE_DBC)], load_policy())
+    muxed = [m for m in plan.messages if any(s.mux_parent for s in m.signals)]
+    assert muxed
+    rng = np.random.default_rng(7)
+    for m in muxed:
+        arr = rng.integers(0, 256, size=(40, m.length), dtype=np.uint8)
+        arr[:, 0] = rng.integers(0, 4, size=40)  # selectors in the low bits of byte 0 hit real pages
+        lengths = np.full(40, m.length)
+        full, lean = decode_batch(m, arr, lengths), decode_batch(m, arr, lengths, frozenset())
+        assert {k: c.valid.tolist() for k, c in full.items()} == {k: c.valid.tolist() for k, c in lean.items()}
+        assert any(c.valid.any() for k, c in full.items() if m.by_name[k].mux_parent), m.name
