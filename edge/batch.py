@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import zlib
 from typing import Any
 
 import msgpack
@@ -16,6 +15,7 @@ import numpy as np
 
 from vehicle_ds.uplink_format import MAGIC, SCHEMA, decode_batch_bytes, records
 
+from . import deflate
 from .handling import OutMessage
 
 __all__ = ["MAGIC", "SCHEMA", "SEQ_BITS", "BatchBuilder", "decode_batch_bytes", "records"]
@@ -80,11 +80,11 @@ class BatchBuilder:
         records = self.rows
         self.seq += 1
         self._reset()
-        return batch_id, MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1), records
+        return batch_id, MAGIC + deflate.compress(msgpack.packb(doc, use_bin_type=True)), records
 
 
 def rekey(body: bytes) -> tuple[str, bytes]:
     """The same batch under a fresh id (the hub answered that its id is taken by another device)."""
     doc = decode_batch_bytes(body)
     doc["batch_id"] = uuid.uuid4().hex
-    return doc["batch_id"], MAGIC + zlib.compress(msgpack.packb(doc, use_bin_type=True), 1)
+    return doc["batch_id"], MAGIC + deflate.compress(msgpack.packb(doc, use_bin_type=True))

@@ -1,4 +1,4 @@
-"""Vector BLF: the log containers are inflated with zlib and the objects inside parsed with numpy, one
+"""Vector BLF: the log containers are inflated (``edge.deflate``: ISA-L, or zlib) and the objects inside parsed with numpy, one
 layout function per CAN object type (``LAYOUTS``)."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import struct
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import numpy as np
 
 from vehicle_ds.errors import InputError
 
+from .. import deflate
 from ..frames import DATA, ERROR_FRAME, REMOTE, FrameChunk
 from .vector import PAD, gather, little_endian
 
@@ -22,7 +22,7 @@ CHUNK_BYTES = 2 * 1024 * 1024
 _FILE_HEADER = struct.Struct("<4sLBBBBBBBBQQLL8H8H")
 _OBJ_BASE = struct.Struct("<4sHHLL")
 _CONTAINER = struct.Struct("<H6xL4x")
-_SIGNATURE = np.frombuffer(b"LOBJ", dtype=np.uint8)
+_SIGNATURE_WORD = np.frombuffer(b"LOBJ", dtype="<u4")[0]
 LOG_CONTAINER, CAN_MESSAGE, CAN_ERROR_EXT, CAN_MESSAGE2, CAN_FD_MESSAGE, CAN_FD_MESSAGE_64 = 10, 1, 73, 86, 100, 101
 _TIMESTAMP_AT = 24  # header v1 and v2 both keep the timestamp 24 bytes into the object
 
@@ -78,8 +78,11 @@ def _can_fd_message_64(arr: np.ndarray, o: _Objects) -> tuple:
     length = np.minimum(arr[p + 2].astype(np.int16), 64)
     fd_flags = little_endian(arr, p + 12, "<u4")
     available = np.minimum(o.size - o.header - 40, 64)
-    data = gather(arr, p + 40, 64).copy()
-    data[np.arange(64)[None, :] >= np.minimum(length, available)[:, None]] = 0
+    data = gather(arr, p + 40, 64)
+    cut = np.minimum(length, available)
+    short = np.flatnonzero(cut < 64)  # most frames carry all 64 bytes: only the others are masked
+    if short.shape[0]:
+        data[short[:, None], np.arange(64)[None, :]] *= np.arange(64)[None, :] < cut[short][:, None]
     return (arr[p].astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"), length, data,
             (fd_flags & 0x1000) != 0, _remote_or_data(fd_flags & 0x10))
 
@@ -129,9 +132,13 @@ def _blf_walk(stream: bytes) -> tuple[np.ndarray, np.ndarray]:
 
 def _object_chain(arr: np.ndarray, stream_len: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Positions and sizes of the complete objects in the stream, and the bytes they cover."""
-    m = (arr[:-3] == _SIGNATURE[0]) & (arr[1:-2] == _SIGNATURE[1]) & (arr[2:-1] == _SIGNATURE[2])
-    m &= arr[3:] == _SIGNATURE[3]
-    at = np.flatnonzero(m).astype(np.int64)
+    # "LOBJ" as one 32-bit word at each of the four byte alignments: one compare per word, not four per byte
+    raw = arr.data if arr.flags.c_contiguous else arr.tobytes()
+    found = []
+    for k in range(4):
+        words = np.frombuffer(raw, dtype="<u4", count=(arr.shape[0] - k) // 4, offset=k)
+        found.append(np.flatnonzero(words == _SIGNATURE_WORD) * 4 + k)
+    at = np.sort(np.concatenate(found)).astype(np.int64)
     at = at[at + 16 <= stream_len]
     if at.shape[0] == 0:
         return at, at, 0
@@ -181,16 +188,31 @@ def _blf_objects(stream: bytes, start_ts: float, channels: list[str],
     parts = _frames_of(arr, at, size, start_ts) if at.shape[0] else []
     if not parts:
         return None, consumed
-    order = np.argsort(np.concatenate([p.at for p in parts]), kind="stable")
+    # each part's rows go straight to their place in file order: one scatter per part, no concatenation
+    at_all = np.concatenate([p.at for p in parts])
+    rank = np.empty(at_all.shape[0], dtype=np.int64)
+    rank[np.argsort(at_all, kind="stable")] = np.arange(at_all.shape[0])
+    slots, start = [], 0
+    for p in parts:
+        slots.append(rank[start:start + p.at.shape[0]])
+        start += p.at.shape[0]
+    n = at_all.shape[0]
     width = max(p.data.shape[1] for p in parts)
 
-    def column(name: str, dtype=None) -> np.ndarray:
-        cols = [getattr(p, name) for p in parts]
-        cols = [c if c.ndim == 1 else np.pad(c, ((0, 0), (0, width - c.shape[1]))) for c in cols]
-        out = np.concatenate(cols)[order]
-        return out.astype(dtype) if dtype else out
+    def column(name: str, dtype) -> np.ndarray:
+        first = getattr(parts[0], name)
+        if len(parts) == 1:  # one object type: already in file order
+            return first.astype(dtype, copy=False)
+        out = np.zeros((n, width) if first.ndim == 2 else n, dtype=dtype)
+        for p, slot in zip(parts, slots, strict=True):
+            values = getattr(p, name)
+            if values.ndim == 2:
+                out[slot, :values.shape[1]] = values
+            else:
+                out[slot] = values
+        return out
 
-    ch = column("channel")
+    ch = column("channel", np.int32)
     for c in np.unique(ch).tolist():
         while len(channels) <= c:
             channels.append(str(len(channels)))
@@ -221,8 +243,8 @@ def _containers(f, path: Path) -> Iterator[tuple[int, bytes]]:
                 method, _ = _CONTAINER.unpack_from(body)
                 part = body[_CONTAINER.size:]
                 try:
-                    inflated = zlib.decompressobj().decompress(part) if method == 2 else part
-                except zlib.error:
+                    inflated = deflate.decompress_partial(part) if method == 2 else part
+                except deflate.errors:
                     inflated = b""
                 if inflated:
                     yield at, inflated
@@ -234,8 +256,8 @@ def _containers(f, path: Path) -> Iterator[tuple[int, bytes]]:
         method, _ = _CONTAINER.unpack_from(body)
         payload = body[_CONTAINER.size:]
         try:
-            yield at, (zlib.decompress(payload) if method == 2 else payload)
-        except zlib.error as exc:
+            yield at, (deflate.decompress(payload) if method == 2 else payload)
+        except deflate.errors as exc:
             raise InputError(f"corrupt BLF container at byte {at} ({exc}); the frames before it were read",
                              path=str(path)) from None
 

@@ -12,7 +12,7 @@ import numpy as np
 from vehicle_ds.errors import InputError
 
 from ..frames import DATA, ERROR_FRAME, MALFORMED, REMOTE, FrameChunk
-from .vector import HEX_PAIR, PAD, first_after, gather, hex_value
+from .vector import HEX_PAIR, PAD, decimal_words, first_after, gather, hex_value
 
 CHUNK_BYTES = 2 * 1024 * 1024  # small blocks stay in cache: 2.2M lines/s here against 1.5M at 16 MB
 _CAN_ERR_FLAG = 0x20000000
@@ -87,20 +87,31 @@ def _timestamps(arr: np.ndarray, starts: np.ndarray, f: _Fields, ok: np.ndarray)
     t = np.zeros(starts.shape[0], dtype=np.float64)
     ok &= f.dots < f.close
     int_len, frac_len = f.dots - starts - 1, f.close - f.dots - 1
-    for il, fl in set(zip(int_len[ok].tolist(), frac_len[ok].tolist(), strict=True)):
+    if ok.shape[0] and ok.all() and (int_len == int_len[0]).all() and (frac_len == frac_len[0]).all():
+        layouts = [(int(int_len[0]), int(frac_len[0]))]  # the common case: one timestamp layout per block
+    else:
+        layouts = list(set(zip(int_len[ok].tolist(), frac_len[ok].tolist(), strict=True)))
+    for il, fl in layouts:
         sel = ok & (int_len == il) & (frac_len == fl)
         if il <= 0 or il > 10 or fl < 0 or fl > 6:
             ok &= ~sel
             continue
-        ip = gather(arr, starts[sel] + 1, il) - np.uint8(48)
-        fp = gather(arr, f.dots[sel] + 1, fl) - np.uint8(48)
-        good = (ip.max(axis=1) <= 9) & ((fp.max(axis=1) <= 9) if fl else True)
+        every = len(layouts) == 1 and bool(sel.all())
+        idx = None if every else np.flatnonzero(sel)
+        # int and frac digits side by side, right-aligned in 16 ASCII digits, read as two 8-digit words
+        digits = np.full((starts.shape[0] if every else idx.shape[0], 16), 48, dtype=np.uint8)
+        digits[:, 16 - fl - il:16 - fl] = gather(arr, (starts if every else starts[idx]) + 1, il)
+        if fl:
+            digits[:, 16 - fl:] = gather(arr, (f.dots if every else f.dots[idx]) + 1, fl)
+        value, good = decimal_words(digits)
         # int * 10**fl + frac stays below 2**53, so this is exact and the one division correctly rounded
-        ival = ip.astype(np.float64) @ (10.0 ** np.arange(il - 1, -1, -1))
-        fval = fp.astype(np.float64) @ (10.0 ** np.arange(fl - 1, -1, -1)) if fl else 0.0
-        idx = np.flatnonzero(sel)
-        t[idx] = (ival * 10.0 ** fl + fval) / 10.0 ** fl
-        ok[idx[~good]] = False
+        seconds = value.astype(np.float64) / 10.0 ** fl
+        if every:
+            t[:] = seconds
+            ok &= good
+        else:
+            t[idx] = seconds
+            ok[idx[~good]] = False
     return t
 
 
@@ -133,15 +144,24 @@ def _payload(arr: np.ndarray, data_start: np.ndarray, f: _Fields, remote: np.nda
     width = 64 if (ok & fd).any() or (nchars[ok] > 16).any() else 8
     data = np.zeros((ok.shape[0], width), dtype=np.uint8)
     length = np.where(ok, nchars // 2, 0).astype(np.int16)
-    for nc in np.unique(nchars[ok & ~remote]).tolist():
+    has_data = ok & ~remote
+    widths = [int(nchars[0])] if has_data.shape[0] and has_data.all() and (nchars == nchars[0]).all() else \
+        np.unique(nchars[has_data]).tolist()
+    for nc in widths:
         if nc == 0:
             continue
-        sel = ok & ~remote & (nchars == nc)
-        pairs = HEX_PAIR[np.ascontiguousarray(gather(arr, data_start[sel], nc)).view("<u2")]
-        good = (pairs != 0xFFFF).all(axis=1)
-        idx = np.flatnonzero(sel)
-        data[idx, : nc // 2] = pairs.astype(np.uint8)
-        ok[idx[~good]] = False
+        sel = has_data & (nchars == nc)
+        every = len(widths) == 1 and bool(sel.all())
+        idx = None if every else np.flatnonzero(sel)
+        pairs = HEX_PAIR[np.ascontiguousarray(gather(arr, data_start if every else data_start[idx], nc)).view("<u2")]
+        # every pair hex (the usual case): no per-row check
+        bad = None if int(pairs.max()) <= 0xFF else (pairs > 0xFF).any(axis=1)
+        if every:
+            data[:, : nc // 2] = pairs
+        else:
+            data[idx, : nc // 2] = pairs
+        if bad is not None:
+            ok[np.flatnonzero(sel)[bad]] = False
     return data, length
 
 
