@@ -28,10 +28,18 @@ def range_bytes_for(path: Path) -> int:
     return BLF_RANGE_BYTES if path.suffix.lower() == ".blf" else RANGE_BYTES
 
 
+def even_size(total: int, size: int) -> int:
+    """A range size near ``size`` that cuts ``total`` into an even number of equal ranges: two workers
+    then end together instead of one reading the odd range out alone."""
+    n = max(1, -(-total // size))
+    n += n % 2
+    return -(-total // n)
+
+
 def ranges(path: Path, size: int | None = None) -> list[tuple[int, int]]:
-    """Byte ranges of about ``size`` that start at a line start and end after a newline (candump), or start
-    and end at container boundaries (BLF)."""
-    size = size or range_bytes_for(path)
+    """Byte ranges of about ``size`` (an even number of them) that start at a line start and end after a
+    newline (candump), or start and end at container boundaries (BLF)."""
+    size = even_size(path.stat().st_size, size or range_bytes_for(path))
     if path.suffix.lower() == ".blf":
         from .readers.blf import blf_ranges
 
