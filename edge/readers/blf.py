@@ -41,63 +41,73 @@ class _Frames:
     kind: np.ndarray
 
 
-@dataclass(frozen=True)
 class _Objects:
-    """Objects of one type: positions, header sizes, total sizes."""
+    """Objects of one type: positions, header sizes, total sizes, and their fields. When they all share one
+    size and header (what a logger writes), their bytes are gathered once, side by side, and every field is
+    a column slice of that block instead of a gather of its own from the stream."""
 
-    at: np.ndarray
-    header: np.ndarray
-    size: np.ndarray
+    def __init__(self, arr: np.ndarray, at: np.ndarray, header: np.ndarray, size: np.ndarray) -> None:
+        self.arr, self.at, self.header, self.size = arr, at, header, size
+        self.block: np.ndarray | None = None
+        self.base = 0
+        if at.shape[0] and (header == header[0]).all() and (size == size[0]).all():
+            self.block, self.base = gather(arr, at, int(size[0])), int(header[0])
+
+    def raw(self, off: int, width: int, body: bool = True) -> np.ndarray:
+        """``width`` bytes at ``off`` in each object's body (or from its start, ``body=False``)."""
+        start = off + (self.base if body else 0)
+        if self.block is not None and start + width <= self.block.shape[1]:
+            return np.ascontiguousarray(self.block[:, start:start + width])
+        return gather(self.arr, self.at + (self.header if body else 0) + off, width)
+
+    def field(self, off: int, dtype: str, body: bool = True) -> np.ndarray:
+        return self.raw(off, np.dtype(dtype).itemsize, body).view(dtype).ravel()
 
 
 def _remote_or_data(remote: np.ndarray) -> np.ndarray:
     return np.where(remote, REMOTE, DATA).astype(np.uint8)
 
 
-def _can_message(arr: np.ndarray, o: _Objects) -> tuple:
+def _can_message(o: _Objects) -> tuple:
     """CAN_MESSAGE and CAN_MESSAGE2: channel u16, flags u8, dlc u8, id u32, 8 data bytes."""
-    p = o.at + o.header
-    flags = arr[p + 2]
-    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"),
-            np.minimum(arr[p + 3].astype(np.int16), 8), gather(arr, p + 8, 8),
-            np.zeros(p.shape[0], dtype=bool), _remote_or_data(flags & 0x80))
+    return (o.field(0, "<u2").astype(np.int32) - 1, o.field(4, "<u4"),
+            np.minimum(o.field(3, "u1").astype(np.int16), 8), o.raw(8, 8),
+            np.zeros(o.at.shape[0], dtype=bool), _remote_or_data(o.field(2, "u1") & 0x80))
 
 
-def _can_fd_message(arr: np.ndarray, o: _Objects) -> tuple:
+def _can_fd_message(o: _Objects) -> tuple:
     """CAN_FD_MESSAGE: channel u16, flags u8, id u32 at 4, FD flags at 13, valid bytes at 14, data at 20."""
-    p = o.at + o.header
-    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"),
-            np.minimum(arr[p + 14].astype(np.int16), 64), gather(arr, p + 20, 64),
-            (arr[p + 13] & 1) != 0, _remote_or_data(arr[p + 2] & 0x80))
+    return (o.field(0, "<u2").astype(np.int32) - 1, o.field(4, "<u4"),
+            np.minimum(o.field(14, "u1").astype(np.int16), 64), o.raw(20, 64),
+            (o.field(13, "u1") & 1) != 0, _remote_or_data(o.field(2, "u1") & 0x80))
 
 
-def _can_fd_message_64(arr: np.ndarray, o: _Objects) -> tuple:
+def _can_fd_message_64(o: _Objects) -> tuple:
     """CAN_FD_MESSAGE_64: channel u8, valid bytes at 2, id u32 at 4, FD flags u32 at 12, data at 40; bytes
     beyond the object's end are zero."""
-    p = o.at + o.header
-    length = np.minimum(arr[p + 2].astype(np.int16), 64)
-    fd_flags = little_endian(arr, p + 12, "<u4")
+    length = np.minimum(o.field(2, "u1").astype(np.int16), 64)
+    fd_flags = o.field(12, "<u4")
     available = np.minimum(o.size - o.header - 40, 64)
-    data = gather(arr, p + 40, 64)
+    data = o.raw(40, 64)  # masked in place below: only bytes no other field reads
     cut = np.minimum(length, available)
     short = np.flatnonzero(cut < 64)  # most frames carry all 64 bytes: only the others are masked
     if short.shape[0]:
         data[short[:, None], np.arange(64)[None, :]] *= np.arange(64)[None, :] < cut[short][:, None]
-    return (arr[p].astype(np.int32) - 1, little_endian(arr, p + 4, "<u4"), length, data,
+    return (o.field(0, "u1").astype(np.int32) - 1, o.field(4, "<u4"), length, data,
             (fd_flags & 0x1000) != 0, _remote_or_data(fd_flags & 0x10))
 
 
-def _can_error_ext(arr: np.ndarray, o: _Objects) -> tuple:
-    """CAN_ERROR_EXT: channel u16, id u32 at 12; an error frame carries no data."""
-    p = o.at + o.header
-    n = p.shape[0]
-    return (little_endian(arr, p, "<u2").astype(np.int32) - 1, little_endian(arr, p + 12, "<u4"),
+def _can_error_ext(o: _Objects) -> tuple:
+    """CAN_ERROR_EXT: channel u16, length u16, flags u32, ECC, position, DLC, a pad byte, frame length u32,
+    id u32 at 16; counted as an error frame, its data is not read."""
+    n = o.at.shape[0]
+    return (o.field(0, "<u2").astype(np.int32) - 1, o.field(16, "<u4"),
             np.zeros(n, dtype=np.int16), np.zeros((n, 8), dtype=np.uint8), np.zeros(n, dtype=bool),
             np.full(n, ERROR_FRAME, dtype=np.uint8))
 
 
 # object type(s) -> (channel, id, length, data, fd, kind) columns
-LAYOUTS: dict[tuple[int, ...], Callable[[np.ndarray, _Objects], tuple]] = {
+LAYOUTS: dict[tuple[int, ...], Callable[[_Objects], tuple]] = {
     (CAN_MESSAGE, CAN_MESSAGE2): _can_message,
     (CAN_FD_MESSAGE,): _can_fd_message,
     (CAN_FD_MESSAGE_64,): _can_fd_message_64,
@@ -157,19 +167,24 @@ def _object_chain(arr: np.ndarray, stream_len: int) -> tuple[np.ndarray, np.ndar
 
 
 def _frames_of(arr: np.ndarray, at: np.ndarray, size: np.ndarray, start_ts: float) -> list[_Frames]:
-    header = little_endian(arr, at + 4, "<u2").astype(np.int64)
-    version = little_endian(arr, at + 6, "<u2")
-    otype = little_endian(arr, at + 12, "<u4")
+    base = gather(arr, at, 16)  # "LOBJ", header size u16, header version u16, object size u32, type u32
+    header = np.ascontiguousarray(base[:, 4:6]).view("<u2").ravel().astype(np.int64)
+    version = np.ascontiguousarray(base[:, 6:8]).view("<u2").ravel()
+    otype = np.ascontiguousarray(base[:, 12:16]).view("<u4").ravel()
+    known = (version == 1) | (version == 2)
     out = []
     for types, layout in LAYOUTS.items():
-        sel = np.isin(otype, types) & ((version == 1) | (version == 2))
+        sel = otype == types[0]
+        for other in types[1:]:
+            sel |= otype == other
+        sel &= known
         if not sel.any():
             continue
-        o = _Objects(at[sel], header[sel], size[sel])
-        flags = little_endian(arr, o.at + 16, "<u4")
-        ticks = little_endian(arr, o.at + _TIMESTAMP_AT, "<u8").astype(np.float64)
+        o = _Objects(arr, at[sel], header[sel], size[sel])
+        flags = o.field(16, "<u4", body=False)
+        ticks = o.field(_TIMESTAMP_AT, "<u8", body=False).astype(np.float64)
         t = start_ts + ticks * np.where(flags == 1, 1e-5, 1e-9)  # flag 1: 10 µs ticks, else nanoseconds
-        out.append(_Frames(o.at, t, *layout(arr, o)))
+        out.append(_Frames(o.at, t, *layout(o)))
     return out
 
 

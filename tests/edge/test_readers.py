@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+from pathlib import Path
 
 import can
 import numpy as np
@@ -169,3 +170,23 @@ def test_fixed_layout_fast_path_equals_general_search(tmp_path, monkeypatch):
         slow = _rows(read_candump(p))
         monkeypatch.undo()
         assert fast == slow and len(fast) == 5000
+
+
+PYTHON_CAN_BLF = sorted((Path(__file__).resolve().parents[1] / "data" / "python_can_blf").glob("*.blf"))
+
+
+@pytest.mark.parametrize("path", PYTHON_CAN_BLF, ids=lambda p: p.stem)
+def test_blf_objects_as_vector_tools_write_them_read_as_python_can_reads_them(path):
+    """CAN_MESSAGE, CAN_MESSAGE2, CAN_FD_MESSAGE, CAN_FD_MESSAGE_64 and CAN_ERROR_EXT objects written by
+    Vector tools (python-can's test files): time, id, flags, channel, length and data equal python-can's
+    BLFReader; an error frame is an error frame with its id (its data is not read)."""
+    ref = list(can.BLFReader(str(path)))
+    got = [(round(float(c.t[i]), 6), int(c.can_id[i]), bool(c.extended[i]), bool(c.fd[i]), int(c.kind[i]),
+            c.channels[c.channel[i]], int(c.length[i]), bytes(c.data[i, :c.length[i]]))
+           for c in read_blf(path) for i in range(len(c))]
+    want = [(round(m.timestamp, 6), m.arbitration_id, m.is_extended_id, m.is_fd,
+             2 if m.is_error_frame else 1 if m.is_remote_frame else 0, str(m.channel),
+             0 if m.is_error_frame or m.is_remote_frame else len(m.data),
+             b"" if m.is_error_frame or m.is_remote_frame else bytes(m.data)) for m in ref]
+    assert len(PYTHON_CAN_BLF) == 6 and ref
+    assert got == want
