@@ -29,6 +29,19 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _gather_rows(data: np.ndarray, rows: np.ndarray, length: int) -> np.ndarray:
+    """The bytes a message has (``length``) of the frames at ``rows``: a classic message's 8 bytes as one
+    64-bit word per row (a chunk with CAN FD frames is 64 bytes wide, and fancy-indexing a slice of it is
+    several times slower), else whole rows taken, then cut to the message."""
+    width = data.shape[1]
+    if length <= 8 and width % 8 == 0 and data.flags.c_contiguous:
+        return data.view("<u8")[:, 0][rows].view(np.uint8).reshape(rows.shape[0], 8)[:, :max(length, 1)]
+    taken = np.take(data, rows, axis=0)
+    if width < length:
+        return np.pad(taken, ((0, 0), (0, length - width)))
+    return taken[:, :max(length, 1)]
+
+
 class Agent:
     def __init__(self, plan: Plan, handler: Handler, builder: BatchBuilder, spool: Spool,
                  batch_records: int = 250_000, transport: TransportConfig | None = None) -> None:
@@ -188,10 +201,7 @@ class Agent:
 
     def _message(self, mplan: MessagePlan, chunk: FrameChunk, rows: np.ndarray) -> None:
         fs = self.frames
-        # gather only the bytes the message has: in a chunk with CAN FD frames every row is 64 bytes wide
-        data = chunk.data[:, :max(mplan.length, 1)][rows]
-        if data.shape[1] < mplan.length:
-            data = np.pad(data, ((0, 0), (0, mplan.length - data.shape[1])))
+        data = _gather_rows(chunk.data, rows, mplan.length)
         lengths = chunk.length[rows]
         fs.decoded += rows.shape[0]
         fs.decoded_by_message[mplan.name] += rows.shape[0]

@@ -212,12 +212,13 @@ class Handler:
     def _aggregate(self, label: str, col: Column) -> None:
         v = col.values[col.valid].astype(np.float64)
         agg = self.aggregates.setdefault(label, {"n": 0, "sum": 0.0, "min": None, "max": None, "counts": Counter()})
+        lo, hi = float(v.min()), float(v.max())  # v is not empty: only columns with valid rows get here
         agg["n"] += int(v.shape[0])
         agg["sum"] += float(v.sum())
-        agg["min"] = float(v.min()) if agg["min"] is None else min(agg["min"], float(v.min()))
-        agg["max"] = float(v.max()) if agg["max"] is None else max(agg["max"], float(v.max()))
+        agg["min"] = lo if agg["min"] is None else min(agg["min"], lo)
+        agg["max"] = hi if agg["max"] is None else max(agg["max"], hi)
         if len(agg["counts"]) <= 16:
-            vals, counts = np.unique(v, return_counts=True)
+            vals, counts = _distinct(v, lo, hi)
             for a, c in zip(vals.tolist(), counts.tolist(), strict=True):
                 agg["counts"][_canonical(a)] += c
 
@@ -295,6 +296,16 @@ def identifier_text(kind: str, text: str) -> str:
         if m:
             return m.group()
     return text.strip(" \x00\xff*")
+
+
+def _distinct(v: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``v`` (lowest ``lo``, highest ``hi``) and their counts: a status or an enum (small
+    whole numbers) by counting, anything else by sorting (``np.unique``)."""
+    if lo >= 0 and hi < 4096 and (v == np.floor(v)).all():
+        counts = np.bincount(v.astype(np.int64))
+        vals = np.flatnonzero(counts)
+        return vals, counts[vals]
+    return np.unique(v, return_counts=True)
 
 
 def _canonical(v: Any) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def decimals_needed(values: np.ndarray, most: int) -> int:
+def decimals_needed(values: np.ndarray, most: int, start: int = 0) -> int:
     """The fewest decimals (at most ``most``; ``most + 1`` when even that is not enough) that represent every
-    value exactly, up to float64 rounding (a relative 1e-9: 1e-6 once called 39.90001 three decimals)."""
-    for d in range(most + 1):
+    value exactly, up to float64 rounding (a relative 1e-9: 1e-6 once called 39.90001 three decimals).
+    With ``start``, the answer is at least ``start`` (values that need fewer are not told apart): a caller
+    that only needs the larger of this and a known figure tests from there, usually once."""
+    for d in range(start, most + 1):
         scaled = values * 10.0 ** d
         if np.all(np.abs(scaled - np.round(scaled)) < 1e-9 * np.maximum(1.0, np.abs(scaled))):
             return d

@@ -182,3 +182,6 @@ def test_the_precision_audit_sees_one_extra_decimal():
     from edge.audit import _decimals
 
     assert _decimals(np.array([39.90001]), 3) == 5 and _decimals(np.array([np.round(39.9042123, 3)]), 3) == 3
+    # from the most seen so far (3): a column needing fewer does not lower it, one needing more is caught
+    assert _decimals(np.array([39.9]), 3) == 1 and _decimals(np.array([39.9]), 3, seen=3) == 3
+    assert _decimals(np.array([39.90001]), 3, seen=3) == 5 and _decimals(np.array([39.9001]), 3, seen=5) == 4
