@@ -19,10 +19,10 @@ import pytest
 
 from edge.frames import coalesce
 from edge.readers import read_log
+from edge.run import AgentRun
 from edge.setup import build_agent
 from edge.simulate import write_log
 from tests.conftest import SAMPLE_DBC, run_cli
-from vehicle_ds.errors import InputError
 
 pytest.importorskip("distributed")
 KEYS = ("frames_total", "frames_decoded", "frames_unknown", "frames_error", "frames_transport",
@@ -50,13 +50,8 @@ def _serial(root: Path) -> dict:
             continue
         agent, _ = build_agent([SAMPLE_DBC], None, root / "serial" / log.parent.name / log.name,
                                key_file=root / "k.key", device=log.parent.name)
-        try:
-            for c in coalesce(read_log(log)):
-                agent.process(c)
-        except InputError:
-            pass
-        agent.end_of_input()
-        agent.flush()
+        with AgentRun(agent) as run:  # a damaged log: what was read before the damage counts
+            run.feed(coalesce(read_log(log)))
         if total is None:
             total = agent
         else:

@@ -231,6 +231,7 @@ def test_parallel_blf_replay_equals_serial_and_keeps_what_a_damaged_tail_allows(
     from edge.frames import coalesce
     from edge.parallel import ranges, replay_parallel
     from edge.readers import read_log
+    from edge.run import AgentRun
     from edge.setup import build_agent
     from vehicle_ds.errors import InputError
 
@@ -243,15 +244,10 @@ def test_parallel_blf_replay_equals_serial_and_keeps_what_a_damaged_tail_allows(
         a, _ = build_agent([SAMPLE_DBC], None, tmp_path / name, consented=["navigation"], key_file=tmp_path / "k.key")
         return a
 
-    def serial_of(path, name):
+    def serial_of(path, name):  # one pass as the command makes it: damage kept in run.error, then the end
         a = agent(name)
-        try:
-            for chunk in coalesce(read_log(path)):
-                a.process(chunk)
-        except InputError:
-            pass
-        a.end_of_input()
-        a.flush()
+        with AgentRun(a) as run:
+            run.feed(coalesce(read_log(path)))
         return a
 
     serial, parallel = serial_of(log, "serial"), agent("parallel")
