@@ -120,6 +120,8 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozens
     ctx = mp.get_context("fork")
     stop = stop or threading.Event()
     flag = ctx.Event()
+    if stop.is_set():  # interrupted before the workers start: they take no range
+        flag.set()
     done_bytes = ctx.Value("q", sum(b - a for i, (a, b) in enumerate(parts) if i in skip))
     nxt = ctx.Value("q", 0)
     pipes, procs = [], []
@@ -133,7 +135,7 @@ def replay_parallel(agent: Agent, path: Path, workers: int = 2, *, skip: frozens
     results = []
     try:
         for r in pipes:
-            while not r.poll(0.2):
+            while not r.poll(0.05):  # a Ctrl-C reaches the workers within 50 ms: a range takes longer
                 if stop.is_set():
                     flag.set()
                 if progress is not None:

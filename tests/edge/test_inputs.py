@@ -202,15 +202,22 @@ def test_ctrl_c_writes_interrupted_results_and_resume_completes_exactly(tmp_path
             "--out", str(out), "--key-file", key]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def started() -> bool:
-        """The replay has the log open (hashing or reading it: its handler is installed), or its workers have
-        spooled a first batch: seen either way, so a busy machine that delays this loop past the parent's
-        hashing still interrupts a replay that has most of its (1M-frame) log ahead of it."""
+    def has_log_open(pid: int) -> bool:
         try:
-            if any(os.readlink(fd) == str(log) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()):
-                return True
+            return any(os.readlink(fd) == str(log) for fd in Path(f"/proc/{pid}/fd").iterdir())
         except OSError:
-            pass
+            return False
+
+    def started() -> bool:
+        """The replay or one of its parallel workers has the log open (hashing or reading it: its handler is
+        installed), or a first batch is spooled: seen either way, so a busy machine that delays this loop
+        past the parent's hashing still interrupts a replay with most of its (1M-frame) log ahead of it."""
+        try:
+            workers = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            workers = []
+        if has_log_open(proc.pid) or any(has_log_open(int(w)) for w in workers):
+            return True
         return (out / "batches").is_dir() and any((out / "batches").iterdir())
 
     while not started() and proc.poll() is None:
