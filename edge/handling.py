@@ -163,10 +163,8 @@ class Handler:
                 out[sig.name] = (self._pseudonymize(sig.cls.role or sig.cls.rule, t, col), col.valid)
             elif a.kind == "aggregate":
                 self._aggregate(f"{msg.name}.{sig.name}", col)
-                continue
-            else:
-                continue
-            every_row = every_row or n_valid == n
+            if sig.name in out and n_valid == n:
+                every_row = True
         composite = self._composite(msg, t, cols)
         if composite:
             out.update(composite)
